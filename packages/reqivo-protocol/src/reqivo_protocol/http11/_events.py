@@ -1,0 +1,139 @@
+"""The events of the HTTP/1.1 client machine.
+
+What we send: ``Request``, then ``Data`` (zero or more), then ``EndOfMessage``.
+What we receive: ``InformationalResponse`` (zero or more), ``Response``, ``Data`` (zero
+or more), ``EndOfMessage``; ``PeerClosed`` once the peer has closed its side.
+``NEED_DATA`` is not an event: ``next_event()`` returns it when it needs more bytes.
+
+Events are frozen, slotted dataclasses. The parser builds them through ``_make_*``
+helpers that skip ``__init__`` (a frozen dataclass ``__init__`` pays one
+``object.__setattr__`` per field); users still see immutable objects.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Final, Literal, TypeAlias
+
+from reqivo_protocol._headers import Headers, HeaderTypes
+
+__all__ = [
+    "NEED_DATA",
+    "Data",
+    "EndOfMessage",
+    "Event",
+    "InformationalResponse",
+    "NeedData",
+    "PeerClosed",
+    "Request",
+    "Response",
+]
+
+
+class NeedData(enum.Enum):
+    """The type of the ``NEED_DATA`` sentinel."""
+
+    NEED_DATA = "NEED_DATA"
+
+    def __repr__(self) -> str:
+        return "NEED_DATA"
+
+
+#: Returned by ``ClientConnection.next_event()`` when more bytes must be received first.
+NEED_DATA: Final = NeedData.NEED_DATA
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """The head of a request we send.
+
+    ``method`` and ``target`` may be ``str`` or ``bytes`` (ASCII). ``headers`` is a
+    ``Headers`` or any iterable of ``(name, value)`` pairs of ``str`` or ``bytes``; it is
+    validated when the request is sent, not here, so building a ``Request`` is cheap.
+
+    Body framing: if ``headers`` carry ``Content-Length`` or ``Transfer-Encoding``, they
+    decide. Otherwise ``body_length=None`` (the default) means no body and no framing
+    header, ``body_length=n`` adds ``Content-Length: n`` (``0`` for an empty POST), and
+    ``chunked=True`` adds ``Transfer-Encoding: chunked``.
+    """
+
+    method: str | bytes
+    target: str | bytes
+    headers: HeaderTypes = ()
+    body_length: int | None = None
+    chunked: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class InformationalResponse:
+    """A 1xx response head (100 Continue, 103 Early Hints, ...) before the final one.
+
+    A ``101 Switching Protocols`` is reported as a ``Response``, since it ends HTTP.
+    """
+
+    status_code: int
+    reason: str = ""
+    http_version: str = "1.1"
+    headers: Headers = field(default_factory=Headers)
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """The final response head (status 2xx-5xx, or 101 Switching Protocols)."""
+
+    status_code: int
+    reason: str = ""
+    http_version: str = "1.1"
+    headers: Headers = field(default_factory=Headers)
+
+
+@dataclass(frozen=True, slots=True)
+class Data:
+    """A piece of a message body (its framing removed)."""
+
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class EndOfMessage:
+    """The end of a message body; ``trailers`` are the chunked trailer fields, if any."""
+
+    trailers: Headers = field(default_factory=Headers)
+
+
+@dataclass(frozen=True, slots=True)
+class PeerClosed:
+    """The peer closed its side of the connection (end of file)."""
+
+
+Event: TypeAlias = InformationalResponse | Response | Data | EndOfMessage | PeerClosed
+ReceiveResult: TypeAlias = Event | Literal[NeedData.NEED_DATA]
+
+# -- fast construction for the parser ----------------------------------------------------
+
+_set = object.__setattr__
+_new = object.__new__
+
+
+def make_head(
+    cls: type[Response] | type[InformationalResponse],
+    status_code: int,
+    reason: str,
+    http_version: str,
+    headers: Headers,
+) -> Response | InformationalResponse:
+    """Build a (final or informational) response head without running ``__init__``."""
+    event = _new(cls)
+    _set(event, "status_code", status_code)
+    _set(event, "reason", reason)
+    _set(event, "http_version", http_version)
+    _set(event, "headers", headers)
+    return event
+
+
+def make_data(data: bytes) -> Data:
+    """Build a ``Data`` event without running ``__init__``."""
+    event = _new(Data)
+    _set(event, "data", data)
+    return event

@@ -1,0 +1,128 @@
+"""Build every Reqivo package and check that each installs alone, as users get it.
+
+For each package: build its sdist, and its wheel from that sdist, into a fresh folder;
+then, for each wheel, create an empty virtual environment, install the wheel from the
+freshly built files only (no index), import it, and assert that exactly its declared
+reqivo dependencies came along and nothing else: no third-party runtime dependency, and
+never a sibling it does not declare (installing reqivo-async must not bring reqivo-sync
+or reqivo-ws).
+
+    python scripts/release_check.py [--keep]
+
+Needs ``uv`` on PATH. Exits non-zero with a list of problems when anything is off.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from version import PACKAGES, ROOT, current_version, problems  # noqa: E402
+
+#: What installing each requirement must bring, exactly (distribution names).
+EXPECTED: dict[str, set[str]] = {
+    "reqivo-protocol": {"reqivo-protocol"},
+    "reqivo-async": {"reqivo-async", "reqivo-protocol"},
+    "reqivo-sync": {"reqivo-sync", "reqivo-async", "reqivo-protocol"},
+    "reqivo-ws": {"reqivo-ws", "reqivo-async", "reqivo-protocol"},
+    "reqivo-ws[sync]": {"reqivo-ws", "reqivo-sync", "reqivo-async", "reqivo-protocol"},
+}
+#: Modules the protocol package must never pull in (it is sans-IO).
+FORBIDDEN_FOR_PROTOCOL = ("socket", "ssl", "asyncio", "selectors", "threading")
+
+
+def run(*args: str, cwd: Path | None = None) -> str:
+    """Run a command, echo it, and return its standard output."""
+    print("$", " ".join(args), flush=True)
+    done = subprocess.run(args, cwd=cwd, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout + done.stderr)
+        raise SystemExit(f"command failed ({done.returncode}): {' '.join(args)}")
+    return done.stdout
+
+
+def build_all(dist: Path) -> None:
+    """Build the sdist and, from it, the wheel of every package into ``dist``."""
+    for distribution in PACKAGES:
+        run("uv", "build", "--package", distribution, "--out-dir", str(dist), "--quiet", cwd=ROOT)
+
+
+def check_artifacts(dist: Path, version: str) -> list[str]:
+    """Every package has exactly one wheel and one sdist of ``version``."""
+    found: list[str] = []
+    for distribution in PACKAGES:
+        stem = distribution.replace("-", "_")
+        wheels = list(dist.glob(f"{stem}-{version}-py3-none-any.whl"))
+        sdists = list(dist.glob(f"{stem}-{version}.tar.gz"))
+        if len(wheels) != 1 or len(sdists) != 1:
+            found.append(f"{distribution}: expected one wheel and one sdist of {version} in {dist}")
+    return found
+
+
+def install_alone(requirement: str, dist: Path, work: Path, version: str) -> list[str]:
+    """Install ``requirement`` from ``dist`` only into a new venv; report what is wrong."""
+    venv = work / requirement.replace("[", "-").replace("]", "")
+    python = venv / "bin" / "python"
+    run("uv", "venv", "--quiet", "--python", sys.executable, str(venv))
+    run(
+        "uv", "pip", "install", "--quiet", "--python", str(python),
+        "--no-index", "--find-links", str(dist), requirement,
+    )  # fmt: skip
+    listed = json.loads(run("uv", "pip", "list", "--python", str(python), "--format", "json"))
+    installed = {entry["name"] for entry in listed}
+    found: list[str] = []
+    expected = EXPECTED[requirement]
+    if installed != expected:
+        extra, missing = sorted(installed - expected), sorted(expected - installed)
+        found.append(f"{requirement}: installed {sorted(installed)}; extra {extra}, missing {missing}")
+    for distribution in sorted(installed & set(PACKAGES)):
+        import_name = PACKAGES[distribution]
+        probe = (
+            f"import sys, {import_name}; "
+            f"print({import_name}.__version__); "
+            f"print(','.join(m for m in {FORBIDDEN_FOR_PROTOCOL!r} if m in sys.modules))"
+        )
+        lines = run(str(python), "-I", "-c", probe).splitlines()
+        installed_version, forbidden = lines[0], (lines[1] if len(lines) > 1 else "")
+        if installed_version != version:
+            found.append(f"{distribution}: __version__ is {installed_version}, expected {version}")
+        if distribution == "reqivo-protocol" and forbidden:
+            found.append(f"importing reqivo_protocol imported {forbidden}")
+        if not any(venv.glob(f"lib/python*/site-packages/{import_name}/py.typed")):
+            found.append(f"{distribution}: py.typed missing from the wheel")
+    return found
+
+
+def main(argv: list[str]) -> int:
+    """Build, install each package alone, and report."""
+    drift = problems()
+    if drift:
+        print("\n".join(drift), file=sys.stderr)
+        return 1
+    version = current_version()
+    work = Path(tempfile.mkdtemp(prefix="reqivo-release-check-"))
+    try:
+        dist = work / "dist"
+        build_all(dist)
+        found = check_artifacts(dist, version)
+        for requirement in EXPECTED:
+            found += install_alone(requirement, dist, work, version)
+    finally:
+        if "--keep" in argv:
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    for problem in found:
+        print("release-check:", problem, file=sys.stderr)
+    if not found:
+        print(f"release-check: {len(EXPECTED)} installs of {version} from fresh builds, all exact")
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
