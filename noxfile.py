@@ -33,8 +33,12 @@ COVERAGE_GATES = {"reqivo_protocol": 95}
 
 
 def _expose_pyenv_versions() -> None:
-    """Make every pyenv CPython >= 3.11 visible as ``python3.X`` on PATH."""
-    if "PYENV_VERSION" in os.environ or shutil.which("pyenv") is None:
+    """Make every pyenv CPython 3.11+ visible as ``python3.X`` on PATH.
+
+    Versions already listed in ``PYENV_VERSION`` stay first (the first one decides what
+    plain ``python3`` means); the others are appended.
+    """
+    if shutil.which("pyenv") is None:
         return
     try:
         listed = subprocess.run(
@@ -42,15 +46,26 @@ def _expose_pyenv_versions() -> None:
         ).stdout.split()
     except (OSError, subprocess.CalledProcessError):
         return
-    wanted = [v for v in listed if ".".join(v.split(".")[:2]) in PYTHONS]
-    if wanted:
-        # The first entry decides what plain ``python3`` means: keep the oldest first.
-        wanted.sort(key=lambda v: tuple(int(part) for part in v.split(".") if part.isdigit()))
-        os.environ["PYENV_VERSION"] = ":".join(wanted)
+    active = [v for v in os.environ.get("PYENV_VERSION", "").split(":") if v]
+    if not active:
+        found = subprocess.run(["pyenv", "version-name"], capture_output=True, text=True)
+        active = [v for v in found.stdout.strip().split(":") if v]
+    wanted = [v for v in listed if ".".join(v.split(".")[:2]) in PYTHONS and v not in active]
+    os.environ["PYENV_VERSION"] = ":".join(active + wanted)
+
+
+def _runs(executable: str) -> bool:
+    """Whether ``executable`` exists and starts (a pyenv shim may exist but not run)."""
+    if shutil.which(executable) is None:
+        return False
+    try:
+        return subprocess.run([executable, "-c", "pass"], capture_output=True).returncode == 0
+    except OSError:
+        return False
 
 
 _expose_pyenv_versions()
-AVAILABLE_PYTHONS = [p for p in PYTHONS if shutil.which(f"python{p}")]
+AVAILABLE_PYTHONS = [p for p in PYTHONS if _runs(f"python{p}")]
 for missing in sorted(set(PYTHONS) - set(AVAILABLE_PYTHONS)):
     print(f"nox: Python {missing} is not installed here; its sessions are skipped.")
 
@@ -114,6 +129,7 @@ def tests(session: nox.Session, package: str) -> None:
         "coverage",
         "run",
         f"--data-file={data_file}",
+        f"--source={package.replace('-', '_')}",
         "-m",
         "pytest",
         f"packages/{package}/tests",

@@ -1,0 +1,639 @@
+"""URLs: parsing, normalisation, reference resolution (RFC 3986) and the request target.
+
+Theory of operation
+-------------------
+``URL(text)`` splits ``text`` with the RFC 3986 appendix B expression, then checks and
+normalises each component once, so every later read is a plain attribute access:
+
+* the scheme and host are lowercased; a non-ASCII host is IDNA-encoded with the
+  standard library's ``idna`` codec (IDNA 2003: ``"ß"`` becomes ``"ss"``, labels are at
+  most 63 characters, and the result must still be a valid host); an IPv4 literal must
+  be a canonical dotted quad; an IPv6 literal is validated with ``ipaddress`` and kept
+  compressed, without brackets, in ``.host``;
+* characters not allowed in a component are percent-encoded as UTF-8 (a space is
+  ``%20`` in the path; the query uses the WHATWG query set), valid ``%XX`` escapes are
+  kept and a lone ``%`` becomes ``%25``;
+* the port is dropped when it is the scheme's default, and an empty http(s)/ws(s) path
+  becomes ``"/"``; dot segments are removed from URLs that have a scheme or a host.
+
+Injection is impossible by construction: a control character (0x00-0x1F, 0x7F) anywhere
+is refused with ``InvalidURL``, and after normalisation the path, query, host and port are
+pure ASCII with no space, so ``target`` and ``netloc`` can go on the wire as they are.
+
+Relative references (no scheme) are valid ``URL`` objects, for ``base_url.join()``.
+``is_request_url`` / ``validate_request_url()`` say whether a URL can be requested.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote
+
+from reqivo_protocol._exceptions import InvalidURL
+from reqivo_protocol._query import QueryParams, QueryParamTypes, primitive_value_to_str
+
+__all__ = ["DEFAULT_PORTS", "MAX_URL_LENGTH", "URL", "Origin", "URLTypes"]
+
+MAX_URL_LENGTH = 65536
+"""The longest URL text accepted, in characters."""
+
+DEFAULT_PORTS: dict[str, int] = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+"""The schemes a request can use, with their default ports. Not to be modified."""
+
+_SECURE_SCHEMES = frozenset({"https", "wss"})
+
+URLTypes = "URL | str"
+
+# RFC 3986 appendix B. Every string matches it (control characters are refused first).
+_split = re.compile(
+    r"(?:([A-Za-z][A-Za-z0-9+.\-]*):)?(?://([^/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#(.*))?",
+    re.DOTALL,
+).fullmatch
+_find_control = re.compile(r"[\x00-\x1f\x7f]").search
+_scheme_ok = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*").fullmatch
+# A reg-name after lowercasing and IDNA: unreserved and sub-delims (RFC 3986 3.2.2).
+_host_ok = re.compile(r"[a-z0-9\-._~!$&'()*+,;=]*").fullmatch
+_ipv4_ok = re.compile(
+    r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}"
+    r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+).fullmatch
+_hex_label = re.compile(r"0[xX][0-9A-Fa-f]*").fullmatch
+
+# Characters to percent-encode in each component: anything outside the allowed set, and
+# a "%" that does not start a valid escape. Control characters never reach these.
+_PATH_BAD = re.compile(r"%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,;=:@/%]")
+_USERINFO_BAD = re.compile(r"%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,;=:%]")
+_USERPART_BAD = re.compile(r"%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,;=%]")
+# WHATWG special-query set: everything printable except space " # ' < >.
+_QUERY_BAD = re.compile(r"%(?![0-9A-Fa-f]{2})|[^\x21\x24-\x26\x28-\x3b\x3d\x3f-\x7e]")
+# WHATWG fragment set: everything printable except space " < > `.
+_FRAGMENT_BAD = re.compile(r"%(?![0-9A-Fa-f]{2})|[^\x21\x23-\x3b\x3d\x3f-\x5f\x61-\x7e]")
+
+
+def _escape_match(match: re.Match[str]) -> str:
+    return "".join([f"%{b:02X}" for b in match.group().encode("utf-8")])
+
+
+def _encode(text: str, bad: re.Pattern[str], what: str) -> str:
+    if bad.search(text) is None:
+        return text
+    if _find_control(text) is not None:
+        raise InvalidURL(f"invalid URL {what}: control character in {text!r}")
+    try:
+        return bad.sub(_escape_match, text)
+    except UnicodeEncodeError:
+        raise InvalidURL(f"invalid URL {what}: {text!r} is not valid Unicode") from None
+
+
+def _check_port(port: str) -> int | None:
+    if not port:
+        return None
+    if len(port) > 5 or not (port.isascii() and port.isdigit()):
+        raise InvalidURL(f"invalid port {port!r}: expected a number from 0 to 65535")
+    value = int(port)
+    if value > 65535:
+        raise InvalidURL(f"invalid port {port!r}: expected a number from 0 to 65535")
+    return value
+
+
+def _check_ipv6(host: str) -> str:
+    if "%" in host:
+        raise InvalidURL(f"invalid IPv6 address {host!r}: zone identifiers are not supported")
+    try:
+        return ipaddress.IPv6Address(host).compressed
+    except ValueError:
+        raise InvalidURL(f"invalid IPv6 address {host!r}") from None
+
+
+def _normalize_host(host: str) -> str:
+    """Lowercase, IDNA-encode and validate a host given without brackets or port."""
+    if "%" in host:
+        host = unquote(host, errors="strict") if host.isascii() else host
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError as exc:
+            reason = str(exc.__cause__ or exc).removeprefix("encoding with 'idna' codec failed ")
+            raise InvalidURL(
+                f"invalid international domain name {host!r} (IDNA 2003): {reason}"
+            ) from None
+    host = host.lower()
+    if _host_ok(host) is None:
+        if ":" in host:
+            return _check_ipv6(host)
+        raise InvalidURL(f"invalid character in host {host!r}")
+    if host:
+        last = host[:-1] if host[-1] == "." else host
+        last = last[last.rfind(".") + 1 :]
+        if (last.isdigit() or _hex_label(last) is not None) and _ipv4_ok(host) is None:
+            raise InvalidURL(f"invalid IPv4 address {host!r}")
+    return host
+
+
+def _split_authority(authority: str) -> tuple[str, str, int | None]:
+    """Split an authority into (encoded userinfo, normalised host, port)."""
+    userinfo = ""
+    if "@" in authority:
+        userinfo, _, authority = authority.rpartition("@")
+        userinfo = _encode(userinfo, _USERINFO_BAD, "userinfo")
+    if authority[:1] == "[":
+        end = authority.find("]")
+        if end < 0:
+            raise InvalidURL(f"invalid IPv6 address {authority!r}: missing ']'")
+        host = _check_ipv6(authority[1:end])
+        rest = authority[end + 1 :]
+        if rest and rest[0] != ":":
+            raise InvalidURL(f"invalid text after IPv6 address: {rest!r}")
+        return userinfo, host, _check_port(rest[1:])
+    colon = authority.rfind(":")
+    if colon >= 0:
+        port = _check_port(authority[colon + 1 :])
+        authority = authority[:colon]
+    else:
+        port = None
+    if _host_ok(authority) is None or not authority.islower():
+        authority = _normalize_host(authority)
+    elif authority and (authority[-1].isdigit() or authority[-1] == "."):
+        authority = _normalize_host(authority)
+    return userinfo, authority, port
+
+
+def _remove_dot_segments(path: str) -> str:
+    """RFC 3986 section 5.2.4, written over segments rather than a character buffer."""
+    segments = path.split("/")
+    output: list[str] = []
+    for segment in segments[:-1]:
+        if segment == "..":
+            if len(output) > 1:
+                output.pop()
+        elif segment != ".":
+            output.append(segment)
+    last = segments[-1]
+    if last == "..":
+        if len(output) > 1:
+            output.pop()
+        output.append("")
+    elif last == ".":
+        output.append("")
+    else:
+        output.append(last)
+    result = "/".join(output)
+    if path[:1] == "/" and result[:1] != "/":
+        result = "/" + result
+    return result
+
+
+def _has_dot_segment(path: str) -> bool:
+    return "." in path and (
+        "/./" in path
+        or "/../" in path
+        or path.endswith(("/.", "/.."))
+        or path.startswith(("./", "../"))
+        or path in (".", "..")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Scheme, host and effective port: the key of a connection pool and of
+    same-origin checks (for example, whether to keep ``Authorization`` on a redirect)."""
+
+    scheme: str
+    host: str
+    port: int | None
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}" if self.port is None else f"{self.scheme}://{host}:{self.port}"
+
+
+class URL:
+    """An immutable, normalised URL (absolute, or a relative reference to join).
+
+    ``URL("https://user:pw@Example.COM:443/a b/?q=1#f")`` gives ``scheme="https"``,
+    ``host="example.com"``, ``port=None`` (the default), ``path="/a%20b/"``,
+    ``query="q=1"``, ``fragment="f"``; ``str(url)`` is the normalised text and
+    ``repr(url)`` hides the password. Invalid input raises ``InvalidURL``.
+    """
+
+    __slots__ = (
+        "_fragment",
+        "_host",
+        "_origin",
+        "_path",
+        "_port",
+        "_query",
+        "_scheme",
+        "_str",
+        "_userinfo",
+    )
+
+    _scheme: str
+    _userinfo: str
+    _host: str | None
+    _port: int | None
+    _path: str
+    _query: str | None
+    _fragment: str | None
+    _str: str | None
+    _origin: Origin | None
+
+    def __init__(self, url: URL | str = "") -> None:
+        if isinstance(url, URL):
+            self._scheme = url._scheme
+            self._userinfo = url._userinfo
+            self._host = url._host
+            self._port = url._port
+            self._path = url._path
+            self._query = url._query
+            self._fragment = url._fragment
+            self._str = url._str
+            self._origin = url._origin
+            return
+        if not isinstance(url, str):
+            raise TypeError(f"URL must be a str or URL, not {type(url).__name__}")
+        if len(url) > MAX_URL_LENGTH:
+            raise InvalidURL(f"URL too long: {len(url)} characters (the limit is {MAX_URL_LENGTH})")
+        if _find_control(url) is not None:
+            raise InvalidURL(f"invalid URL {url[:200]!r}: it contains a control character")
+        url = url.strip(" ")
+        match = _split(url)
+        assert match is not None  # the expression matches every string
+        scheme, authority, path, query, fragment = match.groups()
+        if scheme is None:
+            scheme = ""
+        elif not scheme.islower():
+            scheme = scheme.lower()
+        if authority is None:
+            self._userinfo = ""
+            self._host = None
+            self._port = None
+        else:
+            userinfo, host, port = _split_authority(authority)
+            if not host and scheme in DEFAULT_PORTS:
+                raise InvalidURL(f"invalid URL {url[:200]!r}: empty host")
+            self._userinfo = userinfo
+            self._host = host
+            self._port = None if port == DEFAULT_PORTS.get(scheme) else port
+        if _PATH_BAD.search(path) is not None:
+            path = _encode(path, _PATH_BAD, "path")
+        if scheme or authority is not None:
+            if _has_dot_segment(path):
+                path = _remove_dot_segments(path)
+            if not path and authority is not None and scheme in DEFAULT_PORTS:
+                path = "/"
+        self._scheme = scheme
+        self._path = path
+        self._query = (
+            query if query is None or _QUERY_BAD.search(query) is None else _encode(query, _QUERY_BAD, "query")
+        )
+        self._fragment = (
+            fragment
+            if fragment is None or _FRAGMENT_BAD.search(fragment) is None
+            else _encode(fragment, _FRAGMENT_BAD, "fragment")
+        )
+        self._str = None
+        self._origin = None
+
+    @classmethod
+    def _from_parts(
+        cls,
+        scheme: str,
+        userinfo: str,
+        host: str | None,
+        port: int | None,
+        path: str,
+        query: str | None,
+        fragment: str | None,
+    ) -> URL:
+        """Build from components that are already encoded; applies the URL-wide rules."""
+        if host is None:
+            if userinfo or port is not None:
+                raise InvalidURL("a URL without a host cannot have a userinfo or a port")
+            if path.startswith("//"):
+                raise InvalidURL(f"a URL without a host cannot have a path starting with '//': {path!r}")
+            if not scheme and ":" in path.partition("/")[0]:
+                raise InvalidURL(
+                    f"a relative URL's path cannot have ':' in its first segment: {path!r}"
+                )
+        else:
+            if not host and scheme in DEFAULT_PORTS:
+                raise InvalidURL(f"a {scheme} URL needs a host")
+            if path and path[0] != "/":
+                raise InvalidURL(f"the path of a URL with a host must start with '/': {path!r}")
+        if scheme or host is not None:
+            if _has_dot_segment(path):
+                path = _remove_dot_segments(path)
+            if not path and host is not None and scheme in DEFAULT_PORTS:
+                path = "/"
+        obj = cls.__new__(cls)
+        obj._scheme = scheme
+        obj._userinfo = userinfo
+        obj._host = host
+        obj._port = None if port == DEFAULT_PORTS.get(scheme) else port
+        obj._path = path
+        obj._query = query
+        obj._fragment = fragment
+        obj._str = None
+        obj._origin = None
+        return obj
+
+    # -- components ---------------------------------------------------------------------
+
+    @property
+    def scheme(self) -> str:
+        """The lowercase scheme (``""`` for a relative reference)."""
+        return self._scheme
+
+    @property
+    def userinfo(self) -> str:
+        """The raw, percent-encoded ``user:password`` part (``""`` when absent)."""
+        return self._userinfo
+
+    @property
+    def username(self) -> str:
+        """The percent-decoded user name (``""`` when absent)."""
+        return unquote(self._userinfo.partition(":")[0])
+
+    @property
+    def password(self) -> str:
+        """The percent-decoded password (``""`` when absent)."""
+        return unquote(self._userinfo.partition(":")[2])
+
+    @property
+    def host(self) -> str:
+        """The lowercase ASCII host (IDNA-encoded; an IPv6 address without brackets)."""
+        return self._host or ""
+
+    @property
+    def port(self) -> int | None:
+        """The explicit port, or ``None`` when absent or equal to the scheme's default."""
+        return self._port
+
+    @property
+    def effective_port(self) -> int | None:
+        """The port to connect to: ``port`` or the scheme's default (``None`` if neither)."""
+        return self._port if self._port is not None else DEFAULT_PORTS.get(self._scheme)
+
+    @property
+    def is_default_port(self) -> bool:
+        """True when the port is the scheme's default one (given explicitly or not)."""
+        return self._port is None and self._scheme in DEFAULT_PORTS
+
+    @property
+    def path(self) -> str:
+        """The percent-encoded path (``"/"`` for an empty http(s)/ws(s) path with a host)."""
+        return self._path
+
+    @property
+    def query(self) -> str:
+        """The percent-encoded query, without ``"?"`` (``""`` when absent)."""
+        return self._query or ""
+
+    @property
+    def fragment(self) -> str:
+        """The percent-encoded fragment, without ``"#"`` (``""`` when absent)."""
+        return self._fragment or ""
+
+    @property
+    def target(self) -> str:
+        """The origin-form request target ``path?query`` (ASCII, ready for the wire)."""
+        path = self._path or "/"
+        return f"{path}?{self._query}" if self._query else path
+
+    raw_path = target
+
+    @property
+    def netloc(self) -> str:
+        """``host[:port]`` for the Host header: brackets around IPv6, port only if not default."""
+        host = self._host or ""
+        if ":" in host:
+            host = f"[{host}]"
+        return host if self._port is None else f"{host}:{self._port}"
+
+    authority = netloc
+
+    @property
+    def origin(self) -> Origin:
+        """The (scheme, host, effective port) triple; see ``Origin``."""
+        origin = self._origin
+        if origin is None:
+            origin = self._origin = Origin(self._scheme, self._host or "", self.effective_port)
+        return origin
+
+    @property
+    def is_absolute_url(self) -> bool:
+        """True when the URL has a scheme (RFC 3986 absolute URI)."""
+        return bool(self._scheme)
+
+    @property
+    def is_relative_url(self) -> bool:
+        """True for a relative reference (no scheme), to be joined onto a base URL."""
+        return not self._scheme
+
+    @property
+    def is_secure(self) -> bool:
+        """True for ``https`` and ``wss`` URLs."""
+        return self._scheme in _SECURE_SCHEMES
+
+    @property
+    def is_request_url(self) -> bool:
+        """True when a request can be sent to this URL (http/https/ws/wss with a host)."""
+        return self._scheme in DEFAULT_PORTS and bool(self._host)
+
+    def validate_request_url(self) -> None:
+        """Raise ``InvalidURL`` explaining why a request cannot be sent to this URL."""
+        if self.is_request_url:
+            return
+        if not self._scheme:
+            hint = f" (did you mean 'https://{self}'?)" if self._host is None else ""
+            raise InvalidURL(f"URL {self!s:.200} has no scheme{hint}")
+        if self._scheme not in DEFAULT_PORTS:
+            raise InvalidURL(
+                f"unsupported URL scheme {self._scheme!r} in {self!s:.200}: "
+                "expected http, https, ws or wss"
+            )
+        raise InvalidURL(f"URL {self!s:.200} has no host")
+
+    @property
+    def params(self) -> QueryParams:
+        """The query parsed as ``QueryParams``."""
+        return QueryParams(self._query or "")
+
+    # -- deriving new URLs --------------------------------------------------------------
+
+    def copy_with(self, **kwargs: Any) -> URL:
+        """A copy with some components replaced.
+
+        Accepts ``scheme``, ``username``, ``password``, ``userinfo``, ``host``, ``port``,
+        ``path``, ``query``, ``fragment`` (strings are percent-encoded as needed; ``None``
+        removes an optional component) and ``params`` (replaces the query).
+        """
+        scheme = self._scheme
+        userinfo = self._userinfo
+        host = self._host
+        port = self._port
+        path = self._path
+        query = self._query
+        fragment = self._fragment
+        for key, value in kwargs.items():
+            if key == "scheme":
+                value = _expect_str(key, value)
+                if value and _scheme_ok(value) is None:
+                    raise InvalidURL(f"invalid URL scheme {value!r}")
+                if port is None and host is not None:
+                    port = DEFAULT_PORTS.get(scheme)  # keep the effective port
+                scheme = value.lower()
+            elif key == "host":
+                if value is None:
+                    host = None
+                else:
+                    value = _expect_str(key, value)
+                    if _find_control(value) is not None:
+                        raise InvalidURL(f"invalid character in host {value!r}")
+                    if value[:1] == "[" and value[-1:] == "]":
+                        host = _check_ipv6(value[1:-1])
+                    else:
+                        host = _normalize_host(value)
+            elif key == "port":
+                if value is not None and (
+                    not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 65535
+                ):
+                    raise InvalidURL(f"invalid port {value!r}: expected an int from 0 to 65535")
+                port = value
+            elif key == "path":
+                path = _encode(_expect_str(key, value), _PATH_BAD, "path")
+            elif key == "query":
+                query = None if value is None else _encode(_expect_str(key, value), _QUERY_BAD, "query")
+            elif key == "params":
+                params = str(QueryParams(value))
+                query = params or None
+            elif key == "fragment":
+                fragment = (
+                    None if value is None else _encode(_expect_str(key, value), _FRAGMENT_BAD, "fragment")
+                )
+            elif key == "userinfo":
+                userinfo = _encode(_expect_str(key, value), _USERINFO_BAD, "userinfo")
+            elif key == "username":
+                user = _encode(_expect_str(key, value), _USERPART_BAD, "username")
+                userinfo = user + userinfo[userinfo.find(":") :] if ":" in userinfo else user
+            elif key == "password":
+                user = userinfo.partition(":")[0]
+                if value is None:
+                    userinfo = user
+                else:
+                    userinfo = user + ":" + _encode(_expect_str(key, value), _USERINFO_BAD, "password")
+            else:
+                raise TypeError(f"copy_with() got an unexpected keyword argument {key!r}")
+        if "host" in kwargs and host is not None and "path" not in kwargs and path and path[0] != "/":
+            path = "/" + path
+        return URL._from_parts(scheme, userinfo, host, port, path, query, fragment)
+
+    def copy_merge_params(self, params: QueryParamTypes | None) -> URL:
+        """A copy whose query has ``params`` merged in (their keys replace existing ones)."""
+        if not params:
+            return self
+        return self.copy_with(params=self.params.merge(params))
+
+    def copy_set_param(self, key: str, value: Any) -> URL:
+        """A copy where query parameter ``key`` has the single value ``value``."""
+        return self.copy_with(params=self.params.set(key, primitive_value_to_str(value)))
+
+    def copy_add_param(self, key: str, value: Any) -> URL:
+        """A copy with one more query parameter ``key=value`` at the end."""
+        return self.copy_with(params=self.params.add(key, primitive_value_to_str(value)))
+
+    def copy_remove_param(self, key: str) -> URL:
+        """A copy without any value of query parameter ``key``."""
+        return self.copy_with(params=self.params.remove(key))
+
+    def join(self, url: URL | str) -> URL:
+        """Resolve the reference ``url`` against this URL (RFC 3986 section 5.2.2, strict)."""
+        ref = url if isinstance(url, URL) else URL(url)
+        if ref._scheme:
+            return ref
+        if ref._host is not None:
+            return URL._from_parts(
+                self._scheme, ref._userinfo, ref._host, ref._port, ref._path, ref._query, ref._fragment
+            )
+        if not ref._path:
+            query = ref._query if ref._query is not None else self._query
+            return URL._from_parts(
+                self._scheme, self._userinfo, self._host, self._port, self._path, query, ref._fragment
+            )
+        if ref._path[0] == "/":
+            path = _remove_dot_segments(ref._path)
+        else:
+            if self._host is not None and not self._path:
+                merged = "/" + ref._path
+            else:
+                merged = self._path[: self._path.rfind("/") + 1] + ref._path
+            path = _remove_dot_segments(merged)
+        return URL._from_parts(
+            self._scheme, self._userinfo, self._host, self._port, path, ref._query, ref._fragment
+        )
+
+    # -- text, equality -----------------------------------------------------------------
+
+    def _render(self, userinfo: str) -> str:
+        parts: list[str] = []
+        if self._scheme:
+            parts.append(self._scheme + ":")
+        path = self._path
+        if self._host is not None:
+            parts.append("//")
+            if userinfo:
+                parts.append(userinfo + "@")
+            parts.append(self.netloc)
+        elif path[:2] == "//":
+            # "scheme:" + "//x" would read back as a host: WHATWG's "/." prefix avoids it.
+            path = "/." + path
+        parts.append(path)
+        if self._query is not None:
+            parts.append("?" + self._query)
+        if self._fragment is not None:
+            parts.append("#" + self._fragment)
+        return "".join(parts)
+
+    def __str__(self) -> str:
+        text = self._str
+        if text is None:
+            text = self._str = self._render(self._userinfo)
+        return text
+
+    def __repr__(self) -> str:
+        userinfo = self._userinfo
+        if ":" in userinfo:
+            userinfo = userinfo.partition(":")[0] + ":[secure]"
+        return f"{type(self).__name__}({self._render(userinfo)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, URL):
+            return str(self) == str(other)
+        if isinstance(other, str):
+            try:
+                return str(self) == str(URL(other))
+            except InvalidURL:
+                return False
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name[:1] != "_":
+            raise AttributeError(f"URL is immutable; use copy_with({name}=...)")
+        object.__setattr__(self, name, value)
+
+
+def _expect_str(key: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"copy_with({key}=...) expects a str, not {type(value).__name__}")
+    return value
+
+
+_unused: Callable[..., object] = primitive_value_to_str  # re-exported helper kept typed
