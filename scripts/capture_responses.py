@@ -298,73 +298,169 @@ def nginx_scenarios(etag: str, last_modified: str) -> list[Scenario]:
         body,
     )
     return [
-        Scenario("static-1k", "1 KiB static file, Content-Length", [Req(GET, "/1k.txt")],
-                 checks=[status(200), body_is(0, KIB_FILE), reusable(True)]),
-        Scenario("static-empty", "0-byte static file", [Req(GET, "/empty.txt")],
-                 checks=[status(200), body_is(0, b"")]),
-        Scenario("static-1m", "1 MiB static file (sendfile)", [Req(GET, "/1m.bin")],
-                 checks=[status(200), body_is(0, MIB_FILE)]),
-        Scenario("head", "HEAD of the 1 KiB file: Content-Length 1024, no body",
-                 [Req(HEAD, "/1k.txt")], checks=[status(200), body_is(0, b"")]),
-        Scenario("not-modified-etag", "304 for If-None-Match",
-                 [Req(GET, "/1k.txt", (("If-None-Match", etag),))], checks=[status(304)]),
-        Scenario("not-modified-since", "304 for If-Modified-Since",
-                 [Req(GET, "/1k.txt", (("If-Modified-Since", last_modified),))],
-                 checks=[status(304)]),
-        Scenario("range-206", "206 Partial Content for a byte range",
-                 [Req(GET, "/1k.txt", (("Range", "bytes=100-199"),))],
-                 checks=[status(206), body_is(0, KIB_FILE[100:200])]),
-        Scenario("not-found-404", "nginx's own 404 page", [Req(GET, "/missing")],
-                 checks=[status(404)]),
-        Scenario("gzip-chunked", "dynamic gzip of a text file: chunked, content-coding gzip",
-                 [Req(GET, "/lorem.txt", GZ)],
-                 checks=[status(200), chunked(), body_is(0, LOREM, gzipped=True)]),
-        Scenario("gzip-trailers", "dynamic gzip, chunked, with add_trailer trailer fields",
-                 [Req(GET, "/trailer/lorem.txt", GZ)],
-                 checks=[status(200), chunked(), has_trailers(), body_is(0, LOREM, gzipped=True)]),
-        Scenario("autoindex-chunked", "autoindex directory listing: chunked, no content-coding",
-                 [Req(GET, "/dir/")], checks=[status(200), chunked()]),
-        Scenario("redirect-301", "return 301 with nginx's HTML body", [Req(GET, "/redirect")],
-                 checks=[status(301)]),
-        Scenario("no-content-204", "return 204", [Req(GET, "/no-content")],
-                 checks=[status(204), body_is(0, b"")]),
-        Scenario("status-599", "return 599: a status nginx has no reason phrase for",
-                 [Req(GET, "/status-599")], checks=[status(599)]),
-        Scenario("large-headers", "40 add_header fields plus three Set-Cookie",
-                 [Req(GET, "/headers/1k.txt")], checks=[status(200), body_is(0, KIB_FILE)]),
-        Scenario("keepalive-pipelined", "GET, HEAD, GET pipelined on one connection",
-                 pipelined, checks=[status(200, 200, 200), reusable(True, True, True),
-                                    body_is(0, KIB_FILE), body_is(1, b""), body_is(2, b"")]),
-        Scenario("keepalive-sequential", "GET 200, GET 301, GET 404 one after another",
-                 seq, steps=[seq[0].wire(), Await(1), seq[1].wire(), Await(2), seq[2].wire()],
-                 checks=[status(200, 301, 404), reusable(True, True, True)]),
-        Scenario("keepalive-max-requests",
-                 "keepalive_requests 2: 3 pipelined requests, the 2nd response closes",
-                 [Req(GET, "/ka2/1k.txt"), Req(GET, "/ka2/1k.txt"), Req(GET, "/ka2/1k.txt")],
-                 responses=2, checks=[status(200, 200), reusable(True, False)]),
-        Scenario("connection-close", "request with Connection: close",
-                 [Req(GET, "/1k.txt", CLOSE)], checks=[status(200), reusable(False)]),
-        Scenario("http10", "HTTP/1.0 request: HTTP/1.1 response with Connection: close",
-                 [Req(GET, "/1k.txt", http_version="1.0")],
-                 checks=[status(200), reusable(False), body_is(0, KIB_FILE)]),
-        Scenario("http10-gzip-close-delimited",
-                 "HTTP/1.0 request with gzip: body delimited by the connection close",
-                 [Req(GET, "/lorem.txt", GZ, http_version="1.0")],
-                 checks=[status(200), close_delimited(), body_is(0, LOREM, gzipped=True)]),
-        Scenario("expect-100-continue",
-                 "POST with Expect: 100-continue, body sent after a 1 s pause",
-                 [expect], steps=[expect.head_bytes(), Pause(1.0), expect.body],
-                 checks=[status(200)]),
-        Scenario("bad-request-400", "a malformed request line: 400 and close",
-                 [Req(GET, "/")], raw_request=b"GET /\x01 nonsense\r\n\r\n",
-                 checks=[status(400), reusable(False)]),
+        Scenario(
+            "static-1k",
+            "1 KiB static file, Content-Length",
+            [Req(GET, "/1k.txt")],
+            checks=[status(200), body_is(0, KIB_FILE), reusable(True)],
+        ),
+        Scenario(
+            "static-empty",
+            "0-byte static file",
+            [Req(GET, "/empty.txt")],
+            checks=[status(200), body_is(0, b"")],
+        ),
+        Scenario(
+            "static-1m",
+            "1 MiB static file (sendfile)",
+            [Req(GET, "/1m.bin")],
+            checks=[status(200), body_is(0, MIB_FILE)],
+        ),
+        Scenario(
+            "head",
+            "HEAD of the 1 KiB file: Content-Length 1024, no body",
+            [Req(HEAD, "/1k.txt")],
+            checks=[status(200), body_is(0, b"")],
+        ),
+        Scenario(
+            "not-modified-etag",
+            "304 for If-None-Match",
+            [Req(GET, "/1k.txt", (("If-None-Match", etag),))],
+            checks=[status(304)],
+        ),
+        Scenario(
+            "not-modified-since",
+            "304 for If-Modified-Since",
+            [Req(GET, "/1k.txt", (("If-Modified-Since", last_modified),))],
+            checks=[status(304)],
+        ),
+        Scenario(
+            "range-206",
+            "206 Partial Content for a byte range",
+            [Req(GET, "/1k.txt", (("Range", "bytes=100-199"),))],
+            checks=[status(206), body_is(0, KIB_FILE[100:200])],
+        ),
+        Scenario(
+            "multi-range-206",
+            "206 multipart/byteranges for two ranges",
+            [Req(GET, "/1k.txt", (("Range", "bytes=0-9,100-109"),))],
+            checks=[status(206)],
+        ),
+        Scenario(
+            "not-found-404", "nginx's own 404 page", [Req(GET, "/missing")], checks=[status(404)]
+        ),
+        Scenario(
+            "gzip-chunked",
+            "dynamic gzip of a text file: chunked, content-coding gzip",
+            [Req(GET, "/lorem.txt", GZ)],
+            checks=[status(200), chunked(), body_is(0, LOREM, gzipped=True)],
+        ),
+        Scenario(
+            "gzip-trailers",
+            "dynamic gzip, chunked, with add_trailer trailer fields",
+            [Req(GET, "/trailer/lorem.txt", GZ)],
+            checks=[status(200), chunked(), has_trailers(), body_is(0, LOREM, gzipped=True)],
+        ),
+        Scenario(
+            "autoindex-chunked",
+            "autoindex directory listing: chunked, no content-coding",
+            [Req(GET, "/dir/")],
+            checks=[status(200), chunked()],
+        ),
+        Scenario(
+            "redirect-301",
+            "return 301 with nginx's HTML body",
+            [Req(GET, "/redirect")],
+            checks=[status(301)],
+        ),
+        Scenario(
+            "no-content-204",
+            "return 204",
+            [Req(GET, "/no-content")],
+            checks=[status(204), body_is(0, b"")],
+        ),
+        Scenario(
+            "status-599",
+            "return 599: a status nginx has no reason phrase for",
+            [Req(GET, "/status-599")],
+            checks=[status(599)],
+        ),
+        Scenario(
+            "large-headers",
+            "40 add_header fields plus three Set-Cookie",
+            [Req(GET, "/headers/1k.txt")],
+            checks=[status(200), body_is(0, KIB_FILE)],
+        ),
+        Scenario(
+            "keepalive-pipelined",
+            "GET, HEAD, GET pipelined on one connection",
+            pipelined,
+            checks=[
+                status(200, 200, 200),
+                reusable(True, True, True),
+                body_is(0, KIB_FILE),
+                body_is(1, b""),
+                body_is(2, b""),
+            ],
+        ),
+        Scenario(
+            "keepalive-sequential",
+            "GET 200, GET 301, GET 404 one after another",
+            seq,
+            steps=[seq[0].wire(), Await(1), seq[1].wire(), Await(2), seq[2].wire()],
+            checks=[status(200, 301, 404), reusable(True, True, True)],
+        ),
+        Scenario(
+            "keepalive-max-requests",
+            "keepalive_requests 2: 3 pipelined requests, the 2nd response closes",
+            [Req(GET, "/ka2/1k.txt"), Req(GET, "/ka2/1k.txt"), Req(GET, "/ka2/1k.txt")],
+            responses=2,
+            checks=[status(200, 200), reusable(True, False)],
+        ),
+        Scenario(
+            "connection-close",
+            "request with Connection: close",
+            [Req(GET, "/1k.txt", CLOSE)],
+            checks=[status(200), reusable(False)],
+        ),
+        Scenario(
+            "http10",
+            "HTTP/1.0 request: HTTP/1.1 response with Connection: close",
+            [Req(GET, "/1k.txt", http_version="1.0")],
+            checks=[status(200), reusable(False), body_is(0, KIB_FILE)],
+        ),
+        Scenario(
+            "http10-gzip-close-delimited",
+            "HTTP/1.0 request with gzip: body delimited by the connection close",
+            [Req(GET, "/lorem.txt", GZ, http_version="1.0")],
+            checks=[status(200), close_delimited(), body_is(0, LOREM, gzipped=True)],
+        ),
+        Scenario(
+            "expect-100-continue",
+            "POST with Expect: 100-continue, body sent after a 1 s pause",
+            [expect],
+            steps=[expect.head_bytes(), Pause(1.0), expect.body],
+            checks=[status(200)],
+        ),
+        Scenario(
+            "bad-request-400",
+            "a malformed request line: 400 and close",
+            [Req(GET, "/")],
+            raw_request=b"GET /\x01 nonsense\r\n\r\n",
+            checks=[status(400), reusable(False)],
+        ),
     ]
 
 
 def asgi_scenarios() -> list[Scenario]:
     """Scenarios against ``app`` (uvicorn and hypercorn)."""
-    pipelined = [Req(GET, "/fixed"), Req(GET, "/stream"), Req(HEAD, "/fixed"),
-                 Req(GET, "/no-content"), Req(GET, "/cookies")]
+    pipelined = [
+        Req(GET, "/fixed"),
+        Req(GET, "/stream"),
+        Req(HEAD, "/fixed"),
+        Req(GET, "/no-content"),
+        Req(GET, "/cookies"),
+    ]
     seq = [Req(GET, "/fixed"), Req(GET, "/redirect"), Req(GET, "/not-modified")]
     body = b"The request body, sent only after the interim response.\n" * 4
     expect = Req(
@@ -375,45 +471,100 @@ def asgi_scenarios() -> list[Scenario]:
     )
     stream_body = b"".join(STREAM_PARTS)
     return [
-        Scenario("fixed", "Content-Length body", [Req(GET, "/fixed")],
-                 checks=[status(200), body_is(0, FIXED_BODY), reusable(True)]),
-        Scenario("stream-chunked", "streamed body without Content-Length: chunked",
-                 [Req(GET, "/stream")],
-                 checks=[status(200), chunked(), body_is(0, stream_body)]),
-        Scenario("no-content-204", "204, no body", [Req(GET, "/no-content")],
-                 checks=[status(204), body_is(0, b"")]),
-        Scenario("not-modified-304", "304 with ETag", [Req(GET, "/not-modified",
-                                                          (("If-None-Match", '"v1"'),))],
-                 checks=[status(304), body_is(0, b"")]),
-        Scenario("head-fixed", "HEAD: Content-Length, no body", [Req(HEAD, "/fixed")],
-                 checks=[status(200), body_is(0, b"")]),
-        Scenario("head-stream", "HEAD of a streamed route", [Req(HEAD, "/stream")],
-                 checks=[status(200), body_is(0, b"")]),
-        Scenario("expect-100-continue",
-                 "POST with Expect: 100-continue, body sent after a 1 s pause",
-                 [expect], steps=[expect.head_bytes(), Pause(1.0), expect.body],
-                 checks=[status(200), informational(0, 100)]),
-        Scenario("many-headers", "60 extra header fields", [Req(GET, "/many-headers")],
-                 checks=[status(200)]),
-        Scenario("set-cookie", "three Set-Cookie fields", [Req(GET, "/cookies")],
-                 checks=[status(200)]),
-        Scenario("redirect-302", "302 with Location and empty body", [Req(GET, "/redirect")],
-                 checks=[status(302)]),
-        Scenario("status-599", "a status code without a standard reason phrase",
-                 [Req(GET, "/status-599")], checks=[status(599)]),
-        Scenario("keepalive-pipelined", "five requests pipelined on one connection",
-                 pipelined, checks=[status(200, 200, 200, 204, 200),
-                                    reusable(True, True, True, True, True),
-                                    body_is(1, stream_body), body_is(2, b"")]),
-        Scenario("keepalive-sequential", "200, 302, 304 one after another", seq,
-                 steps=[seq[0].wire(), Await(1), seq[1].wire(), Await(2), seq[2].wire()],
-                 checks=[status(200, 302, 304), reusable(True, True, True)]),
-        Scenario("connection-close", "streamed response to a Connection: close request",
-                 [Req(GET, "/stream", CLOSE)],
-                 checks=[status(200), reusable(False), body_is(0, stream_body)]),
-        Scenario("http10-stream", "HTTP/1.0 request for a streamed body",
-                 [Req(GET, "/stream", http_version="1.0")],
-                 checks=[status(200), reusable(False), body_is(0, stream_body)]),
+        Scenario(
+            "fixed",
+            "Content-Length body",
+            [Req(GET, "/fixed")],
+            checks=[status(200), body_is(0, FIXED_BODY), reusable(True)],
+        ),
+        Scenario(
+            "stream-chunked",
+            "streamed body without Content-Length: chunked",
+            [Req(GET, "/stream")],
+            checks=[status(200), chunked(), body_is(0, stream_body)],
+        ),
+        Scenario(
+            "no-content-204",
+            "204, no body",
+            [Req(GET, "/no-content")],
+            checks=[status(204), body_is(0, b"")],
+        ),
+        Scenario(
+            "not-modified-304",
+            "304 with ETag",
+            [Req(GET, "/not-modified", (("If-None-Match", '"v1"'),))],
+            checks=[status(304), body_is(0, b"")],
+        ),
+        Scenario(
+            "head-fixed",
+            "HEAD: Content-Length, no body",
+            [Req(HEAD, "/fixed")],
+            checks=[status(200), body_is(0, b"")],
+        ),
+        Scenario(
+            "head-stream",
+            "HEAD of a streamed route",
+            [Req(HEAD, "/stream")],
+            checks=[status(200), body_is(0, b"")],
+        ),
+        Scenario(
+            "expect-100-continue",
+            "POST with Expect: 100-continue, body sent after a 1 s pause",
+            [expect],
+            steps=[expect.head_bytes(), Pause(1.0), expect.body],
+            checks=[status(200), informational(0, 100)],
+        ),
+        Scenario(
+            "many-headers",
+            "60 extra header fields",
+            [Req(GET, "/many-headers")],
+            checks=[status(200)],
+        ),
+        Scenario(
+            "set-cookie", "three Set-Cookie fields", [Req(GET, "/cookies")], checks=[status(200)]
+        ),
+        Scenario(
+            "redirect-302",
+            "302 with Location and empty body",
+            [Req(GET, "/redirect")],
+            checks=[status(302)],
+        ),
+        Scenario(
+            "status-599",
+            "a status code without a standard reason phrase",
+            [Req(GET, "/status-599")],
+            checks=[status(599)],
+        ),
+        Scenario(
+            "keepalive-pipelined",
+            "five requests pipelined on one connection",
+            pipelined,
+            checks=[
+                status(200, 200, 200, 204, 200),
+                reusable(True, True, True, True, True),
+                body_is(1, stream_body),
+                body_is(2, b""),
+            ],
+        ),
+        Scenario(
+            "keepalive-sequential",
+            "200, 302, 304 one after another",
+            seq,
+            steps=[seq[0].wire(), Await(1), seq[1].wire(), Await(2), seq[2].wire()],
+            checks=[status(200, 302, 304), reusable(True, True, True)],
+        ),
+        Scenario(
+            "connection-close",
+            "streamed response to a Connection: close request",
+            [Req(GET, "/stream", CLOSE)],
+            checks=[status(200), reusable(False), body_is(0, stream_body)],
+        ),
+        Scenario(
+            "http10-stream",
+            "HTTP/1.0 request for a streamed body",
+            [Req(GET, "/stream", http_version="1.0")],
+            checks=[status(200), reusable(False), body_is(0, stream_body)],
+        ),
     ]
 
 
@@ -426,9 +577,9 @@ def _pairs(headers: Any) -> list[list[str]]:
     return [[n.decode("latin-1"), v.decode("latin-1")] for n, v in headers.raw_items()]
 
 
-def h11_parse(data: bytes, requests: list[Req], count: int, eof: bool) -> tuple[
-    list[dict[str, Any]], bool
-]:
+def h11_parse(
+    data: bytes, requests: list[Req], count: int, eof: bool
+) -> tuple[list[dict[str, Any]], bool]:
     """Parse ``data`` as the responses to ``requests``; return (complete responses, closed).
 
     ``closed`` is true when h11 saw the connection close after the last response.
@@ -454,12 +605,14 @@ def h11_parse(data: bytes, requests: list[Req], count: int, eof: bool) -> tuple[
             if event is h11.NEED_DATA:
                 return results, False
             if isinstance(event, h11.InformationalResponse):
-                resp["informational"].append({
-                    "status_code": event.status_code,
-                    "reason": event.reason.decode("latin-1"),
-                    "http_version": event.http_version.decode("ascii"),
-                    "headers": _pairs(event.headers),
-                })
+                resp["informational"].append(
+                    {
+                        "status_code": event.status_code,
+                        "reason": event.reason.decode("latin-1"),
+                        "http_version": event.http_version.decode("ascii"),
+                        "headers": _pairs(event.headers),
+                    }
+                )
             elif isinstance(event, h11.Response):
                 resp.update(
                     status_code=event.status_code,
@@ -699,12 +852,34 @@ class AsgiServer:
     def start(self) -> Iterator[int]:
         port = free_port()
         if self.kind == "hypercorn":
-            cmd = [sys.executable, "-m", "hypercorn", "--bind", f"127.0.0.1:{port}",
-                   "--log-level", "warning", "capture_responses:app"]
+            cmd = [
+                sys.executable,
+                "-m",
+                "hypercorn",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+                "capture_responses:app",
+            ]
         else:
-            cmd = [sys.executable, "-m", "uvicorn", "capture_responses:app", "--host",
-                   "127.0.0.1", "--port", str(port), "--http", self.kind, "--lifespan", "off",
-                   "--no-access-log", "--log-level", "warning"]
+            cmd = [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "capture_responses:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--http",
+                self.kind,
+                "--lifespan",
+                "off",
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ]
         with running(cmd, port, SCRIPTS):
             yield port
 
@@ -758,8 +933,8 @@ def capture(server: Any, port: int, scenario: Scenario, out_dir: Path) -> str:
     (out_dir / f"{stem}.bin").write_bytes(data)
     (out_dir / f"{stem}.json").write_text(_dumps(meta) + "\n")
     summary = ", ".join(
-        f"{r['status_code']}{'+' + str(len(r['informational'])) + 'x1xx' if r['informational'] else ''}"
-        f" body={r['body_length']}{' reuse' if r['reusable'] else ' close'}"
+        f"{r['status_code']}{'+1xx' * len(r['informational'])} body={r['body_length']}"
+        f"{' reuse' if r['reusable'] else ' close'}"
         for r in results
     )
     return f"{stem}: {len(data)} bytes; {summary}{'; server closed' if closed else ''}"

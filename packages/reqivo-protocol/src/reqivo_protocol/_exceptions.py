@@ -10,6 +10,7 @@ reqivo_async.ReadTimeout`` catch the same class::
     │   ├── TransportError
     │   │   ├── TimeoutException           (also a built-in TimeoutError)
     │   │   │   ├── ConnectTimeout, ReadTimeout, WriteTimeout, PoolTimeout
+    │   │   │   └── TotalTimeout       (the whole request's deadline passed)
     │   │   ├── NetworkError → ConnectError, ReadError, WriteError
     │   │   ├── TlsError
     │   │   ├── ProxyError
@@ -23,6 +24,8 @@ reqivo_async.ReadTimeout`` catch the same class::
     │   ├── DecodingError
     │   └── TooManyRedirects → RedirectLoopError
     ├── HTTPStatusError                    (carries .request and .response)
+    ├── StreamError                        (a body used in a way its state forbids)
+    │   ├── StreamConsumed, StreamClosed, ResponseNotRead, RequestNotRead
     └── WebSocketError
         ├── HandshakeError                 (carries the refusing response)
         ├── WebSocketProtocolError         (also a RemoteProtocolError; carries .close_code)
@@ -65,10 +68,16 @@ __all__ = [
     "RemoteProtocolError",
     "ReqivoError",
     "RequestError",
+    "RequestNotRead",
+    "ResponseNotRead",
+    "StreamClosed",
+    "StreamConsumed",
+    "StreamError",
     "TimeoutException",
     "TlsError",
     "TooManyHeaders",
     "TooManyRedirects",
+    "TotalTimeout",
     "TransportError",
     "WebSocketError",
     "WebSocketProtocolError",
@@ -133,6 +142,10 @@ class WriteTimeout(TimeoutException):
 
 class PoolTimeout(TimeoutException):
     """No connection of the pool became free within the pool timeout."""
+
+
+class TotalTimeout(TimeoutException):
+    """The deadline of the whole request (redirects and retries included) passed."""
 
 
 class NetworkError(TransportError):
@@ -225,6 +238,26 @@ class HTTPStatusError(ReqivoError):
         super().__init__(message)
         self.request = request
         self.response = response
+
+
+class StreamError(ReqivoError):
+    """A request or response body was used in a way its state does not allow."""
+
+
+class StreamConsumed(StreamError):
+    """The body was already iterated once and cannot be read again."""
+
+
+class StreamClosed(StreamError):
+    """The body was closed before it was read."""
+
+
+class ResponseNotRead(StreamError):
+    """``content``/``text``/``json()`` of a streamed response that was not read yet."""
+
+
+class RequestNotRead(StreamError):
+    """``content`` of a request whose body is a stream that was not read yet."""
 
 
 class WebSocketError(ReqivoError):

@@ -17,7 +17,13 @@ from urllib.parse import parse_qsl, quote_plus
 
 from reqivo_protocol._exceptions import LocalProtocolError
 
-__all__ = ["PrimitiveData", "QueryParamTypes", "QueryParams", "encode_form", "primitive_value_to_str"]
+__all__ = [
+    "PrimitiveData",
+    "QueryParamTypes",
+    "QueryParams",
+    "encode_form",
+    "primitive_value_to_str",
+]
 
 PrimitiveData: TypeAlias = "str | int | float | bool | None"
 """A value accepted for a query parameter or form field."""
@@ -33,7 +39,7 @@ QueryParamTypes: TypeAlias = (
 
 
 def primitive_value_to_str(value: PrimitiveData) -> str:
-    """Render one parameter value the way httpx does (``True`` -> ``"true"``, ``None`` -> ``""``)."""
+    """Render one parameter value as httpx does (``True`` -> ``"true"``, ``None`` -> ``""``)."""
     if isinstance(value, str):
         return value
     if value is True:
@@ -100,8 +106,9 @@ def _encode_pairs(pairs: Sequence[tuple[str, str]]) -> str:
         )
     except UnicodeEncodeError as exc:
         # Only a lone surrogate ("\ud800") cannot be encoded as UTF-8.
+        bad = exc.object[exc.start : exc.end]
         raise LocalProtocolError(
-            f"query parameter or form field is not valid Unicode: {exc.object[exc.start:exc.end]!r}"
+            f"query parameter or form field is not valid Unicode: {bad!r}"
         ) from None
 
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
@@ -57,9 +56,24 @@ _find_control = re.compile(r"[\x00-\x1f\x7f]").search
 _scheme_ok = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*").fullmatch
 # A reg-name after lowercasing and IDNA: unreserved and sub-delims (RFC 3986 3.2.2).
 _host_ok = re.compile(r"[a-z0-9\-._~!$&'()*+,;=]*").fullmatch
-_ipv4_ok = re.compile(
+_IPV4 = (
     r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}"
     r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+)
+_ipv4_ok = re.compile(_IPV4).fullmatch
+# The common case in one expression: lowercase scheme, no userinfo, a lowercase host
+# that is a canonical IPv4 address or whose last label cannot be read as a number
+# (it has a letter other than a-f and x), and components needing no percent-encoding.
+# What it matches needs no further checks but the port range; the rest takes the
+# general path, which gives the same result.
+_LABEL = r"[a-z0-9\-_~!$&'()*+,;=]*"
+_fast_match = re.compile(
+    r"([a-z][a-z0-9+.\-]*)://"
+    rf"((?:[a-z0-9\-._~!$&'()*+,;=]*\.)?{_LABEL}[g-wyz\-_~!$&'()*+,;=]{_LABEL}\.?|{_IPV4})"
+    r"(?::([0-9]{1,5}))?"
+    r"((?:/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]+|%[0-9A-Fa-f]{2})*)*)"
+    r"(?:\?((?:[\x21\x24\x26\x28-\x3b\x3d\x3f-\x7e]+|%[0-9A-Fa-f]{2})*))?"
+    r"(?:#((?:[\x21\x23\x24\x26-\x3b\x3d\x3f-\x5f\x61-\x7e]+|%[0-9A-Fa-f]{2})*))?"
 ).fullmatch
 _hex_label = re.compile(r"0[xX][0-9A-Fa-f]*").fullmatch
 
@@ -112,7 +126,10 @@ def _check_ipv6(host: str) -> str:
 def _normalize_host(host: str) -> str:
     """Lowercase, IDNA-encode and validate a host given without brackets or port."""
     if "%" in host:
-        host = unquote(host, errors="strict") if host.isascii() else host
+        try:
+            host = unquote(host, errors="strict")
+        except UnicodeDecodeError:
+            raise InvalidURL(f"invalid percent-encoded host {host!r}: not UTF-8") from None
     if not host.isascii():
         try:
             host = host.encode("idna").decode("ascii")
@@ -126,12 +143,20 @@ def _normalize_host(host: str) -> str:
         if ":" in host:
             return _check_ipv6(host)
         raise InvalidURL(f"invalid character in host {host!r}")
-    if host:
-        last = host[:-1] if host[-1] == "." else host
-        last = last[last.rfind(".") + 1 :]
-        if (last.isdigit() or _hex_label(last) is not None) and _ipv4_ok(host) is None:
-            raise InvalidURL(f"invalid IPv4 address {host!r}")
+    _check_ipv4_like(host)
     return host
+
+
+def _check_ipv4_like(host: str) -> None:
+    """Refuse a host whose last label is a number unless it is a canonical IPv4 address.
+
+    ``getaddrinfo`` would read "0x7f.1" or "127.1" as 127.0.0.1; WHATWG parses such
+    hosts as IPv4 too. We accept only the dotted-quad form and refuse the others.
+    """
+    last = host[:-1] if host[-1:] == "." else host
+    last = last[last.rfind(".") + 1 :]
+    if (last.isdigit() or _hex_label(last) is not None) and _ipv4_ok(host) is None:
+        raise InvalidURL(f"invalid IPv4 address {host!r}")
 
 
 def _split_authority(authority: str) -> tuple[str, str, int | None]:
@@ -155,36 +180,34 @@ def _split_authority(authority: str) -> tuple[str, str, int | None]:
         authority = authority[:colon]
     else:
         port = None
-    if _host_ok(authority) is None or not authority.islower():
+    if _host_ok(authority) is None:
         authority = _normalize_host(authority)
-    elif authority and (authority[-1].isdigit() or authority[-1] == "."):
-        authority = _normalize_host(authority)
+    else:
+        _check_ipv4_like(authority)
     return userinfo, authority, port
 
 
 def _remove_dot_segments(path: str) -> str:
     """RFC 3986 section 5.2.4, written over segments rather than a character buffer."""
     segments = path.split("/")
+    keep = 1 if path[:1] == "/" else 0  # never pop the empty segment before a leading "/"
     output: list[str] = []
     for segment in segments[:-1]:
         if segment == "..":
-            if len(output) > 1:
+            if len(output) > keep:
                 output.pop()
         elif segment != ".":
             output.append(segment)
     last = segments[-1]
     if last == "..":
-        if len(output) > 1:
+        if len(output) > keep:
             output.pop()
         output.append("")
     elif last == ".":
         output.append("")
     else:
         output.append(last)
-    result = "/".join(output)
-    if path[:1] == "/" and result[:1] != "/":
-        result = "/" + result
-    return result
+    return "/".join(output)
 
 
 def _has_dot_segment(path: str) -> bool:
@@ -208,7 +231,11 @@ class Origin:
 
     def __str__(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{self.scheme}://{host}" if self.port is None else f"{self.scheme}://{host}:{self.port}"
+        return (
+            f"{self.scheme}://{host}"
+            if self.port is None
+            else f"{self.scheme}://{host}:{self.port}"
+        )
 
 
 class URL:
@@ -258,6 +285,34 @@ class URL:
             raise TypeError(f"URL must be a str or URL, not {type(url).__name__}")
         if len(url) > MAX_URL_LENGTH:
             raise InvalidURL(f"URL too long: {len(url)} characters (the limit is {MAX_URL_LENGTH})")
+        fast = _fast_match(url)
+        if fast is not None:
+            scheme, host, port_text, path, query, fragment = fast.groups()
+            if port_text is None:
+                port = None
+            else:
+                port = int(port_text)
+                if port > 65535:
+                    raise InvalidURL(
+                        f"invalid port {port_text!r}: expected a number from 0 to 65535"
+                    )
+                if port == DEFAULT_PORTS.get(scheme):
+                    port = None
+            if not path:
+                if scheme in DEFAULT_PORTS:
+                    path = "/"
+            elif "." in path and _has_dot_segment(path):
+                path = _remove_dot_segments(path)
+            self._scheme = scheme
+            self._userinfo = ""
+            self._host = host
+            self._port = port
+            self._path = path
+            self._query = query
+            self._fragment = fragment
+            self._str = None
+            self._origin = None
+            return
         if _find_control(url) is not None:
             raise InvalidURL(f"invalid URL {url[:200]!r}: it contains a control character")
         url = url.strip(" ")
@@ -289,7 +344,9 @@ class URL:
         self._scheme = scheme
         self._path = path
         self._query = (
-            query if query is None or _QUERY_BAD.search(query) is None else _encode(query, _QUERY_BAD, "query")
+            query
+            if query is None or _QUERY_BAD.search(query) is None
+            else _encode(query, _QUERY_BAD, "query")
         )
         self._fragment = (
             fragment
@@ -314,8 +371,10 @@ class URL:
         if host is None:
             if userinfo or port is not None:
                 raise InvalidURL("a URL without a host cannot have a userinfo or a port")
-            if path.startswith("//"):
-                raise InvalidURL(f"a URL without a host cannot have a path starting with '//': {path!r}")
+            if not scheme and path.startswith("//"):
+                raise InvalidURL(
+                    f"a URL without a host cannot have a path starting with '//': {path!r}"
+                )
             if not scheme and ":" in path.partition("/")[0]:
                 raise InvalidURL(
                     f"a relative URL's path cannot have ':' in its first segment: {path!r}"
@@ -485,8 +544,6 @@ class URL:
                 value = _expect_str(key, value)
                 if value and _scheme_ok(value) is None:
                     raise InvalidURL(f"invalid URL scheme {value!r}")
-                if port is None and host is not None:
-                    port = DEFAULT_PORTS.get(scheme)  # keep the effective port
                 scheme = value.lower()
             elif key == "host":
                 if value is None:
@@ -508,13 +565,17 @@ class URL:
             elif key == "path":
                 path = _encode(_expect_str(key, value), _PATH_BAD, "path")
             elif key == "query":
-                query = None if value is None else _encode(_expect_str(key, value), _QUERY_BAD, "query")
+                query = (
+                    None if value is None else _encode(_expect_str(key, value), _QUERY_BAD, "query")
+                )
             elif key == "params":
                 params = str(QueryParams(value))
                 query = params or None
             elif key == "fragment":
                 fragment = (
-                    None if value is None else _encode(_expect_str(key, value), _FRAGMENT_BAD, "fragment")
+                    None
+                    if value is None
+                    else _encode(_expect_str(key, value), _FRAGMENT_BAD, "fragment")
                 )
             elif key == "userinfo":
                 userinfo = _encode(_expect_str(key, value), _USERINFO_BAD, "userinfo")
@@ -526,10 +587,18 @@ class URL:
                 if value is None:
                     userinfo = user
                 else:
-                    userinfo = user + ":" + _encode(_expect_str(key, value), _USERINFO_BAD, "password")
+                    userinfo = (
+                        user + ":" + _encode(_expect_str(key, value), _USERINFO_BAD, "password")
+                    )
             else:
                 raise TypeError(f"copy_with() got an unexpected keyword argument {key!r}")
-        if "host" in kwargs and host is not None and "path" not in kwargs and path and path[0] != "/":
+        if (
+            "host" in kwargs
+            and host is not None
+            and "path" not in kwargs
+            and path
+            and path[0] != "/"
+        ):
             path = "/" + path
         return URL._from_parts(scheme, userinfo, host, port, path, query, fragment)
 
@@ -558,12 +627,24 @@ class URL:
             return ref
         if ref._host is not None:
             return URL._from_parts(
-                self._scheme, ref._userinfo, ref._host, ref._port, ref._path, ref._query, ref._fragment
+                self._scheme,
+                ref._userinfo,
+                ref._host,
+                ref._port,
+                ref._path,
+                ref._query,
+                ref._fragment,
             )
         if not ref._path:
             query = ref._query if ref._query is not None else self._query
             return URL._from_parts(
-                self._scheme, self._userinfo, self._host, self._port, self._path, query, ref._fragment
+                self._scheme,
+                self._userinfo,
+                self._host,
+                self._port,
+                self._path,
+                query,
+                ref._fragment,
             )
         if ref._path[0] == "/":
             path = _remove_dot_segments(ref._path)
@@ -624,16 +705,8 @@ class URL:
     def __hash__(self) -> int:
         return hash(str(self))
 
-    def __setattr__(self, name: str, value: object) -> None:
-        if name[:1] != "_":
-            raise AttributeError(f"URL is immutable; use copy_with({name}=...)")
-        object.__setattr__(self, name, value)
-
 
 def _expect_str(key: str, value: object) -> str:
     if not isinstance(value, str):
         raise TypeError(f"copy_with({key}=...) expects a str, not {type(value).__name__}")
     return value
-
-
-_unused: Callable[..., object] = primitive_value_to_str  # re-exported helper kept typed

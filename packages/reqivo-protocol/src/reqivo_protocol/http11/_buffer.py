@@ -33,14 +33,14 @@ class ReceiveBuffer:
         pos = self.pos
         if pos >= len(data):
             self.data = chunk if type(chunk) is bytes else bytes(chunk)
-        elif type(data) is bytes:
-            grown = bytearray(memoryview(data)[pos:])
-            grown += chunk
-            self.data = grown
-        else:
+        elif isinstance(data, bytearray):
             if pos:
                 del data[:pos]
             data += chunk
+        else:
+            grown = bytearray(memoryview(data)[pos:])
+            grown += chunk
+            self.data = grown
         self.pos = 0
 
     def take(self, count: int) -> bytes:

@@ -39,6 +39,8 @@ class NeedData(enum.Enum):
     def __repr__(self) -> str:
         return "NEED_DATA"
 
+    __str__ = __repr__
+
 
 #: Returned by ``ClientConnection.next_event()`` when more bytes must be received first.
 NEED_DATA: Final = NeedData.NEED_DATA

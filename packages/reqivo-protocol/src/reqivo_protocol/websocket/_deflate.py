@@ -86,7 +86,7 @@ class DeflateOffer:
             if name not in _KNOWN_PARAMS:
                 raise HandshakeError(f"unknown permessage-deflate parameter {name!r}")
         for flag in ("client_no_context_takeover", "server_no_context_takeover"):
-            if seen.get(flag, None) is not None:
+            if seen.get(flag) is not None:
                 raise HandshakeError(f"permessage-deflate parameter {flag!r} takes no value")
 
         if self.server_no_context_takeover and "server_no_context_takeover" not in seen:

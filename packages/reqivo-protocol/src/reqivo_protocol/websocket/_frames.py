@@ -82,9 +82,7 @@ def parse_close_payload(payload: bytes | memoryview) -> tuple[int, str]:
     try:
         reason = str(payload[2:], "utf-8")
     except UnicodeDecodeError:
-        raise WebSocketProtocolError(
-            "close reason is not valid UTF-8", close_code=1007
-        ) from None
+        raise WebSocketProtocolError("close reason is not valid UTF-8", close_code=1007) from None
     return code, reason
 
 

@@ -1,0 +1,35 @@
+"""Run benchmark suites: ``python -m benchmarks [suite ...]`` (default: all)."""
+
+from __future__ import annotations
+
+import importlib
+import platform
+import sys
+from pathlib import Path
+
+from benchmarks._harness import Measurement, report, save
+
+SUITES = ["protocol_http", "protocol_ws"]
+
+
+def main(argv: list[str]) -> int:
+    """Run the named suites (all when none is named) and print one table per suite."""
+    chosen = argv or SUITES
+    unknown = sorted(set(chosen) - set(SUITES))
+    if unknown:
+        print(f"unknown suites {unknown}; choose from {SUITES}", file=sys.stderr)
+        return 2
+    print(f"Python {platform.python_version()} on {platform.machine()}, {platform.system()}")
+    everything: list[Measurement] = []
+    for name in chosen:
+        suite = importlib.import_module(f"benchmarks.{name}")
+        results: list[Measurement] = suite.run()
+        print()
+        print(report(suite.TITLE, results))
+        everything += results
+    save(everything, Path("reports") / "benchmarks.json")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

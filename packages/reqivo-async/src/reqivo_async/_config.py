@@ -1,0 +1,116 @@
+"""Configuration values: ``Timeout`` and ``Limits``.
+
+Defaults are finite: a request never waits forever, whatever the server does. The
+total deadline (``total``) is off by default because a legitimate download may take
+long; each wait (connect, every read, every write, waiting for a pooled connection) is
+bounded instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+__all__ = ["DEFAULT_LIMITS", "DEFAULT_TIMEOUT", "Limits", "Timeout", "TimeoutTypes"]
+
+_UNSET: Any = object()
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class Timeout:
+    """Timeouts in seconds (None disables one).
+
+    ``Timeout(10.0)`` sets connect, read, write and pool to 10 s; keywords override one
+    each: ``Timeout(10.0, connect=3.0)``. ``total`` bounds a whole request, redirects,
+    retries and reading the body included.
+
+    - ``connect``: establishing a connection (DNS, TCP, TLS, proxy tunnel).
+    - ``read``: each wait for data from the server.
+    - ``write``: each wait for the server to accept data we send.
+    - ``pool``: waiting for a connection of the pool to become free.
+    - ``total``: the deadline of the whole request.
+    """
+
+    connect: float | None
+    read: float | None
+    write: float | None
+    pool: float | None
+    total: float | None
+
+    def __init__(
+        self,
+        timeout: float | None | Timeout = _UNSET,
+        *,
+        connect: float | None = _UNSET,
+        read: float | None = _UNSET,
+        write: float | None = _UNSET,
+        pool: float | None = _UNSET,
+        total: float | None = _UNSET,
+    ) -> None:
+        if isinstance(timeout, Timeout):
+            base = (timeout.connect, timeout.read, timeout.write, timeout.pool, timeout.total)
+        elif timeout is _UNSET:
+            base = (DEFAULT_CONNECT, DEFAULT_READ, DEFAULT_WRITE, DEFAULT_POOL, None)
+        else:
+            base = (timeout, timeout, timeout, timeout, None)
+        values = [
+            given if given is not _UNSET else default
+            for given, default in zip((connect, read, write, pool, total), base, strict=True)
+        ]
+        for name, value in zip(("connect", "read", "write", "pool", "total"), values, strict=True):
+            if value is not None and not value > 0:
+                raise ValueError(f"timeout {name}={value!r} must be a positive number or None")
+            object.__setattr__(self, name, None if value is None else float(value))
+
+    def as_dict(self) -> dict[str, float | None]:
+        """The five timeouts by name."""
+        return {
+            "connect": self.connect,
+            "read": self.read,
+            "write": self.write,
+            "pool": self.pool,
+            "total": self.total,
+        }
+
+
+DEFAULT_CONNECT = 10.0
+DEFAULT_READ = 30.0
+DEFAULT_WRITE = 30.0
+DEFAULT_POOL = 30.0
+DEFAULT_TIMEOUT = Timeout()
+
+TimeoutTypes: TypeAlias = "Timeout | float | None"
+
+
+def to_timeout(value: TimeoutTypes | Timeout) -> Timeout:
+    """Normalize what users pass as ``timeout=`` into a ``Timeout``."""
+    if isinstance(value, Timeout):
+        return value
+    return Timeout(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How many connections the pool keeps, and for how long.
+
+    - ``max_connections``: open connections in all (None: unlimited).
+    - ``max_connections_per_host``: open connections to one origin (None: no own limit).
+    - ``max_keepalive_connections``: idle connections kept for reuse.
+    - ``keepalive_expiry``: seconds an idle connection is kept before it is closed.
+    """
+
+    max_connections: int | None = 100
+    max_connections_per_host: int | None = None
+    max_keepalive_connections: int | None = 100
+    keepalive_expiry: float | None = 15.0
+
+    def __post_init__(self) -> None:
+        for name in ("max_connections", "max_connections_per_host", "max_keepalive_connections"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{name}={value!r} must be at least 1 or None")
+        if self.keepalive_expiry is not None and self.keepalive_expiry < 0:
+            raise ValueError("keepalive_expiry must not be negative")
+
+
+DEFAULT_LIMITS = Limits()

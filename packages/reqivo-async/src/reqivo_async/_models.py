@@ -1,0 +1,363 @@
+"""``AsyncRequest`` and ``Response``: what a session sends and what a transport returns.
+
+Transports (the connection pool, ``MockTransport``, ``ASGITransport``, a user's own)
+take an ``AsyncRequest`` and return a ``Response`` whose body is an ``AsyncByteStream``
+of raw bytes (transfer coding undone, content coding not). ``Response`` undoes the
+content coding, decodes text and parses JSON on demand.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import AsyncIterator
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from reqivo_protocol import (
+    URL,
+    Headers,
+    HeaderTypes,
+    HTTPStatusError,
+    ResponseNotRead,
+    StreamClosed,
+    StreamConsumed,
+)
+from reqivo_protocol.content import ContentDecoder, LineDecoder, TextDecoder
+from reqivo_protocol.content import charset_from_content_type as _charset
+
+from reqivo_async._content import RequestContent, encode_request_body
+
+if TYPE_CHECKING:
+    from reqivo_async._cookies import Cookies
+
+__all__ = ["AsyncByteStream", "AsyncRequest", "Response"]
+
+
+@runtime_checkable
+class AsyncByteStream(Protocol):
+    """A response body as transports hand it over: async chunks, then ``aclose()``."""
+
+    def __aiter__(self) -> AsyncIterator[bytes]: ...
+
+    async def aclose(self) -> None: ...
+
+
+class _BytesStream:
+    """An ``AsyncByteStream`` over bytes already in memory."""
+
+    __slots__ = ("_body",)
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        if self._body:
+            yield self._body
+
+    async def aclose(self) -> None:
+        return None
+
+
+class AsyncRequest:
+    """An HTTP request: method, URL, headers and a body stream.
+
+    Build one with ``AsyncSession.build_request`` (which applies the session's base
+    URL, headers, cookies and auth) or directly; send it with ``AsyncSession.send``.
+    Body arguments follow requests and httpx: ``content=`` (bytes, str, file, sync or
+    async iterable), ``data=`` (a form), ``files=`` (multipart), ``json=``.
+    """
+
+    __slots__ = ("extensions", "headers", "method", "stream", "url")
+
+    def __init__(
+        self,
+        method: str,
+        url: URL | str,
+        *,
+        params: Any = None,
+        headers: HeaderTypes | None = None,
+        content: Any = None,
+        data: Any = None,
+        files: Any = None,
+        json: Any = None,
+        stream: RequestContent | None = None,
+        extensions: dict[str, Any] | None = None,
+    ) -> None:
+        self.method = method.upper() if isinstance(method, str) else method.decode("ascii").upper()
+        self.url = url if isinstance(url, URL) else URL(url)
+        if params is not None:
+            self.url = self.url.copy_merge_params(params)
+        self.headers = Headers(headers)
+        self.extensions: dict[str, Any] = {} if extensions is None else extensions
+        if stream is None:
+            stream = encode_request_body(content=content, data=data, files=files, json=json)
+            if stream.content_type and "content-type" not in self.headers:
+                self.headers["Content-Type"] = stream.content_type
+        self.stream = stream
+
+    @property
+    def content(self) -> bytes:
+        """The body, when it is held in memory (``RequestNotRead`` for a stream)."""
+        body = self.stream.body
+        if body is None:
+            from reqivo_protocol import RequestNotRead
+
+            raise RequestNotRead("the request body is a stream; it is not held in memory")
+        return body
+
+    async def aread(self) -> bytes:
+        """Read a streamed body into memory (so that it can be sent again)."""
+        if self.stream.body is None:
+            body = b"".join([chunk async for chunk in self.stream])
+            self.stream = RequestContent(
+                body, length=len(body), content_type=self.stream.content_type, replayable=True
+            )
+        return self.stream.body or b""
+
+    def __repr__(self) -> str:
+        return f"<AsyncRequest [{self.method} {self.url}]>"
+
+
+class Response:
+    """An HTTP response.
+
+    Read the whole body with ``content``/``text``/``json()`` (after ``await
+    session.get(...)`` it is already read), or stream it from ``session.stream(...)``
+    with ``aiter_bytes()``, ``aiter_text()``, ``aiter_lines()`` or ``aiter_raw()``.
+    """
+
+    def __init__(
+        self,
+        status_code: int,
+        *,
+        headers: HeaderTypes | None = None,
+        content: bytes | None = None,
+        stream: AsyncByteStream | None = None,
+        reason: str | None = None,
+        http_version: str = "HTTP/1.1",
+        request: AsyncRequest | None = None,
+        extensions: dict[str, Any] | None = None,
+        history: list[Response] | None = None,
+        default_encoding: str = "utf-8",
+        max_decompressed_size: int | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.headers = headers if isinstance(headers, Headers) else Headers(headers)
+        self.http_version = http_version
+        self._reason = reason
+        self._request = request
+        self.extensions: dict[str, Any] = {} if extensions is None else extensions
+        self.history: list[Response] = [] if history is None else history
+        self.default_encoding = default_encoding
+        self.max_decompressed_size = max_decompressed_size
+        self.elapsed = datetime.timedelta(0)
+        self.cookies: Cookies | None = None
+        self._content = content
+        self._stream: AsyncByteStream = stream if stream is not None else _BytesStream(content or b"")
+        self._stream_consumed = content is not None
+        self._closed = content is not None
+        self._text: str | None = None
+
+    # -- status ------------------------------------------------------------------------
+
+    @property
+    def reason(self) -> str:
+        """The reason phrase sent by the server, or the standard one when it sent none."""
+        if self._reason:
+            return self._reason
+        try:
+            return HTTPStatus(self.status_code).phrase
+        except ValueError:
+            return ""
+
+    @property
+    def request(self) -> AsyncRequest:
+        """The request this response answers."""
+        if self._request is None:
+            raise RuntimeError("this response was built without a request")
+        return self._request
+
+    @request.setter
+    def request(self, request: AsyncRequest) -> None:
+        self._request = request
+
+    @property
+    def url(self) -> URL:
+        """The URL of the request this response answers."""
+        return self.request.url
+
+    @property
+    def is_informational(self) -> bool:
+        """1xx."""
+        return 100 <= self.status_code < 200
+
+    @property
+    def is_success(self) -> bool:
+        """2xx."""
+        return 200 <= self.status_code < 300
+
+    @property
+    def is_redirect(self) -> bool:
+        """A redirect status (301, 302, 303, 307, 308) with a ``Location`` header."""
+        return self.status_code in (301, 302, 303, 307, 308) and "location" in self.headers
+
+    @property
+    def is_client_error(self) -> bool:
+        """4xx."""
+        return 400 <= self.status_code < 500
+
+    @property
+    def is_server_error(self) -> bool:
+        """5xx."""
+        return 500 <= self.status_code < 600
+
+    @property
+    def is_error(self) -> bool:
+        """4xx or 5xx."""
+        return 400 <= self.status_code < 600
+
+    def raise_for_status(self) -> Response:
+        """Raise ``HTTPStatusError`` for a 4xx or 5xx response; return self otherwise."""
+        if not self.is_error:
+            return self
+        kind = "Client error" if self.status_code < 500 else "Server error"
+        message = f"{kind} '{self.status_code} {self.reason}' for url '{self.url}'"
+        raise HTTPStatusError(message, request=self._request, response=self)
+
+    # -- body in memory ----------------------------------------------------------------
+
+    @property
+    def content(self) -> bytes:
+        """The decoded body (``ResponseNotRead`` for a stream not read yet)."""
+        if self._content is None:
+            raise ResponseNotRead(
+                "the response body was not read: call 'await response.aread()' first"
+            )
+        return self._content
+
+    @property
+    def encoding(self) -> str:
+        """The character set of ``text``: the Content-Type charset, else the default."""
+        return _charset(self.headers.get("content-type")) or self.default_encoding
+
+    @property
+    def charset_encoding(self) -> str | None:
+        """The charset named by Content-Type, or None."""
+        return _charset(self.headers.get("content-type"))
+
+    @property
+    def text(self) -> str:
+        """The body decoded as text (see ``encoding``; undecodable bytes become U+FFFD)."""
+        if self._text is None:
+            decoder = self._text_decoder()
+            self._text = decoder.decode(self.content) + decoder.flush()
+        return self._text
+
+    def json(self, **kwargs: Any) -> Any:
+        """The body parsed as JSON (``json.loads`` keyword arguments are passed on)."""
+        import json  # lazily: import time matters to every user
+
+        return json.loads(self.text, **kwargs)
+
+    async def aread(self) -> bytes:
+        """Read (the rest of) the body into memory and return it."""
+        if self._content is None:
+            self._content = b"".join([chunk async for chunk in self.aiter_bytes()])
+        return self._content
+
+    # -- streaming ---------------------------------------------------------------------
+
+    async def aiter_raw(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
+        """The body as received (content coding not undone), chunk by chunk."""
+        if self._stream_consumed:
+            raise StreamConsumed("the response body was already read")
+        if self._closed:
+            raise StreamClosed("the response was closed before its body was read")
+        self._stream_consumed = True
+        try:
+            if chunk_size is None:
+                async for chunk in self._stream:
+                    yield chunk
+            else:
+                buffer = bytearray()
+                async for chunk in self._stream:
+                    buffer += chunk
+                    while len(buffer) >= chunk_size:
+                        yield bytes(buffer[:chunk_size])
+                        del buffer[:chunk_size]
+                if buffer:
+                    yield bytes(buffer)
+        finally:
+            await self.aclose()
+
+    async def aiter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
+        """The body with its content coding (gzip, deflate, br, zstd) undone."""
+        if self._content is not None:
+            content = self._content
+            step = chunk_size or len(content) or 1
+            for start in range(0, len(content), step):
+                yield content[start : start + step]
+            return
+        decoder = ContentDecoder.for_encoding(
+            self.headers.get_list("content-encoding"),
+            max_decompressed_size=self.max_decompressed_size,
+        )
+        if decoder.is_identity:
+            async for chunk in self.aiter_raw(chunk_size):
+                yield chunk
+            return
+        async for raw in self.aiter_raw():
+            for piece in decoder.iter_decode(raw):
+                yield piece
+        decoder.flush()
+
+    async def aiter_text(self) -> AsyncIterator[str]:
+        """The body decoded as text, chunk by chunk."""
+        decoder = self._text_decoder()
+        async for chunk in self.aiter_bytes():
+            text = decoder.decode(chunk)
+            if text:
+                yield text
+        tail = decoder.flush()
+        if tail:
+            yield tail
+
+    async def aiter_lines(self) -> AsyncIterator[str]:
+        """The body as lines of text, without their line endings."""
+        lines = LineDecoder()
+        async for text in self.aiter_text():
+            for line in lines.decode(text):
+                yield line
+        for line in lines.flush():
+            yield line
+
+    async def aclose(self) -> None:
+        """Release the connection; the rest of an unread body is discarded."""
+        if not self._closed:
+            self._closed = True
+            await self._stream.aclose()
+
+    @property
+    def is_closed(self) -> bool:
+        """Whether the body stream is closed."""
+        return self._closed
+
+    @property
+    def is_stream_consumed(self) -> bool:
+        """Whether the body was iterated."""
+        return self._stream_consumed
+
+    async def __aenter__(self) -> Response:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def _text_decoder(self) -> TextDecoder:
+        return TextDecoder.from_content_type(
+            self.headers.get("content-type"), default_encoding=self.default_encoding
+        )
+
+    def __repr__(self) -> str:
+        return f"<Response [{self.status_code} {self.reason}]>"
+

@@ -1,0 +1,1 @@
+"""Transports: what carries an ``AsyncRequest`` to a server and brings a ``Response`` back."""

@@ -1,0 +1,466 @@
+"""``ClientConnection``: the sans-IO HTTP/1.1 client machine.
+
+Feed it what the socket gave (``receive_data``), pull events (``next_event``), and
+write what ``send`` returns. States and transitions are in ``_state.py``; the head
+parser in ``_head.py``; body readers in ``_body.py``; request serialization in
+``_writer.py``.
+
+Response framing follows RFC 9112 section 6.3, in its order:
+
+1. a response to HEAD, a 1xx, 204 or 304 has no body;
+2. a 2xx to CONNECT switches to a tunnel (like a 101 to an Upgrade request): no body,
+   the following bytes are ``trailing_data``;
+3. ``Transfer-Encoding`` with chunked last: chunked; with anything else last: read
+   until close. With ``Content-Length`` as well, Transfer-Encoding wins and the
+   connection is not reused (a smuggling signal); the same in an HTTP/1.0 response;
+4. ``Content-Length``: decimal digits; a list of identical values (``5, 5``, or repeated
+   fields) counts as one, differing or malformed values are a ``RemoteProtocolError``;
+5. otherwise the body runs until the peer closes (not reusable).
+
+Keep-alive: an HTTP/1.1 response is reusable unless either message says
+``Connection: close``; an HTTP/1.0 one only with ``Connection: keep-alive``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from reqivo_protocol._exceptions import LocalProtocolError, RemoteProtocolError
+from reqivo_protocol._headers import Headers, HeaderTypes
+from reqivo_protocol.http11._body import (
+    BodyReader,
+    ChunkedReader,
+    ContentLengthReader,
+    UntilCloseReader,
+)
+from reqivo_protocol.http11._buffer import ReceiveBuffer
+from reqivo_protocol.http11._events import (
+    NEED_DATA,
+    Data,
+    EndOfMessage,
+    InformationalResponse,
+    PeerClosed,
+    ReceiveResult,
+    Request,
+    Response,
+    make_head,
+)
+from reqivo_protocol.http11._head import check_size, find_blank_line, parse_status_head
+from reqivo_protocol.http11._limits import MAX_HEADER_COUNT, MAX_HEADER_SIZE, MAX_LINE_SIZE
+from reqivo_protocol.http11._state import (
+    DONE,
+    ERROR,
+    IDLE,
+    MUST_CLOSE,
+    OUR_TRANSITIONS,
+    SEND_BODY,
+    SEND_RESPONSE,
+    SWITCHED_PROTOCOL,
+    THEIR_TRANSITIONS,
+    ClientState,
+    Switch,
+    Unsolicited,
+    settle,
+)
+from reqivo_protocol.http11._writer import (
+    CHUNKED,
+    NO_BODY,
+    PreparedRequest,
+    frame_chunk,
+    serialize_request,
+    serialize_trailers,
+)
+
+__all__ = ["ClientConnection"]
+
+_LENGTH: Final = re.compile(r"[0-9]{1,19}")
+_PREFIX: Final = b"HTTP/"
+
+
+class ClientConnection:
+    """One HTTP/1.1 client connection, without I/O.
+
+    ``max_header_size`` bounds a response head (status line, fields and the blank line
+    ending it) and a trailer section, ``max_header_count`` the fields in either, and
+    ``max_line_size`` one chunk-size line. Exceeding one raises the matching
+    ``LimitExceeded`` subclass (``HeadersTooLarge``, ``TooManyHeaders``, ``LineTooLong``).
+    """
+
+    __slots__ = (
+        "_buf",
+        "_eof",
+        "_error",
+        "_keep_alive",
+        "_method",
+        "_our",
+        "_reader",
+        "_searched",
+        "_send_body",
+        "_their",
+        "_upgrade",
+        "max_header_count",
+        "max_header_size",
+        "max_line_size",
+    )
+
+    def __init__(
+        self,
+        *,
+        max_header_size: int = MAX_HEADER_SIZE,
+        max_header_count: int = MAX_HEADER_COUNT,
+        max_line_size: int = MAX_LINE_SIZE,
+    ) -> None:
+        self.max_header_size = max_header_size
+        self.max_header_count = max_header_count
+        self.max_line_size = max_line_size
+        self._buf = ReceiveBuffer()
+        self._eof = False
+        self._error: RemoteProtocolError | None = None
+        self._our = IDLE
+        self._their = IDLE
+        self._reset_cycle()
+
+    def _reset_cycle(self) -> None:
+        self._reader: BodyReader | None = None
+        self._method = ""
+        self._keep_alive = True
+        self._upgrade = False
+        self._send_body = NO_BODY  # bytes still to send, NO_BODY or CHUNKED
+        self._searched = 0
+
+    # -- state ---------------------------------------------------------------------------
+
+    @property
+    def our_state(self) -> ClientState:
+        """The state of our side (the request)."""
+        return self._our
+
+    @property
+    def their_state(self) -> ClientState:
+        """The state of their side (the response)."""
+        return self._their
+
+    @property
+    def reusable(self) -> bool:
+        """Whether the connection can carry another request after this cycle: both our
+        request and their response are complete and nothing forbids keep-alive."""
+        return self._our is DONE and self._their is DONE
+
+    @property
+    def trailing_data(self) -> bytes:
+        """Bytes received and not parsed: after a 101 or a 2xx to CONNECT, the first
+        bytes of the next protocol."""
+        buf = self._buf
+        return bytes(buf.data[buf.pos :])
+
+    def start_next_cycle(self) -> None:
+        """Reset both sides to ``IDLE`` for the next request on a reusable connection."""
+        if not self.reusable:
+            raise LocalProtocolError(
+                "connection cannot carry another request (our state "
+                f"{self._our.name}, their state {self._their.name})"
+            )
+        self._our = IDLE
+        self._their = IDLE
+        self._reset_cycle()
+
+    def _settle(self) -> None:
+        self._our, self._their = settle(self._our, self._their, self._keep_alive)
+
+    # -- sending -------------------------------------------------------------------------
+
+    def send(self, event: Request | Data | EndOfMessage) -> bytes:
+        """The bytes to write for ``event``; ``LocalProtocolError`` (and no bytes) if
+        it is not valid now."""
+        kind = type(event)
+        if kind is Data:
+            return self._send_data(event.data)  # type: ignore[union-attr]
+        if kind is EndOfMessage:
+            return self._send_end(event.trailers)  # type: ignore[union-attr]
+        if kind is Request:
+            assert isinstance(event, Request)
+            self._check_can_send_request()
+            prepared = serialize_request(
+                event.method, event.target, event.headers, event.body_length, event.chunked
+            )
+            self._start_request(prepared)
+            return prepared.wire
+        raise LocalProtocolError(
+            f"a client cannot send {kind.__name__}; send Request, Data or EndOfMessage"
+        )
+
+    def send_request(
+        self,
+        method: str | bytes,
+        target: str | bytes,
+        headers: HeaderTypes = (),
+        body: bytes | None = None,
+    ) -> bytes:
+        """Fast path: the bytes of a whole request (head and body) in one call.
+
+        ``body=None`` sends no body (and no framing header unless ``headers`` have
+        one); bytes are sent with ``Content-Length`` added, or as one chunk if
+        ``headers`` say ``Transfer-Encoding: chunked``. Our side ends in ``DONE``.
+        """
+        self._check_can_send_request()
+        size = None if body is None else len(body)
+        prepared = serialize_request(method, target, headers, size, False, length_is_default=True)
+        framing = prepared.body
+        wire = prepared.wire
+        if framing == CHUNKED:
+            wire += frame_chunk(body or b"") + b"0\r\n\r\n"
+        elif framing != NO_BODY and framing != (size or 0):
+            raise LocalProtocolError(
+                f"Content-Length says {framing} bytes but the body has {size or 0}"
+            )
+        elif body:
+            wire += body
+        self._start_request(prepared)
+        self._send_body = 0
+        self._our = OUR_TRANSITIONS[(SEND_BODY, EndOfMessage)]
+        self._settle()
+        return wire
+
+    def _check_can_send_request(self) -> None:
+        if self._our is not IDLE or self._their is not IDLE:
+            reason = (
+                " (bytes arrived from the peer while no request was outstanding)"
+                if self._their is MUST_CLOSE and self._our is IDLE
+                else ""
+            )
+            raise LocalProtocolError(
+                f"cannot send a Request now: our state {self._our.name}, their state "
+                f"{self._their.name}{reason}"
+            )
+
+    def _start_request(self, prepared: PreparedRequest) -> None:
+        self._our = OUR_TRANSITIONS[(IDLE, Request)]
+        self._their = THEIR_TRANSITIONS[(IDLE, Request)]
+        self._method = prepared.method
+        self._keep_alive = prepared.keep_alive
+        self._upgrade = prepared.upgrade
+        self._send_body = prepared.body
+
+    def _body_error(self, message: str) -> LocalProtocolError:
+        self._our = ERROR
+        return LocalProtocolError(message)
+
+    def _send_data(self, data: bytes) -> bytes:
+        if self._our is not SEND_BODY:
+            raise LocalProtocolError(f"cannot send Data in our state {self._our.name}")
+        framing = self._send_body
+        if framing >= 0:
+            size = len(data)
+            if size > framing:
+                raise self._body_error(
+                    f"Data of {size} bytes exceeds the {framing} bytes left of the "
+                    "request's Content-Length"
+                )
+            self._send_body = framing - size
+            return data if type(data) is bytes else bytes(data)
+        if framing == CHUNKED:
+            return frame_chunk(data)
+        if data:
+            raise self._body_error(
+                "this request has no body (give body_length=, chunked=True or a "
+                "Content-Length/Transfer-Encoding header)"
+            )
+        return b""
+
+    def _send_end(self, trailers: Headers) -> bytes:
+        if self._our is not SEND_BODY:
+            raise LocalProtocolError(f"cannot send EndOfMessage in our state {self._our.name}")
+        framing = self._send_body
+        wire = b""
+        if framing == CHUNKED:
+            try:
+                wire = serialize_trailers(trailers)
+            except LocalProtocolError as exc:
+                raise self._body_error(str(exc)) from None
+        elif trailers.multi_items():
+            raise self._body_error("trailers can only be sent with a chunked request body")
+        elif framing > 0:
+            raise self._body_error(
+                f"request body ended {framing} bytes short of its Content-Length"
+            )
+        self._our = OUR_TRANSITIONS[(SEND_BODY, EndOfMessage)]
+        self._settle()
+        return wire
+
+    # -- receiving -----------------------------------------------------------------------
+
+    def receive_data(self, data: bytes | bytearray | memoryview) -> None:
+        """Add bytes received from the peer; ``b""`` means it closed (end of file)."""
+        if not data:
+            self._eof = True
+            return
+        if self._eof:
+            raise LocalProtocolError("received data after the end of file")
+        self._buf.feed(data)
+        their = self._their
+        if their is IDLE or their is DONE or their is MUST_CLOSE:
+            self._their = THEIR_TRANSITIONS[(their, Unsolicited)]
+            self._settle()
+
+    def next_event(self) -> ReceiveResult:
+        """The next event from the peer, or ``NEED_DATA``.
+
+        Raises ``RemoteProtocolError`` (or a ``LimitExceeded`` subclass) if the peer
+        violated the protocol; the connection is then in the ``ERROR`` state.
+        """
+        their = self._their
+        try:
+            if their is SEND_BODY:
+                event = self._reader.read(self._buf, self._eof)  # type: ignore[union-attr]
+                if type(event) is EndOfMessage:
+                    self._end_of_response()
+                return event
+            if their is SEND_RESPONSE:
+                return self._read_head()
+        except RemoteProtocolError as exc:
+            self._their = ERROR
+            self._error = exc
+            raise
+        return self._between_messages()
+
+    def _between_messages(self) -> ReceiveResult:
+        their = self._their
+        if their is ERROR:
+            raise RemoteProtocolError(
+                f"connection unusable after a protocol error: {self._error}"
+            ) from self._error
+        if their is SWITCHED_PROTOCOL:
+            raise LocalProtocolError(
+                "the connection switched protocols: there are no more HTTP events, "
+                "the next protocol starts with trailing_data"
+            )
+        if self._eof:
+            self._their = THEIR_TRANSITIONS[(their, PeerClosed)]
+            self._settle()
+            return PeerClosed()
+        return NEED_DATA
+
+    def _end_of_response(self) -> None:
+        self._their = THEIR_TRANSITIONS[(SEND_BODY, EndOfMessage)]
+        if len(self._buf):
+            self._their = THEIR_TRANSITIONS[(DONE, Unsolicited)]
+        self._settle()
+
+    def _read_head(self) -> ReceiveResult:
+        buf = self._buf
+        data = buf.data
+        pos = buf.pos
+        available = len(data) - pos
+        if not available or (available < 5 and not _PREFIX.startswith(data[pos:])):
+            return self._head_incomplete(available)
+        if data[pos : pos + 5] != _PREFIX:
+            raise RemoteProtocolError(f"invalid status line: {bytes(data[pos : pos + 80])!r}")
+        searched = self._searched
+        limit = self.max_header_size
+        end = find_blank_line(
+            data, pos + searched - 2 if searched > 2 else pos, min(len(data), pos + limit)
+        )
+        if end < 0:
+            check_size(available, limit, "response head")
+            self._searched = available
+            return self._head_incomplete(available)
+        self._searched = 0
+        block = data[pos:end] if type(data) is bytes else bytes(data[pos:end])
+        buf.pos = end
+        version, code, reason, fields = parse_status_head(block, self.max_header_count)
+        headers = Headers.from_fields(fields)
+        if code < 200:
+            if code != 101:
+                return make_head(InformationalResponse, code, reason, version, headers)
+            if not self._upgrade:
+                raise RemoteProtocolError(
+                    "101 Switching Protocols in answer to a request without Upgrade"
+                )
+            self._their = THEIR_TRANSITIONS[(SEND_RESPONSE, Switch)]
+            self._settle()
+            return make_head(Response, code, reason, version, headers)
+        if self._frame_response(code, version, fields):
+            self._their = THEIR_TRANSITIONS[(SEND_RESPONSE, Switch)]
+        else:
+            self._their = THEIR_TRANSITIONS[(SEND_RESPONSE, Response)]
+        self._settle()
+        return make_head(Response, code, reason, version, headers)
+
+    def _head_incomplete(self, available: int) -> ReceiveResult:
+        if self._eof:
+            if available:
+                raise RemoteProtocolError(
+                    "peer closed connection in the middle of the response head "
+                    f"(received {available} bytes)"
+                )
+            raise RemoteProtocolError("peer closed connection without sending a response")
+        if available and not _PREFIX.startswith(self._buf.data[self._buf.pos :][:5]):
+            raise RemoteProtocolError(
+                f"invalid status line: {bytes(self._buf.data[self._buf.pos :][:80])!r}"
+            )
+        return NEED_DATA
+
+    def _frame_response(self, code: int, version: str, fields: list[tuple[str, str]]) -> bool:
+        """Choose the body reader of a final response; True if it switches protocols."""
+        length: list[str] = []
+        coding: list[str] = []
+        connection: list[str] = []
+        for name, value in fields:
+            size = len(name)
+            if size == 14 or size == 17 or size == 10:
+                lower = name.lower()
+                if lower == "content-length":
+                    length.append(value)
+                elif lower == "transfer-encoding":
+                    coding.append(value)
+                elif lower == "connection":
+                    connection.append(value)
+        keep_alive = self._keep_alive
+        if connection:
+            tokens = {part.strip().lower() for value in connection for part in value.split(",")}
+            if version == "1.1" and "close" in tokens:
+                keep_alive = False
+        else:
+            tokens = set()
+        if version == "1.0" and "keep-alive" not in tokens:
+            keep_alive = False
+
+        method = self._method
+        switched = False
+        reader: BodyReader
+        if method == "HEAD" or code == 204 or code == 304:
+            reader = ContentLengthReader(0)
+        elif method == "CONNECT" and code < 300:
+            reader = ContentLengthReader(0)
+            switched = True
+        elif coding:
+            codings = [part.strip().lower() for value in coding for part in value.split(",")]
+            codings = [part for part in codings if part]
+            if not codings or (codings[-1] == "chunked" and codings.count("chunked") > 1):
+                raise RemoteProtocolError(f"invalid Transfer-Encoding: {', '.join(coding)!r}")
+            if length or version == "1.0":
+                keep_alive = False
+            if codings[-1] == "chunked":
+                reader = ChunkedReader(
+                    self.max_line_size, self.max_header_size, self.max_header_count
+                )
+            else:
+                reader = UntilCloseReader()
+                keep_alive = False
+        elif length:
+            values = {part.strip() for value in length for part in value.split(",")}
+            if len(values) != 1:
+                raise RemoteProtocolError(
+                    f"conflicting Content-Length values: {', '.join(length)!r}"
+                )
+            value = values.pop()
+            if not _LENGTH.fullmatch(value):
+                raise RemoteProtocolError(f"invalid Content-Length: {', '.join(length)!r}")
+            reader = ContentLengthReader(int(value))
+        else:
+            reader = UntilCloseReader()
+            keep_alive = False
+        self._reader = reader
+        self._keep_alive = keep_alive
+        return switched

@@ -1,0 +1,510 @@
+"""``WebSocketConnection``: the sans-IO client side of an open WebSocket (RFC 6455).
+
+Contract
+--------
+* ``receive_data(data)`` feeds bytes from the server (``b""`` means end of file). It
+  never raises for anything the server sends: a protocol violation or an exceeded
+  limit becomes a final ``ConnectionFailed`` event, a close frame with the right code
+  is queued (1002 protocol error, 1007 invalid UTF-8, 1009 too big) and the state
+  becomes CLOSED. ``failure`` keeps the exception.
+* ``events()`` returns (and forgets) the events parsed so far, in order. Messages are
+  delivered whole: fragments are joined, text is validated incrementally (a
+  text frame that arrives in pieces is checked as each piece arrives, so invalid UTF-8
+  fails fast).
+* ``send_*`` methods return the bytes of the frame to write; they raise
+  ``LocalProtocolError`` (before producing anything) when the frame would be invalid
+  or the state does not allow sending (after our close frame, or once CLOSED). The
+  I/O layer maps that to ``ConnectionClosed`` for its users.
+* ``data_to_send()`` returns the frames the machine decided to send on its own: pongs
+  answering pings, the echo of the server's close frame, the close frame of a
+  failure. Control frames may go out between any two frames, so the I/O layer can
+  write these whenever convenient, typically right after ``receive_data``.
+
+After we sent a close frame, data messages from the server are still delivered until
+its close frame arrives. Nothing after the server's close frame is parsed.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import struct
+from collections.abc import Callable
+
+from reqivo_protocol._exceptions import (
+    LocalProtocolError,
+    MessageTooBig,
+    WebSocketProtocolError,
+)
+from reqivo_protocol.websocket._deflate import DeflateParams, Deflater, Inflater
+from reqivo_protocol.websocket._events import (
+    BytesMessage,
+    CloseReceived,
+    ConnectionFailed,
+    Event,
+    Ping,
+    Pong,
+    TextMessage,
+)
+from reqivo_protocol.websocket._frames import build_close_payload, encode_frame, parse_close_payload
+from reqivo_protocol.websocket._state import TRANSITIONS, ConnectionState, Trigger
+
+__all__ = ["WebSocketConnection"]
+
+_U64 = struct.Struct("!Q")
+_OPEN = ConnectionState.OPEN
+_CLOSED = ConnectionState.CLOSED
+_Utf8Decoder = codecs.getincrementaldecoder("utf-8")
+_KEY_POOL = 1024  # bytes of os.urandom fetched at once: one syscall per 256 frames
+
+
+class WebSocketConnection:
+    """The client side of an open WebSocket connection, without I/O.
+
+    ``deflate`` is the negotiated permessage-deflate configuration (from the
+    handshake), or ``None``. ``max_message_size`` bounds a message after
+    decompression and ``max_frame_size`` a frame's payload on the wire (``None``:
+    unlimited); exceeding either fails the connection with close code 1009.
+    ``mask_key_source`` returns a 4-byte masking key per frame (tests inject one);
+    by default keys come from ``os.urandom``.
+    """
+
+    __slots__ = (
+        "_buf",
+        "_close_code",
+        "_close_reason",
+        "_decoder",
+        "_deflate",
+        "_deflater",
+        "_events",
+        "_failure",
+        "_fed",
+        "_inflater",
+        "_key_pool",
+        "_key_pos",
+        "_key_source",
+        "_max_frame",
+        "_max_message",
+        "_msg_compressed",
+        "_msg_opcode",
+        "_msg_parts",
+        "_msg_size",
+        "_need",
+        "_out",
+        "_partial",
+        "_send_opcode",
+        "_state",
+    )
+
+    def __init__(
+        self,
+        *,
+        deflate: DeflateParams | None = None,
+        max_message_size: int | None = 2**20,
+        max_frame_size: int | None = None,
+        mask_key_source: Callable[[], bytes] | None = None,
+    ) -> None:
+        self._state = _OPEN
+        self._buf = bytearray()
+        self._need = 2
+        self._events: list[Event] = []
+        self._out = bytearray()
+        self._max_message = max_message_size
+        self._max_frame = max_frame_size
+        self._deflate = deflate
+        self._inflater = Inflater(deflate) if deflate is not None else None
+        # zlib cannot compress with an 8-bit window: then we send uncompressed.
+        self._deflater = (
+            Deflater(deflate)
+            if deflate is not None and deflate.client_max_window_bits >= 9
+            else None
+        )
+        self._msg_opcode = 0  # opcode of the incoming message in progress, 0 if none
+        self._msg_compressed = False
+        self._msg_parts: list[str] | list[bytes] = []
+        self._msg_size = 0
+        self._decoder = _Utf8Decoder()
+        self._partial = False  # the frame at the buffer head is partly decoded already
+        self._fed = 0  # how many payload bytes of that frame
+        self._send_opcode = 0  # opcode of the fragmented message we are sending, 0 if none
+        self._key_source = mask_key_source
+        self._key_pool = b""
+        self._key_pos = _KEY_POOL
+        self._close_code: int | None = None
+        self._close_reason = ""
+        self._failure: WebSocketProtocolError | None = None
+
+    # -- public state ----------------------------------------------------------------
+
+    @property
+    def state(self) -> ConnectionState:
+        """OPEN, CLOSING (we sent a close frame) or CLOSED."""
+        return self._state
+
+    @property
+    def close_code(self) -> int | None:
+        """The server's close code (1005: its close frame had none; 1006: no close
+        frame before end of file); the failure's code if we failed; else ``None``."""
+        return self._close_code
+
+    @property
+    def close_reason(self) -> str:
+        """The reason that goes with ``close_code``."""
+        return self._close_reason
+
+    @property
+    def failure(self) -> WebSocketProtocolError | None:
+        """The error that failed the connection, if the server violated the protocol."""
+        return self._failure
+
+    @property
+    def deflate(self) -> DeflateParams | None:
+        """The permessage-deflate settings in use, if negotiated."""
+        return self._deflate
+
+    # -- input -----------------------------------------------------------------------
+
+    def receive_data(self, data: bytes | bytearray | memoryview) -> None:
+        """Feed bytes received from the server; ``b""`` signals end of file."""
+        if self._state is _CLOSED:
+            return
+        if not data:
+            self._close_code = 1006
+            self._close_reason = "connection closed without a close frame"
+            self._events.append(ConnectionFailed(1006, self._close_reason, None))
+            self._transition(Trigger.EOF)
+            return
+        buf = self._buf
+        if buf:
+            buf += data
+            if len(buf) < self._need:
+                return
+            source: bytes | bytearray = buf
+        else:
+            # Empty buffer: parse straight from ``data``, keeping only what is left over.
+            if len(data) < self._need:
+                buf += data
+                return
+            source = data.tobytes() if isinstance(data, memoryview) else data
+        try:
+            consumed, self._need = self._parse(source)
+        except WebSocketProtocolError as exc:
+            self._fail(exc)
+            return
+        except UnicodeDecodeError:
+            self._fail(WebSocketProtocolError("invalid UTF-8 in a text message", close_code=1007))
+            return
+        if self._state is _CLOSED:
+            self._buf = bytearray()
+        elif source is buf:
+            del buf[:consumed]
+        elif consumed < len(source):
+            buf += memoryview(source)[consumed:]
+
+    def events(self) -> list[Event]:
+        """The events parsed since the last call, oldest first."""
+        events = self._events
+        if events:
+            self._events = []
+        return events
+
+    def data_to_send(self) -> bytes:
+        """Frames the machine queued by itself (pongs, close echo, failure close)."""
+        if not self._out:
+            return b""
+        out = bytes(self._out)
+        self._out.clear()
+        return out
+
+    def _parse(self, buf: bytes | bytearray) -> tuple[int, int]:
+        """Parse every complete frame in ``buf``; return (consumed, bytes needed next)."""
+        n = len(buf)
+        pos = 0
+        append = self._events.append
+        max_message = self._max_message
+        max_frame = self._max_frame
+        with memoryview(buf) as mv:
+            while True:
+                avail = n - pos
+                if avail < 2:
+                    return pos, 2
+                b0 = buf[pos]
+                length = buf[pos + 1]
+                if length < 126:
+                    start = pos + 2
+                elif length == 126:
+                    if avail < 4:
+                        return pos, 4
+                    start = pos + 4
+                    length = (buf[pos + 2] << 8) | buf[pos + 3]
+                elif length == 127:
+                    if avail < 10:
+                        return pos, 10
+                    start = pos + 10
+                    length = _U64.unpack_from(buf, pos + 2)[0]
+                    if length >> 63:
+                        raise WebSocketProtocolError(
+                            "frame length has its most significant bit set", close_code=1002
+                        )
+                else:
+                    raise WebSocketProtocolError("masked frame from the server", close_code=1002)
+                end = start + length
+                if (b0 == 0x81 or b0 == 0x82) and not self._msg_opcode:
+                    # Hot path: a whole, uncompressed message in one frame.
+                    if max_frame is not None and length > max_frame:
+                        raise _too_big("frame", length, "max_frame_size", max_frame)
+                    if max_message is not None and length > max_message:
+                        raise _too_big("message", length, "max_message_size", max_message)
+                    if end <= n:
+                        if b0 == 0x81:
+                            append(TextMessage(buf[start:end].decode("utf-8")))
+                        else:
+                            append(BytesMessage(mv[start:end].tobytes()))
+                        pos = end
+                        continue
+                else:
+                    self._check_header(b0, length)
+                    if end <= n:
+                        pos = end
+                        opcode = b0 & 0x0F
+                        if opcode < 8:
+                            self._data_frame(opcode, b0 & 0x80, b0 & 0x40, mv[start:end])
+                        elif opcode == 0x9:
+                            payload = mv[start:end].tobytes()
+                            append(Ping(payload))
+                            if self._state is _OPEN:
+                                self._out += encode_frame(0x8A, payload, self._key())
+                        elif opcode == 0xA:
+                            append(Pong(mv[start:end].tobytes()))
+                        else:
+                            self._close_frame(mv[start:end])
+                            return pos, 2
+                        continue
+                # An incomplete frame: wait for the rest, validating text as it comes.
+                if n > start + self._fed and (self._partial or self._begin_partial(b0)):
+                    self._feed_partial(mv[start + self._fed : n])
+                    return pos, n - pos + 1
+                return pos, end - pos
+
+    def _check_header(self, b0: int, length: int) -> None:
+        """Reject a frame header the server must not send (every path but the hot one)."""
+        opcode = b0 & 0x0F
+        if opcode >= 8:
+            if opcode > 0xA:
+                raise WebSocketProtocolError(f"reserved opcode {opcode:#x}", close_code=1002)
+            if b0 & 0x70:
+                raise WebSocketProtocolError("reserved bits set on a control frame")
+            if not b0 & 0x80:
+                raise WebSocketProtocolError("fragmented control frame")
+            if length > 125:
+                raise WebSocketProtocolError(f"control frame payload of {length} bytes")
+            return
+        if opcode > 2:
+            raise WebSocketProtocolError(f"reserved opcode {opcode:#x}", close_code=1002)
+        rsv = b0 & 0x70
+        if rsv and (rsv != 0x40 or opcode == 0 or self._inflater is None):
+            raise WebSocketProtocolError(
+                f"reserved bits {rsv >> 4:03b} set without a negotiated extension"
+            )
+        if opcode == 0:
+            if not self._msg_opcode:
+                raise WebSocketProtocolError("continuation frame without a message to continue")
+            compressed = self._msg_compressed
+        elif self._msg_opcode and not self._partial:
+            raise WebSocketProtocolError("new data frame inside a fragmented message")
+        else:
+            compressed = bool(rsv)
+        max_frame = self._max_frame
+        if max_frame is not None and length > max_frame:
+            raise _too_big("frame", length, "max_frame_size", max_frame)
+        max_message = self._max_message
+        if not compressed and max_message is not None and self._msg_size + length > max_message:
+            raise _too_big("message", self._msg_size + length, "max_message_size", max_message)
+
+    def _begin_partial(self, b0: int) -> bool:
+        """Whether the incomplete frame at the buffer head is uncompressed text, which
+        is then validated piece by piece; starts the message for an opcode-1 frame."""
+        opcode = b0 & 0x0F
+        if opcode == 1 and not b0 & 0x40:
+            self._msg_opcode = 1
+            self._msg_compressed = False
+            self._msg_parts = []
+            self._msg_size = 0
+            self._decoder.reset()
+        elif opcode or self._msg_opcode != 1 or self._msg_compressed:
+            return False
+        self._partial = True
+        self._fed = 0
+        return True
+
+    def _feed_partial(self, data: memoryview) -> None:
+        # Validate the part of a text frame that has arrived, so invalid UTF-8 fails
+        # before the rest of the frame comes in.
+        parts: list[str] = self._msg_parts  # type: ignore[assignment]
+        parts.append(self._decoder.decode(data, False))
+        self._fed += len(data)
+
+    def _data_frame(self, opcode: int, fin: int, rsv1: int, payload: memoryview) -> None:
+        if self._partial:
+            self._partial = False
+            self._msg_size += self._fed
+            payload = payload[self._fed :]
+            self._fed = 0
+        elif opcode:
+            self._msg_opcode = opcode
+            self._msg_compressed = bool(rsv1)
+            self._msg_parts = []
+            self._msg_size = 0
+            if opcode == 1:
+                self._decoder.reset()
+        data: bytes | memoryview = payload
+        if self._msg_compressed:
+            max_message = self._max_message
+            budget = None if max_message is None else max_message - self._msg_size
+            inflater: Inflater = self._inflater  # type: ignore[assignment]
+            data = inflater.decompress(payload, bool(fin), budget)
+        self._msg_size += len(data)
+        if self._msg_opcode == 1:
+            text_parts: list[str] = self._msg_parts  # type: ignore[assignment]
+            text_parts.append(self._decoder.decode(data, bool(fin)))
+            if fin:
+                self._events.append(TextMessage("".join(text_parts)))
+                self._msg_opcode = 0
+        else:
+            byte_parts: list[bytes] = self._msg_parts  # type: ignore[assignment]
+            byte_parts.append(data.tobytes() if isinstance(data, memoryview) else data)
+            if fin:
+                self._events.append(BytesMessage(b"".join(byte_parts)))
+                self._msg_opcode = 0
+        if fin:
+            self._msg_parts = []
+
+    def _close_frame(self, payload: memoryview) -> None:
+        code, reason = parse_close_payload(payload)
+        self._close_code = code
+        self._close_reason = reason
+        self._events.append(CloseReceived(code, reason))
+        if self._state is _OPEN:
+            self._out += encode_frame(0x88, payload, self._key())
+        self._transition(Trigger.RECEIVE_CLOSE)
+
+    def _fail(self, exc: WebSocketProtocolError) -> None:
+        code = exc.close_code
+        reason = exc.message.encode("utf-8")[:123].decode("utf-8", "ignore")
+        if self._state is _OPEN:
+            self._out += encode_frame(0x88, build_close_payload(code, reason), self._key())
+        self._failure = exc
+        self._close_code = code
+        self._close_reason = reason
+        self._events.append(ConnectionFailed(code, reason, exc))
+        self._transition(Trigger.FAIL)
+        self._buf = bytearray()
+        self._msg_parts = []
+
+    def _transition(self, trigger: Trigger) -> None:
+        new_state = TRANSITIONS.get((self._state, trigger))
+        if new_state is None:
+            raise LocalProtocolError(f"cannot {trigger.value} in state {self._state.name}")
+        self._state = new_state
+
+    # -- output ----------------------------------------------------------------------
+
+    def _key(self) -> bytes:
+        if self._key_source is not None:
+            return self._key_source()
+        pos = self._key_pos
+        if pos >= _KEY_POOL:
+            self._key_pool = os.urandom(_KEY_POOL)
+            pos = 0
+        self._key_pos = pos + 4
+        return self._key_pool[pos : pos + 4]
+
+    def _check_send(self, what: str) -> None:
+        if self._state is not _OPEN:
+            raise LocalProtocolError(f"cannot send {what}: connection is {self._state.name}")
+        if self._send_opcode:
+            raise LocalProtocolError(f"cannot send {what} while a fragmented message is being sent")
+
+    def send_text(self, text: str) -> bytes:
+        """The frame of a whole text message."""
+        self._check_send("a message")
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise LocalProtocolError(f"text is not valid Unicode: {exc}") from None
+        deflater = self._deflater
+        if deflater is not None:
+            return encode_frame(0xC1, deflater.compress(data, True), self._key())
+        return encode_frame(0x81, data, self._key())
+
+    def send_bytes(self, data: bytes | bytearray | memoryview) -> bytes:
+        """The frame of a whole binary message."""
+        self._check_send("a message")
+        deflater = self._deflater
+        if deflater is not None:
+            return encode_frame(0xC2, deflater.compress(data, True), self._key())
+        return encode_frame(0x82, data, self._key())
+
+    def send_fragment(self, data: str | bytes | bytearray | memoryview, *, final: bool) -> bytes:
+        """One frame of a fragmented message.
+
+        The first fragment's type (``str`` for text, bytes for binary) sets the
+        message type; later fragments must have the same type. ``final=True`` ends the
+        message. Control frames may be sent between fragments; other messages may not.
+        """
+        if self._state is not _OPEN:
+            raise LocalProtocolError(f"cannot send a fragment: connection is {self._state.name}")
+        is_text = isinstance(data, str)
+        first = not self._send_opcode
+        if first:
+            opcode = 1 if is_text else 2
+        elif (self._send_opcode == 1) != is_text:
+            raise LocalProtocolError("fragments of one message must all be str or all bytes")
+        else:
+            opcode = 0
+        payload: bytes | bytearray | memoryview
+        if isinstance(data, str):
+            try:
+                payload = data.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise LocalProtocolError(f"text is not valid Unicode: {exc}") from None
+        else:
+            payload = data
+        first_byte = opcode | (0x80 if final else 0)
+        if self._deflater is not None:
+            payload = self._deflater.compress(payload, final)
+            if first:
+                first_byte |= 0x40
+        self._send_opcode = 0 if final else (1 if is_text else 2)
+        return encode_frame(first_byte, payload, self._key())
+
+    def send_ping(self, payload: bytes = b"") -> bytes:
+        """A ping frame (payload at most 125 bytes)."""
+        return self._control(0x89, payload, "a ping")
+
+    def send_pong(self, payload: bytes = b"") -> bytes:
+        """An unsolicited pong frame (payload at most 125 bytes)."""
+        return self._control(0x8A, payload, "a pong")
+
+    def _control(self, first_byte: int, payload: bytes, what: str) -> bytes:
+        if self._state is not _OPEN:
+            raise LocalProtocolError(f"cannot send {what}: connection is {self._state.name}")
+        if len(payload) > 125:
+            raise LocalProtocolError(f"{what} payload is {len(payload)} bytes; at most 125")
+        return encode_frame(first_byte, payload, self._key())
+
+    def send_close(self, code: int | None = 1000, reason: str = "") -> bytes:
+        """Our close frame (``code=None`` sends none); the state becomes CLOSING.
+
+        Valid codes are 1000-1003, 1007-1014 and 3000-4999; ``reason`` is at most 123
+        bytes of UTF-8.
+        """
+        payload = build_close_payload(code, reason)
+        self._transition(Trigger.SEND_CLOSE)
+        return encode_frame(0x88, payload, self._key())
+
+
+def _too_big(what: str, size: int, limit_name: str, limit: int) -> MessageTooBig:
+    return MessageTooBig(
+        f"{what} of {size} bytes exceeds {limit_name}={limit}", limit_name=limit_name, limit=limit
+    )
