@@ -122,6 +122,10 @@ def tests(session: nox.Session, package: str) -> None:
     tests_dir = ROOT / "packages" / package / "tests"
     if not any(tests_dir.rglob("test_*.py")):
         session.skip(f"{package} has no tests yet")
+    if package != "reqivo-protocol":
+        # The client packages' tests start real services (a forward proxy): install them
+        # when missing (idempotent, quick when present).
+        session.run("bash", "scripts/ci-services.sh", external=True, silent=True)
     data_file = f".coverage.{session.python}.{package}"
     for stale in ROOT.glob(f"{data_file}*"):
         stale.unlink()

@@ -80,7 +80,9 @@ http {{
 @contextlib.contextmanager
 def start_nginx() -> Iterator[Nginx]:
     """Run nginx on a free loopback port for the duration of the ``with`` block."""
-    binary = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+    binary = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None
+    )
     if binary is None:
         raise NginxUnavailable("nginx is not installed (apt-get install -y nginx-light)")
     with tempfile.TemporaryDirectory(prefix="reqivo-nginx-") as tmp:
@@ -97,14 +99,25 @@ def start_nginx() -> Iterator[Nginx]:
         port = _free_port()
         (root / "nginx.conf").write_text(_config(root, port))
         process = subprocess.Popen(
-            [binary, "-c", str(root / "nginx.conf"), "-p", str(root), "-e", str(root / "error.log")],
+            [
+                binary,
+                "-c",
+                str(root / "nginx.conf"),
+                "-p",
+                str(root),
+                "-e",
+                str(root / "error.log"),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         try:
             deadline = time.monotonic() + 10
             while True:
-                with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+                with (
+                    contextlib.suppress(OSError),
+                    socket.create_connection(("127.0.0.1", port), 0.2),
+                ):
                     break
                 if process.poll() is not None or time.monotonic() > deadline:
                     log = (root / "error.log").read_text() if (root / "error.log").exists() else ""

@@ -30,7 +30,12 @@ connection) and ``responses``: for each final response, ``informational`` (the 1
 responses before it), ``status_code``, ``reason``, ``http_version``, ``headers`` (every
 field in wire order, original case), ``body_length`` and ``body_sha256`` (of the body
 with the transfer coding removed and the content coding kept), ``trailers`` and
-``reusable`` (the connection may carry another request after this response).
+``reusable`` (the connection may carry another request after this response) and
+``wire_end`` (the offset in the ``.bin`` just past this response's last byte).
+
+Not captured: 103 Early Hints (nginx 1.22 has no ``early_hints``; uvicorn and hypercorn
+offer the ASGI early-hint and trailer extensions over HTTP/2 only), so chunked trailers
+come from nginx's ``add_trailer``; 101 upgrades are out of scope.
 
 Fixtures carry real ``Date``/``ETag``/``Last-Modified`` values, so a re-run changes them;
 commit a re-run only on purpose (e.g. a new server version or a new scenario).
@@ -624,6 +629,7 @@ def h11_parse(
                 body += event.data
             elif isinstance(event, h11.EndOfMessage):
                 resp["trailers"] = _pairs(event.headers)
+                resp["wire_end"] = len(data) - len(conn.trailing_data[0])
                 break
             else:
                 raise AssertionError(f"unexpected h11 event {event!r}")

@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from version import PACKAGES, ROOT, current_version, problems  # noqa: E402
+from version import PACKAGES, ROOT, current_version, problems
 
 #: What installing each requirement must bring, exactly (distribution names).
 EXPECTED: dict[str, set[str]] = {
@@ -79,7 +79,9 @@ def install_alone(requirement: str, dist: Path, work: Path, version: str) -> lis
     expected = EXPECTED[requirement]
     if installed != expected:
         extra, missing = sorted(installed - expected), sorted(expected - installed)
-        found.append(f"{requirement}: installed {sorted(installed)}; extra {extra}, missing {missing}")
+        found.append(
+            f"{requirement}: installed {sorted(installed)}; extra {extra}, missing {missing}"
+        )
     for distribution in sorted(installed & set(PACKAGES)):
         import_name = PACKAGES[distribution]
         probe = (

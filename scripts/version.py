@@ -28,7 +28,10 @@ PACKAGES = {
     "reqivo-ws": "reqivo_ws",
 }
 _PROJECT_VERSION = re.compile(r'(?m)^(version\s*=\s*")([^"]+)(")')
-_PIN = re.compile(r'(?<!name = )("reqivo-(?:protocol|async|sync|ws)(?:\[[a-z,]+\])?)(==|>=|~=|<=|>|<|!=)?([^";\]]*)(")')
+_PIN = re.compile(
+    r'(?<!name = )("reqivo-(?:protocol|async|sync|ws)(?:\[[a-z,]+\])?)'  # the name, extras
+    r'(==|>=|~=|<=|>|<|!=)?([^";\]]*)(")'  # the operator and version
+)
 _DUNDER_VERSION = re.compile(r'(?m)^(__version__\s*=\s*")([^"]+)(")')
 _VERSION_SYNTAX = re.compile(r"^\d+\.\d+\.\d+(?:(?:a|b|rc)\d+)?(?:\.dev\d+)?$")
 
@@ -72,7 +75,9 @@ def findings(root: Path = ROOT) -> list[Finding]:
             if _is_package(path, root):
                 for pin in _PIN.finditer(text):
                     name = pin.group(1).lstrip('"')
-                    found.append(Finding(path, f"pin {name}", f"{pin.group(2) or ''}{pin.group(3)}"))
+                    found.append(
+                        Finding(path, f"pin {name}", f"{pin.group(2) or ''}{pin.group(3)}")
+                    )
         else:
             match = _DUNDER_VERSION.search(text)
             if match:

@@ -47,10 +47,14 @@ def test_importing_the_protocol_package_loads_no_io_module() -> None:
         "import sys, reqivo_protocol\n"
         f"print(sorted(m for m in {sorted(FORBIDDEN_AT_RUNTIME)!r} if m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-I", "-c", probe], capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        [sys.executable, "-I", "-c", probe], capture_output=True, text=True, check=False
+    )
     # -I drops the venv's path configuration for editable installs; fall back to plain -c.
     if out.returncode != 0:
-        out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+        )
     assert out.stdout.strip() == "[]"
 
 

@@ -14,7 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _load_version_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("reqivo_version_script", ROOT / "scripts/version.py")
+    spec = importlib.util.spec_from_file_location(
+        "reqivo_version_script", ROOT / "scripts/version.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module

@@ -116,4 +116,3 @@ def test_connection_closed_describes_code_and_reason() -> None:
 def test_simple_errors_pickle() -> None:
     error = rp.InvalidURL("bad url")
     assert str(pickle.loads(pickle.dumps(error))) == "bad url"
-

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reqivo_protocol._exceptions import LocalProtocolError
 from reqivo_protocol._query import QueryParams, encode_form, primitive_value_to_str
@@ -41,7 +43,9 @@ def test_string_decoding() -> None:
 
 
 def test_from_mapping_with_value_rules() -> None:
-    q = QueryParams({"s": "x", "i": 1, "f": 1.5, "t": True, "n": None, "l": ["a", 2, False], "e": []})
+    q = QueryParams(
+        {"s": "x", "i": 1, "f": 1.5, "t": True, "n": None, "l": ["a", 2, False], "e": []}
+    )
     assert q.multi_items() == [
         ("s", "x"),
         ("i", "1"),
@@ -130,7 +134,9 @@ def test_bool() -> None:
 
 
 def test_encode_form() -> None:
-    assert encode_form({"k": "v w", "l": [1, 2], "b": False, "n": None}) == b"k=v+w&l=1&l=2&b=false&n="
+    assert (
+        encode_form({"k": "v w", "l": [1, 2], "b": False, "n": None}) == b"k=v+w&l=1&l=2&b=false&n="
+    )
     assert encode_form([("a", "1"), ("a", "2")]) == b"a=1&a=2"
     assert encode_form({}) == b""
     assert encode_form({"ä": "€"}) == b"%C3%A4=%E2%82%AC"
@@ -141,3 +147,28 @@ def test_primitive_value_to_str() -> None:
     assert primitive_value_to_str(0) == "0"
     with pytest.raises(TypeError, match="not bytes"):
         primitive_value_to_str(b"x")  # type: ignore[arg-type]
+
+
+# -- properties ---------------------------------------------------------------------------
+
+no_surrogates = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(no_surrogates, no_surrogates), max_size=6))
+def test_round_trip_through_text(pairs: list[tuple[str, str]]) -> None:
+    q = QueryParams(pairs)
+    text = str(q)
+    assert text.isascii()
+    again = QueryParams(text)
+    assert again.multi_items() == q.multi_items()
+    assert encode_form(pairs) == text.encode("ascii")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40))
+def test_any_text_parses(text: str) -> None:
+    q = QueryParams(text)
+    for key, value in q.multi_items():
+        assert isinstance(key, str)
+        assert isinstance(value, str)

@@ -6,6 +6,11 @@ from reqivo_protocol._exceptions import InvalidURL
 from reqivo_protocol._query import QueryParams
 from reqivo_protocol._url import MAX_URL_LENGTH, URL, Origin
 
+
+def fullwidth(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) for c in text)
+
+
 # -- parsing and components ---------------------------------------------------------------
 
 
@@ -47,7 +52,7 @@ def test_typical_request_url() -> None:
 def test_url_from_url_copies() -> None:
     url = URL("http://a/b?c#d")
     str(url)
-    url.origin
+    _ = url.origin
     copy = URL(url)
     assert copy == url
     assert str(copy) == "http://a/b?c#d"
@@ -81,6 +86,7 @@ def test_ports(text: str, port: int | None, effective: int | None) -> None:
     [
         "http://a:65536/",
         "http://a:99999/",
+        "http://example.com:99999/",
         "http://a:123456/",
         "http://a:x/",
         "http://a:-1/",
@@ -132,7 +138,7 @@ def test_idna_hosts() -> None:
     # IDNA 2003, as the standard library implements it: ß maps to ss.
     assert URL("http://straße.de/").host == "strasse.de"
     # Full-width dots are label separators.
-    assert URL("http://ｅｘａｍｐｌｅ．ｃｏｍ/").host == "example.com"
+    assert URL(f"http://{fullwidth('example.com')}/").host == "example.com"
 
 
 @pytest.mark.parametrize(
@@ -151,7 +157,7 @@ def test_invalid_idna_hosts(host: str) -> None:
 def test_idna_cannot_smuggle_a_slash_into_the_host() -> None:
     # NFKC maps the full-width solidus to "/": the result must be re-checked.
     with pytest.raises(InvalidURL, match="invalid character in host"):
-        URL("http://ｅｘａｍｐｌｅ．ｃｏｍ／evil/")
+        URL(f"http://{fullwidth('example.com/evil')}/")
 
 
 def test_percent_encoded_hosts_are_decoded() -> None:
@@ -173,7 +179,7 @@ def test_percent_encoded_hosts_are_decoded() -> None:
         "http://a^b/",
         "http://a|b/",
         "http://a\\b/",
-        "http://a\"b/",
+        'http://a"b/',
         "http://a:b:c/",
         "http://a%b/",
     ],
@@ -223,7 +229,17 @@ def test_ipv4_hosts() -> None:
 
 @pytest.mark.parametrize(
     "host",
-    ["256.1.1.1", "1.2.3", "127.1", "01.2.3.4", "1.2.3.4.", "0x7f.0.0.1", "a.0x7f", "example.123", "1"],
+    [
+        "256.1.1.1",
+        "1.2.3",
+        "127.1",
+        "01.2.3.4",
+        "1.2.3.4.",
+        "0x7f.0.0.1",
+        "a.0x7f",
+        "example.123",
+        "1",
+    ],
 )
 def test_invalid_ipv4(host: str) -> None:
     with pytest.raises(InvalidURL, match="invalid IPv4 address"):
@@ -254,11 +270,11 @@ def test_empty_host_is_fine_for_other_schemes() -> None:
         ("http://a/a b", "/a%20b", "", ""),
         ("http://a/ä", "/%C3%A4", "", ""),
         ("http://a/%41%zz%", "/%41%25zz%25", "", ""),
-        ("http://a/<>\"`{}|\\^[]", "/%3C%3E%22%60%7B%7D%7C%5C%5E%5B%5D", "", ""),
+        ('http://a/<>"`{}|\\^[]', "/%3C%3E%22%60%7B%7D%7C%5C%5E%5B%5D", "", ""),
         ("http://a/p?a b&c=ä", "/p", "a%20b&c=%C3%A4", ""),
         ("http://a/p?<'\">{}|", "/p", "%3C%27%22%3E{}|", ""),
         ("http://a/p?%zz", "/p", "%25zz", ""),
-        ("http://a/p?q#a b<>`\"{}", "/p", "q", "a%20b%3C%3E%60%22{}"),
+        ('http://a/p?q#a b<>`"{}', "/p", "q", "a%20b%3C%3E%60%22{}"),
         ("http://a/p#%", "/p", "", "%25"),
         ("http://a/p#x#y", "/p", "", "x#y"),
         ("http://a/p?q=a+b", "/p", "q=a+b", ""),
@@ -597,7 +613,7 @@ def test_request_url_checks() -> None:
         assert URL(text).is_request_url
     assert URL("wss://a/").is_secure
     assert not URL("http://a/").is_secure
-    with pytest.raises(InvalidURL, match="has no scheme.*did you mean 'https://example.com/x'"):
+    with pytest.raises(InvalidURL, match=r"has no scheme.*did you mean 'https://example\.com/x'"):
         URL("example.com/x").validate_request_url()
     with pytest.raises(InvalidURL, match="has no scheme") as info:
         URL("//example.com/x").validate_request_url()
@@ -619,3 +635,22 @@ def test_origin() -> None:
     origin = URL("http://a/").origin
     assert URL("http://a/").origin == origin
     assert hash(origin) == hash(Origin("http", "a", 80))
+
+
+def test_errors_never_echo_credentials() -> None:
+    with pytest.raises(InvalidURL) as info:
+        URL("http://user:s3cret\n@a/")
+    assert "s3cret" not in str(info.value)
+    assert "position 18" in str(info.value)
+    with pytest.raises(InvalidURL) as info:
+        URL("http://user:s3cret@:80/")
+    assert "s3cret" not in str(info.value)
+    with pytest.raises(InvalidURL) as info:
+        URL("http://a/").copy_with(password="s3cret\ud800")
+    assert "s3cret" not in str(info.value)
+    with pytest.raises(InvalidURL) as info:
+        URL("ftp://user:s3cret@a/").validate_request_url()
+    assert "s3cret" not in str(info.value)
+    assert "[secure]" in str(info.value)
+    with pytest.raises(InvalidURL, match="not valid Unicode"):
+        URL("http://a/").copy_with(path="/\ud800")

@@ -39,7 +39,7 @@ class Timeout:
 
     def __init__(
         self,
-        timeout: float | None | Timeout = _UNSET,
+        timeout: float | Timeout | None = _UNSET,
         *,
         connect: float | None = _UNSET,
         read: float | None = _UNSET,

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
-from typing import IO, Any, TypeAlias
+from typing import IO, Any, TypeAlias, cast
 
-from reqivo_protocol import StreamConsumed
+from reqivo_protocol._exceptions import StreamConsumed
 from reqivo_protocol._query import encode_form
 from reqivo_protocol.content import MultipartEncoder
 
@@ -34,7 +34,7 @@ class RequestContent:
     ``replayable`` tells whether iterating again yields the same bytes.
     """
 
-    __slots__ = ("_consumed", "_source", "content_type", "length", "replayable")
+    __slots__ = ("_consumed", "_source", "_start", "content_type", "length", "replayable")
 
     def __init__(
         self,
@@ -49,6 +49,9 @@ class RequestContent:
         self.content_type = content_type
         self.replayable = replayable
         self._consumed = False
+        # Where a file body starts, so that a replay rewinds there (not to where the
+        # previous send stopped reading).
+        self._start = _tell(cast("IO[Any]", source)) if hasattr(source, "read") else None
 
     @property
     def body(self) -> bytes | None:
@@ -66,10 +69,10 @@ class RequestContent:
             )
         self._consumed = True
         if hasattr(source, "read"):
-            return _read_file(source)  # type: ignore[arg-type]
+            return _read_file(cast("IO[Any]", source), self._start)
         if hasattr(source, "__aiter__"):
-            return _check_chunks(source.__aiter__())  # type: ignore[union-attr]
-        return _from_sync(iter(source))  # type: ignore[arg-type]
+            return _check_chunks(cast("AsyncIterable[Any]", source).__aiter__())
+        return _from_sync(iter(cast("Iterable[Any]", source)))
 
 
 EMPTY = RequestContent(b"", length=0, replayable=True)
@@ -80,12 +83,11 @@ async def _single(body: bytes) -> AsyncIterator[bytes]:
         yield body
 
 
-async def _read_file(file: IO[bytes]) -> AsyncIterator[bytes]:
-    start = _tell(file)
+async def _read_file(file: IO[Any], start: int | None) -> AsyncIterator[bytes]:
     if start is not None:
         file.seek(start)
     while True:
-        chunk = file.read(FILE_CHUNK)
+        chunk: Any = file.read(FILE_CHUNK)
         if not chunk:
             return
         if isinstance(chunk, str):

@@ -13,19 +13,19 @@ from collections.abc import AsyncIterator
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from reqivo_async._content import RequestContent, encode_request_body
 from reqivo_protocol import (
-    URL,
     Headers,
     HeaderTypes,
     HTTPStatusError,
+    RequestNotRead,
     ResponseNotRead,
     StreamClosed,
     StreamConsumed,
 )
+from reqivo_protocol._url import URL
 from reqivo_protocol.content import ContentDecoder, LineDecoder, TextDecoder
 from reqivo_protocol.content import charset_from_content_type as _charset
-
-from reqivo_async._content import RequestContent, encode_request_body
 
 if TYPE_CHECKING:
     from reqivo_async._cookies import Cookies
@@ -100,8 +100,6 @@ class AsyncRequest:
         """The body, when it is held in memory (``RequestNotRead`` for a stream)."""
         body = self.stream.body
         if body is None:
-            from reqivo_protocol import RequestNotRead
-
             raise RequestNotRead("the request body is a stream; it is not held in memory")
         return body
 
@@ -151,9 +149,13 @@ class Response:
         self.default_encoding = default_encoding
         self.max_decompressed_size = max_decompressed_size
         self.elapsed = datetime.timedelta(0)
-        self.cookies: Cookies | None = None
+        self._cookies: Cookies | None = None
+        self.next_request: AsyncRequest | None = None
+        """The redirect a session did not follow (``follow_redirects=False``), or None."""
         self._content = content
-        self._stream: AsyncByteStream = stream if stream is not None else _BytesStream(content or b"")
+        self._stream: AsyncByteStream = (
+            stream if stream is not None else _BytesStream(content or b"")
+        )
         self._stream_consumed = content is not None
         self._closed = content is not None
         self._text: str | None = None
@@ -180,6 +182,19 @@ class Response:
     @request.setter
     def request(self, request: AsyncRequest) -> None:
         self._request = request
+
+    @property
+    def cookies(self) -> Cookies:
+        """The cookies this response set (its ``Set-Cookie`` fields), as ``Cookies``."""
+        cookies = self._cookies
+        if cookies is None:
+            from reqivo_async._cookies import Cookies
+
+            cookies = self._cookies = Cookies()
+            values = self.headers.get_list("set-cookie")
+            if values and self._request is not None:
+                cookies.extract_set_cookie(self._request.url, values)
+        return cookies
 
     @property
     def url(self) -> URL:
@@ -360,4 +375,3 @@ class Response:
 
     def __repr__(self) -> str:
         return f"<Response [{self.status_code} {self.reason}]>"
-

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import replace
+from typing import TypeAlias
 
 from reqivo_protocol._cookies import (
     MAX_COOKIE_SIZE,
@@ -34,22 +34,19 @@ from reqivo_protocol._cookies import (
     parse_set_cookie,
     path_match,
 )
-from reqivo_protocol._exceptions import LocalProtocolError, ReqivoError
+from reqivo_protocol._exceptions import CookieConflict, LocalProtocolError
 from reqivo_protocol._url import URL
 
 __all__ = ["CookieConflict", "CookieJar", "CookieTypes"]
 
-CookieTypes = "CookieJar | Mapping[str, str] | Iterable[Cookie]"
+CookieTypes: TypeAlias = "CookieJar | Mapping[str, str] | Iterable[Cookie]"
+"""What ``CookieJar(...)`` and ``CookieJar.update(...)`` accept."""
 
 # What a user may not put in a cookie: control characters (header injection) and ";"
 # (attribute injection); names additionally exclude "=", space and tab.
 _bad_value = re.compile(r"[\x00-\x1f\x7f;]").search
 _bad_name = re.compile(r"[\x00-\x20\x7f;=]").search
 _bad_domain = re.compile(r"[^a-z0-9\-._~!$&'()*+,=:]").search
-
-
-class CookieConflict(ReqivoError, LookupError):
-    """``CookieJar.get(name)`` found several cookies with that name; pass domain/path."""
 
 
 _Bucket = dict[tuple[str, str], Cookie]
@@ -118,7 +115,20 @@ class CookieJar:
             return
         if old is not None:
             assert bucket is not None
-            bucket[key] = replace(cookie, creation_time=old.creation_time)
+            # RFC 6265 5.3 step 11.3: a replacement keeps the old creation time.
+            c = cookie
+            bucket[key] = Cookie(
+                c.name,
+                c.value,
+                c.domain,
+                c.path,
+                c.host_only,
+                c.secure,
+                c.http_only,
+                c.same_site,
+                c.expires,
+                old.creation_time,
+            )
             return
         if bucket is None:
             bucket = self._buckets[domain] = {}

@@ -6,6 +6,7 @@ reqivo_async.ReadTimeout`` catch the same class::
 
     ReqivoError
     ├── InvalidURL
+    ├── CookieConflict                     (also a LookupError)
     ├── RequestError                       (carries .request)
     │   ├── TransportError
     │   │   ├── TimeoutException           (also a built-in TimeoutError)
@@ -48,6 +49,7 @@ __all__ = [
     "ConnectionClosed",
     "ConnectionClosedError",
     "ConnectionClosedOK",
+    "CookieConflict",
     "DecodingError",
     "DecompressionLimitExceeded",
     "HTTPStatusError",
@@ -99,6 +101,10 @@ class ReqivoError(Exception):
 
 class InvalidURL(ReqivoError):
     """A URL could not be parsed, or is not usable for a request."""
+
+
+class CookieConflict(ReqivoError, LookupError):
+    """A cookie name matched several cookies (several domains or paths): name one."""
 
 
 class RequestError(ReqivoError):

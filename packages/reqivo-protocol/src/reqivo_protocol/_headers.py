@@ -15,11 +15,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TypeAlias, overload
 
-__all__ = ["Headers", "HeaderTypes", "SENSITIVE_HEADERS"]
+__all__ = ["SENSITIVE_HEADERS", "HeaderTypes", "Headers"]
 
 _StrOrBytes: TypeAlias = str | bytes
 HeaderTypes: TypeAlias = (
-    "Headers | Mapping[str, str] | Mapping[bytes, bytes] | Iterable[tuple[_StrOrBytes, _StrOrBytes]]"
+    "Headers | Mapping[str, str] | Mapping[bytes, bytes]"
+    " | Iterable[tuple[_StrOrBytes, _StrOrBytes]]"
 )
 
 #: Header names whose values ``repr()`` hides (credentials and session tokens).

@@ -28,8 +28,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from types import MappingProxyType
+from typing import Any, TypeAlias
 from urllib.parse import unquote
 
 from reqivo_protocol._exceptions import InvalidURL
@@ -40,12 +42,14 @@ __all__ = ["DEFAULT_PORTS", "MAX_URL_LENGTH", "URL", "Origin", "URLTypes"]
 MAX_URL_LENGTH = 65536
 """The longest URL text accepted, in characters."""
 
-DEFAULT_PORTS: dict[str, int] = {"http": 80, "https": 443, "ws": 80, "wss": 443}
-"""The schemes a request can use, with their default ports. Not to be modified."""
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+DEFAULT_PORTS: Mapping[str, int] = MappingProxyType(_DEFAULT_PORTS)
+"""The schemes a request can use, with their default ports (read-only)."""
 
 _SECURE_SCHEMES = frozenset({"https", "wss"})
 
-URLTypes = "URL | str"
+URLTypes: TypeAlias = "URL | str"
+"""What URL-taking functions accept."""
 
 # RFC 3986 appendix B. Every string matches it (control characters are refused first).
 _split = re.compile(
@@ -88,6 +92,9 @@ _QUERY_BAD = re.compile(r"%(?![0-9A-Fa-f]{2})|[^\x21\x24-\x26\x28-\x3b\x3d\x3f-\
 _FRAGMENT_BAD = re.compile(r"%(?![0-9A-Fa-f]{2})|[^\x21\x23-\x3b\x3d\x3f-\x5f\x61-\x7e]")
 
 
+_SECRET_PARTS = frozenset({"userinfo", "username", "password"})
+
+
 def _escape_match(match: re.Match[str]) -> str:
     return "".join([f"%{b:02X}" for b in match.group().encode("utf-8")])
 
@@ -95,12 +102,18 @@ def _escape_match(match: re.Match[str]) -> str:
 def _encode(text: str, bad: re.Pattern[str], what: str) -> str:
     if bad.search(text) is None:
         return text
-    if _find_control(text) is not None:
-        raise InvalidURL(f"invalid URL {what}: control character in {text!r}")
+    # Credentials are never echoed into messages (they end up in logs).
+    shown = "" if what in _SECRET_PARTS else f" {text[:200]!r}"
+    control = _find_control(text)
+    if control is not None:
+        raise InvalidURL(
+            f"invalid URL {what}{shown}: control character {control.group()!r} "
+            f"at position {control.start()}"
+        )
     try:
         return bad.sub(_escape_match, text)
     except UnicodeEncodeError:
-        raise InvalidURL(f"invalid URL {what}: {text!r} is not valid Unicode") from None
+        raise InvalidURL(f"invalid URL {what}{shown}: not valid Unicode") from None
 
 
 def _check_port(port: str) -> int | None:
@@ -296,10 +309,10 @@ class URL:
                     raise InvalidURL(
                         f"invalid port {port_text!r}: expected a number from 0 to 65535"
                     )
-                if port == DEFAULT_PORTS.get(scheme):
+                if port == _DEFAULT_PORTS.get(scheme):
                     port = None
             if not path:
-                if scheme in DEFAULT_PORTS:
+                if scheme in _DEFAULT_PORTS:
                     path = "/"
             elif "." in path and _has_dot_segment(path):
                 path = _remove_dot_segments(path)
@@ -313,8 +326,11 @@ class URL:
             self._str = None
             self._origin = None
             return
-        if _find_control(url) is not None:
-            raise InvalidURL(f"invalid URL {url[:200]!r}: it contains a control character")
+        control = _find_control(url)
+        if control is not None:
+            raise InvalidURL(
+                f"invalid URL: control character {control.group()!r} at position {control.start()}"
+            )
         url = url.strip(" ")
         match = _split(url)
         assert match is not None  # the expression matches every string
@@ -329,17 +345,17 @@ class URL:
             self._port = None
         else:
             userinfo, host, port = _split_authority(authority)
-            if not host and scheme in DEFAULT_PORTS:
-                raise InvalidURL(f"invalid URL {url[:200]!r}: empty host")
+            if not host and scheme in _DEFAULT_PORTS:
+                raise InvalidURL(f"invalid {scheme} URL: empty host")
             self._userinfo = userinfo
             self._host = host
-            self._port = None if port == DEFAULT_PORTS.get(scheme) else port
+            self._port = None if port == _DEFAULT_PORTS.get(scheme) else port
         if _PATH_BAD.search(path) is not None:
             path = _encode(path, _PATH_BAD, "path")
         if scheme or authority is not None:
             if _has_dot_segment(path):
                 path = _remove_dot_segments(path)
-            if not path and authority is not None and scheme in DEFAULT_PORTS:
+            if not path and authority is not None and scheme in _DEFAULT_PORTS:
                 path = "/"
         self._scheme = scheme
         self._path = path
@@ -380,20 +396,20 @@ class URL:
                     f"a relative URL's path cannot have ':' in its first segment: {path!r}"
                 )
         else:
-            if not host and scheme in DEFAULT_PORTS:
+            if not host and scheme in _DEFAULT_PORTS:
                 raise InvalidURL(f"a {scheme} URL needs a host")
             if path and path[0] != "/":
                 raise InvalidURL(f"the path of a URL with a host must start with '/': {path!r}")
         if scheme or host is not None:
             if _has_dot_segment(path):
                 path = _remove_dot_segments(path)
-            if not path and host is not None and scheme in DEFAULT_PORTS:
+            if not path and host is not None and scheme in _DEFAULT_PORTS:
                 path = "/"
         obj = cls.__new__(cls)
         obj._scheme = scheme
         obj._userinfo = userinfo
         obj._host = host
-        obj._port = None if port == DEFAULT_PORTS.get(scheme) else port
+        obj._port = None if port == _DEFAULT_PORTS.get(scheme) else port
         obj._path = path
         obj._query = query
         obj._fragment = fragment
@@ -436,12 +452,12 @@ class URL:
     @property
     def effective_port(self) -> int | None:
         """The port to connect to: ``port`` or the scheme's default (``None`` if neither)."""
-        return self._port if self._port is not None else DEFAULT_PORTS.get(self._scheme)
+        return self._port if self._port is not None else _DEFAULT_PORTS.get(self._scheme)
 
     @property
     def is_default_port(self) -> bool:
         """True when the port is the scheme's default one (given explicitly or not)."""
-        return self._port is None and self._scheme in DEFAULT_PORTS
+        return self._port is None and self._scheme in _DEFAULT_PORTS
 
     @property
     def path(self) -> str:
@@ -502,7 +518,7 @@ class URL:
     @property
     def is_request_url(self) -> bool:
         """True when a request can be sent to this URL (http/https/ws/wss with a host)."""
-        return self._scheme in DEFAULT_PORTS and bool(self._host)
+        return self._scheme in _DEFAULT_PORTS and bool(self._host)
 
     def validate_request_url(self) -> None:
         """Raise ``InvalidURL`` explaining why a request cannot be sent to this URL."""
@@ -510,13 +526,13 @@ class URL:
             return
         if not self._scheme:
             hint = f" (did you mean 'https://{self}'?)" if self._host is None else ""
-            raise InvalidURL(f"URL {self!s:.200} has no scheme{hint}")
-        if self._scheme not in DEFAULT_PORTS:
+            raise InvalidURL(f"URL {self._redacted():.200} has no scheme{hint}")
+        if self._scheme not in _DEFAULT_PORTS:
             raise InvalidURL(
-                f"unsupported URL scheme {self._scheme!r} in {self!s:.200}: "
+                f"unsupported URL scheme {self._scheme!r} in {self._redacted():.200}: "
                 "expected http, https, ws or wss"
             )
-        raise InvalidURL(f"URL {self!s:.200} has no host")
+        raise InvalidURL(f"URL {self._redacted():.200} has no host")
 
     @property
     def params(self) -> QueryParams:
@@ -686,11 +702,14 @@ class URL:
             text = self._str = self._render(self._userinfo)
         return text
 
-    def __repr__(self) -> str:
+    def _redacted(self) -> str:
         userinfo = self._userinfo
         if ":" in userinfo:
             userinfo = userinfo.partition(":")[0] + ":[secure]"
-        return f"{type(self).__name__}({self._render(userinfo)!r})"
+        return self._render(userinfo)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._redacted()!r})"
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, URL):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import struct
 import tracemalloc
 import zlib
@@ -66,7 +67,8 @@ def test_supported_encodings_lists_the_builtin_ones_first() -> None:
 def test_identity_passes_data_through() -> None:
     for value in (None, "", "identity", "Identity, identity"):
         d = ContentDecoder.for_encoding(value)
-        assert d.is_identity and not d.passthrough
+        assert d.is_identity
+        assert not d.passthrough
         assert d.encodings == ()
         chunk = b"abc"
         assert d.decode(chunk) is chunk
@@ -229,7 +231,8 @@ def test_too_many_stacked_codings() -> None:
 
 def test_unknown_coding_passes_the_body_through() -> None:
     d = ContentDecoder.for_encoding("gzip, compress, foo")
-    assert d.passthrough and d.is_identity
+    assert d.passthrough
+    assert d.is_identity
     assert d.unsupported == ("compress", "foo")
     assert d.encodings == ()
     assert d.decode(b"raw bytes") == b"raw bytes"
@@ -279,7 +282,8 @@ def test_limit_exceeded_by_one_byte() -> None:
     with pytest.raises(DecompressionLimitExceeded) as info:
         d.decode(gzip.compress(bytes(1000)))
     err = info.value
-    assert isinstance(err, DecodingError) and isinstance(err, LimitExceeded)
+    assert isinstance(err, DecodingError)
+    assert isinstance(err, LimitExceeded)
     assert err.limit_name == "max_decompressed_size"
     assert err.limit == 999
     assert "max_decompressed_size (999 bytes)" in str(err)
@@ -304,7 +308,7 @@ def test_gzip_bomb_stops_at_the_limit_with_bounded_memory() -> None:
     d = ContentDecoder.for_encoding("gzip", max_decompressed_size=limit)
     tracemalloc.start()
     try:
-        with pytest.raises(DecompressionLimitExceeded):
+        with pytest.raises(DecompressionLimitExceeded):  # noqa: PT012
             for i in range(0, len(bomb), 65536):
                 d.decode(bomb[i : i + 65536])
         _, peak = tracemalloc.get_traced_memory()
@@ -329,7 +333,7 @@ def test_gzip_bomb_without_limit_streams_in_bounded_pieces() -> None:
 def _split(data: bytes, cuts: list[int]) -> list[bytes]:
     points = sorted({c % (len(data) + 1) for c in cuts})
     bounds = [0, *points, len(data)]
-    return [data[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    return [data[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 ENCODERS = {
@@ -354,7 +358,7 @@ def test_any_split_decodes_to_the_same_output(
     coding = "gzip" if kind.startswith("gzip") else "deflate"
     d = ContentDecoder.for_encoding(coding, max_decompressed_size=limit)
     if limit is not None and len(payload) > limit:
-        with pytest.raises(DecompressionLimitExceeded):
+        with pytest.raises(DecompressionLimitExceeded):  # noqa: PT012
             for piece in _split(body, cuts):
                 d.decode(piece)
         return

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib
 import itertools
+import sys
+from collections.abc import Iterator
 from types import ModuleType
 
 import pytest
@@ -15,8 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reqivo_protocol import DecodingError, DecompressionLimitExceeded
-from reqivo_protocol.content import ContentDecoder, supported_encodings
-from reqivo_protocol.content import _stages
+from reqivo_protocol.content import ContentDecoder, _stages, supported_encodings
 
 TEXT = b"Pack my box with five dozen liquor jugs. " * 3000
 
@@ -45,7 +46,7 @@ def decode_all(d: ContentDecoder, body: bytes, step: int | None = None) -> bytes
 def _split(data: bytes, cuts: list[int]) -> list[bytes]:
     points = sorted({c % (len(data) + 1) for c in cuts})
     bounds = [0, *points, len(data)]
-    return [data[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    return [data[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 # -- brotli -------------------------------------------------------------------------
@@ -136,7 +137,8 @@ def test_brotli_random_bytes(data: bytes) -> None:
 def test_brotli_unavailable_means_passthrough(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_stages, "brotli_module", lambda: None)
     d = ContentDecoder.for_encoding("gzip, br")
-    assert d.passthrough and d.unsupported == ("br",)
+    assert d.passthrough
+    assert d.unsupported == ("br",)
     assert "br" not in supported_encodings()
 
 
@@ -149,9 +151,7 @@ ZSTD_BACKENDS = [
 
 
 @pytest.fixture(params=ZSTD_BACKENDS or [None], ids=lambda b: b[0] if b else "none")
-def zstd(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> tuple[str, ModuleType]:
+def zstd(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> tuple[str, ModuleType]:
     backend = request.param
     if backend is None:
         pytest.skip("no zstd module is installed")
@@ -259,3 +259,58 @@ def test_backend_probes_agree_with_imports() -> None:
         assert backend == ("zstandard", ZSTANDARD)
     else:
         assert backend is None
+
+
+@pytest.fixture
+def fresh_probes() -> Iterator[None]:
+    _stages.brotli_module.cache_clear()
+    _stages.zstd_backend.cache_clear()
+    yield
+    _stages.brotli_module.cache_clear()
+    _stages.zstd_backend.cache_clear()
+
+
+def test_probes_without_any_optional_module(
+    monkeypatch: pytest.MonkeyPatch, fresh_probes: None
+) -> None:
+    for name in ("brotli", "brotlicffi", "compression.zstd", "backports.zstd", "zstandard"):
+        monkeypatch.setitem(sys.modules, name, None)  # makes the import fail
+    assert _stages.brotli_module() is None
+    assert _stages.zstd_backend() is None
+    assert supported_encodings() == ["gzip", "deflate"]
+
+
+def test_zstandard_is_the_last_resort(monkeypatch: pytest.MonkeyPatch, fresh_probes: None) -> None:
+    if ZSTANDARD is None:
+        pytest.skip("zstandard is not installed")
+    for name in ("compression.zstd", "backports.zstd"):
+        monkeypatch.setitem(sys.modules, name, None)
+    assert _stages.zstd_backend() == ("zstandard", ZSTANDARD)
+
+
+class _StallingBrotli:
+    """A fake binding whose decoder is not ready for input at first."""
+
+    error = ValueError
+
+    class Decompressor:
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def can_accept_more_data(self) -> bool:
+            self.calls += 1
+            return self.calls > 1
+
+        def process(self, data: bytes, output_buffer_limit: int) -> bytes:
+            return data.upper()
+
+        def is_finished(self) -> bool:
+            return True
+
+
+def test_brotli_stage_waits_until_the_decoder_accepts_input() -> None:
+    stage = _stages.BrotliStage(_StallingBrotli)  # type: ignore[arg-type]
+    stage.write(b"abc")
+    assert stage.read(100) == b"ABC"
+    assert stage.read(100) == b""
+    stage.finish()

@@ -38,7 +38,7 @@ class AsyncBaseTransport(abc.ABC):
 
     async def aclose(self) -> None:
         """Release every resource the transport holds."""
-        return None
+        return
 
     async def __aenter__(self) -> AsyncBaseTransport:
         return self

@@ -46,7 +46,12 @@ from reqivo_protocol.http11._events import (
     Response,
     make_head,
 )
-from reqivo_protocol.http11._head import check_size, find_blank_line, parse_status_head
+from reqivo_protocol.http11._head import (
+    check_size,
+    field_values,
+    find_blank_line,
+    parse_status_head,
+)
 from reqivo_protocol.http11._limits import MAX_HEADER_COUNT, MAX_HEADER_SIZE, MAX_LINE_SIZE
 from reqivo_protocol.http11._state import (
     DONE,
@@ -352,7 +357,7 @@ class ClientConnection:
         data = buf.data
         pos = buf.pos
         available = len(data) - pos
-        if not available or (available < 5 and not _PREFIX.startswith(data[pos:])):
+        if available < 5:
             return self._head_incomplete(available)
         if data[pos : pos + 5] != _PREFIX:
             raise RemoteProtocolError(f"invalid status line: {bytes(data[pos : pos + 80])!r}")
@@ -380,7 +385,7 @@ class ClientConnection:
             self._their = THEIR_TRANSITIONS[(SEND_RESPONSE, Switch)]
             self._settle()
             return make_head(Response, code, reason, version, headers)
-        if self._frame_response(code, version, fields):
+        if self._frame_response(code, version, block):
             self._their = THEIR_TRANSITIONS[(SEND_RESPONSE, Switch)]
         else:
             self._their = THEIR_TRANSITIONS[(SEND_RESPONSE, Response)]
@@ -401,21 +406,12 @@ class ClientConnection:
             )
         return NEED_DATA
 
-    def _frame_response(self, code: int, version: str, fields: list[tuple[str, str]]) -> bool:
+    def _frame_response(self, code: int, version: str, block: bytes) -> bool:
         """Choose the body reader of a final response; True if it switches protocols."""
-        length: list[str] = []
-        coding: list[str] = []
-        connection: list[str] = []
-        for name, value in fields:
-            size = len(name)
-            if size == 14 or size == 17 or size == 10:
-                lower = name.lower()
-                if lower == "content-length":
-                    length.append(value)
-                elif lower == "transfer-encoding":
-                    coding.append(value)
-                elif lower == "connection":
-                    connection.append(value)
+        lowered = block.lower()
+        length = field_values(block, lowered, b"\ncontent-length:")
+        coding = field_values(block, lowered, b"\ntransfer-encoding:")
+        connection = field_values(block, lowered, b"\nconnection:")
         keep_alive = self._keep_alive
         if connection:
             tokens = {part.strip().lower() for value in connection for part in value.split(",")}

@@ -31,9 +31,19 @@ from reqivo_protocol._exceptions import (
     TooManyHeaders,
 )
 
-__all__ = ["find_blank_line", "parse_fields", "parse_status_head"]
+__all__ = [
+    "check_size",
+    "field_values",
+    "find_blank_line",
+    "parse_fields",
+    "parse_status_head",
+    "split_lines",
+]
 
 _BAD_CTL: Final = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: Bytes allowed in a status line or field line: HTAB, SP, VCHAR, obs-text.
+_ALLOWED: Final = bytes([9, *range(32, 127), *range(128, 256)])
+_CRLFS: Final = b"\r\n" * 4096
 _TOKEN: Final = re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
 _VERSIONS: Final = {"HTTP/1.1 ": "1.1", "HTTP/1.0 ": "1.0"}
 _DIGITS: Final = frozenset("0123456789")
@@ -56,10 +66,20 @@ def find_blank_line(data: bytes | bytearray, start: int, stop: int) -> int:
 
 
 def split_lines(block: bytes, what: str) -> list[str]:
-    """Split a head block (ending with its blank line) into lines, checking bytes."""
-    crs = block.count(b"\r")
-    crlfs = block.count(b"\r\n")
-    if crs != crlfs:
+    """Split a head block (ending with its blank line) into lines, checking its bytes.
+
+    One ``translate`` deletes every byte allowed in a field line; what remains must be
+    line endings only. For a CRLF head that is ``CRLF`` repeated, checked by one
+    comparison; anything else takes the slower path (bare LF endings, or an error).
+    """
+    rest = block.translate(None, _ALLOWED)
+    if rest != _CRLFS[: len(rest)] or block.count(b"\r\n") * 2 != len(rest):
+        return _split_lenient(block, what)
+    return block.decode("latin-1").split("\r\n")[:-2]
+
+
+def _split_lenient(block: bytes, what: str) -> list[str]:
+    if block.count(b"\r") != block.count(b"\r\n"):
         raise RemoteProtocolError(
             f"bare CR in {what} at byte {_bare_cr_offset(block)}: {_excerpt(block)}"
         )
@@ -69,11 +89,19 @@ def split_lines(block: bytes, what: str) -> list[str]:
             f"invalid control character {bad.group()!r} in {what} at byte {bad.start()}: "
             f"{_excerpt(block)}"
         )
-    text = block.decode("latin-1")
-    if block.count(b"\n") != crlfs:
-        text = text.replace("\r\n", "\n")
-        return text.split("\n")[:-2]
-    return text.split("\r\n")[:-2]
+    return block.decode("latin-1").replace("\r\n", "\n").split("\n")[:-2]
+
+
+def field_values(block: bytes, lowered: bytes, key: bytes) -> list[str]:
+    """The values of the field ``key`` (``b"\\nname:"``, lower-case) in a parsed head."""
+    values = []
+    index = lowered.find(key)
+    while index >= 0:
+        start = index + len(key)
+        end = block.find(b"\n", start)
+        values.append(block[start:end].strip(b" \t\r").decode("latin-1"))
+        index = lowered.find(key, end)
+    return values
 
 
 def parse_status_head(
@@ -105,19 +133,17 @@ def parse_status_head(
 def parse_fields(lines: list[str], first: int, what: str) -> list[tuple[str, str]]:
     """Parse ``lines[first:]`` as field lines into ``(name, value)`` pairs."""
     fields: list[tuple[str, str]] = []
-    names: list[str] = []
     append = fields.append
-    add_name = names.append
-    for index in range(first, len(lines)):
-        name, colon, value = lines[index].partition(":")
+    for line in lines[first:] if first else lines:
+        name, colon, value = line.partition(":")
         if not colon:
-            raise RemoteProtocolError(_field_error(lines, index, what))
-        add_name(name)
+            raise RemoteProtocolError(_field_error(lines, lines.index(line, first), what))
         append((name, value.strip(" \t")))
-    if names and (not _TOKEN.fullmatch("".join(names)) or "" in names):
-        for index in range(first, len(lines)):
-            if not _TOKEN.fullmatch(lines[index].partition(":")[0]):
-                raise RemoteProtocolError(_field_error(lines, index, what))
+    if fields:
+        names = [name for name, _ in fields]
+        if not _TOKEN.fullmatch("".join(names)) or "" in names:
+            index = next(i for i, name in enumerate(names, first) if not _TOKEN.fullmatch(name))
+            raise RemoteProtocolError(_field_error(lines, index, what))
     return fields
 
 

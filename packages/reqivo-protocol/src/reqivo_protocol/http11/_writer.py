@@ -63,9 +63,8 @@ class PreparedRequest(NamedTuple):
     upgrade: bool
 
 
-def _text(value: str | bytes, what: str) -> str:
-    if isinstance(value, str):
-        return value
+def _text(value: object, what: str) -> str:
+    """A non-``str`` method, target, name or value as text (bytes are Latin-1)."""
     if isinstance(value, bytes | bytearray):
         return bytes(value).decode("latin-1")
     raise LocalProtocolError(f"{what} must be str or bytes, not {type(value).__name__}")

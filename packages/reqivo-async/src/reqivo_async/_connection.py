@@ -1,0 +1,369 @@
+"""``AsyncConnection``: one HTTP/1.1 connection to one origin, on asyncio.
+
+It connects lazily, on its first request: TCP (happy eyeballs, or a Unix socket), an
+optional proxy (``CONNECT`` tunnel for ``https``, absolute-form forwarding for ``http``),
+then TLS with SNI and ALPN, and certificate pinning when asked. The request/response
+cycles run in ``HTTP11Connection`` (see ``_http11``). Standalone use::
+
+    async with AsyncConnection("https://example.com") as conn:
+        response = await conn.request("GET", "https://example.com/")
+
+The pool creates its connections the same way and asks them ``is_available()``,
+``is_idle()``, ``has_expired(now)`` and ``is_closed()``, never assuming one request per
+connection (an HTTP/2 connection will answer these differently).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from reqivo_async._config import DEFAULT_TIMEOUT, Timeout, TimeoutTypes, to_timeout
+from reqivo_async._http11 import HTTP11Connection, HTTP11Protocol
+from reqivo_async._models import AsyncRequest, Response
+from reqivo_async._network import SocketOption, map_error, open_connection, start_tls
+from reqivo_async._proxy import Proxy, open_tunnel
+from reqivo_async._tls import CertTypes, PinTypes, VerifyTypes, check_pin, create_ssl_context
+from reqivo_async._trace import emit
+from reqivo_async._transports._base import AsyncBaseTransport
+from reqivo_protocol._exceptions import (
+    ConnectError,
+    ConnectTimeout,
+    RequestError,
+)
+from reqivo_protocol._headers import HeaderTypes
+from reqivo_protocol._url import URL, Origin
+
+__all__ = ["AsyncConnection", "ConnectionInfo"]
+
+logger = logging.getLogger("reqivo")
+
+_SECURE = frozenset({"https", "wss"})
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionInfo:
+    """A snapshot of one connection, for ``AsyncConnectionPool.connections``.
+
+    ``state`` is ``"connecting"``, ``"active"`` (a request in flight), ``"idle"`` or
+    ``"closed"``; ``idle_for`` is the seconds since the last request ended (idle only).
+    """
+
+    origin: str
+    state: str
+    http_version: str
+    requests: int
+    idle_for: float | None
+    proxy: str | None = None
+
+
+class AsyncConnection(AsyncBaseTransport):
+    """One HTTP/1.1 connection to ``url_or_origin`` (scheme, host and port are used).
+
+    TLS settings: ``ssl_context`` (used as given), else ``verify`` / ``cert`` (see
+    ``create_ssl_context``); ``pin_sha256`` pins the server certificate. Network:
+    ``local_address`` (bind to this source address), ``uds`` (connect to this Unix
+    socket instead of TCP), ``socket_options`` (``setsockopt`` triples), ``proxy`` (a
+    URL or ``Proxy``). ``keepalive_expiry`` is how long it may stay idle.
+    """
+
+    def __init__(
+        self,
+        url_or_origin: URL | str | Origin,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        verify: VerifyTypes = True,
+        cert: CertTypes | None = None,
+        pin_sha256: frozenset[bytes] | PinTypes | None = None,
+        trust_env: bool = True,
+        local_address: str | None = None,
+        uds: str | None = None,
+        proxy: URL | str | Proxy | None = None,
+        max_header_size: int = 65536,
+        max_header_count: int = 128,
+        socket_options: Iterable[SocketOption] | None = None,
+        keepalive_expiry: float | None = None,
+    ) -> None:
+        if isinstance(url_or_origin, Origin):
+            origin = url_or_origin
+        else:
+            url = url_or_origin if isinstance(url_or_origin, URL) else URL(url_or_origin)
+            url.validate_request_url()
+            origin = url.origin
+        self._origin = origin
+        self._port = origin.port or _DEFAULT_PORTS.get(origin.scheme, 80)
+        self._secure = origin.scheme in _SECURE
+        self._ssl_context = ssl_context
+        self._verify = verify
+        self._cert = cert
+        self._pins: frozenset[bytes] | None
+        if pin_sha256 is None or isinstance(pin_sha256, frozenset):
+            self._pins = pin_sha256
+        else:
+            from reqivo_async._tls import normalize_pins
+
+            self._pins = normalize_pins(pin_sha256)
+        self._trust_env = trust_env
+        self._local_address = local_address
+        self._uds = uds
+        self._proxy = None if proxy is None else Proxy(proxy)
+        self._max_header_size = max_header_size
+        self._max_header_count = max_header_count
+        self._socket_options = list(socket_options) if socket_options else None
+        self._keepalive_expiry = keepalive_expiry
+        self._http: HTTP11Connection | None = None
+        self._connecting = False
+        self._closed = False
+        #: Set by the pool: called once when a request ends, whatever its outcome.
+        self._on_release: Callable[[AsyncConnection], None] | None = None
+        self._cycle_end = self._cycle_ended  # one bound method for the connection's life
+
+    # -- what the pool asks ------------------------------------------------------------
+
+    @property
+    def origin(self) -> Origin:
+        """The origin this connection talks to."""
+        return self._origin
+
+    def is_available(self) -> bool:
+        """Whether a request can be sent on it now without waiting."""
+        http = self._http
+        if http is None:
+            return not self._closed and not self._connecting
+        return http.is_available()
+
+    def is_idle(self) -> bool:
+        """Whether no request is in flight."""
+        http = self._http
+        return not self._connecting if http is None else http.is_idle()
+
+    def has_expired(self, now: float) -> bool:
+        """Whether an idle connection outlived its keep-alive expiry (``time.monotonic``)."""
+        http = self._http
+        return http is not None and http.has_expired(now)
+
+    def is_closed(self) -> bool:
+        """Whether the connection is closed (or was handed over after a protocol switch)."""
+        http = self._http
+        return self._closed or (http is not None and (http.closed or http.switched))
+
+    @property
+    def failed_before_response(self) -> bool:
+        """Whether the last request failed on a reused connection before any response
+        byte arrived (the server closed it while idle): safe to resend elsewhere."""
+        http = self._http
+        return http is not None and http.failed_before_response
+
+    def info(self) -> ConnectionInfo:
+        """A snapshot of the connection's state."""
+        http = self._http
+        if http is None:
+            state = "closed" if self._closed else "connecting"
+            requests, idle_for = 0, None
+        else:
+            requests = http.requests
+            idle_for = None
+            if self.is_closed():
+                state = "closed"
+            elif http.in_cycle:
+                state = "active"
+            else:
+                state = "idle"
+                idle_for = time.monotonic() - http.idle_since
+        proxy = str(self._proxy.url) if self._proxy is not None else None
+        return ConnectionInfo(str(self._origin), state, "HTTP/1.1", requests, idle_for, proxy)
+
+    def close(self) -> None:
+        """Close now, without waiting (a request in flight fails with ``ReadError``)."""
+        self._closed = True
+        if self._http is not None:
+            self._http.close()
+
+    # -- requests ------------------------------------------------------------------------
+
+    async def handle_async_request(self, request: AsyncRequest) -> Response:
+        """Send ``request`` (connecting first if needed); the body streams afterwards."""
+        http = self._http
+        if http is None or http.closed:
+            if self._closed:
+                self._release()
+                raise ConnectError("the connection is closed", request=request)
+            try:
+                http = await self._connect(request)
+            except BaseException:
+                self._closed = True
+                self._release()
+                raise
+        return await http.handle_async_request(request)
+
+    async def request(
+        self,
+        method: str,
+        url: URL | str,
+        *,
+        headers: HeaderTypes | None = None,
+        content: Any = None,
+        timeout: TimeoutTypes = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - stored, not awaited
+        extensions: dict[str, Any] | None = None,
+    ) -> Response:
+        """Send one request and return its response with the body read."""
+        ext = dict(extensions or {})
+        ext.setdefault("timeout", to_timeout(timeout))
+        request = AsyncRequest(method, url, headers=headers, content=content, extensions=ext)
+        response = await self.handle_async_request(request)
+        try:
+            await response.aread()
+        finally:
+            await response.aclose()
+        return response
+
+    async def aclose(self) -> None:
+        """Close the connection."""
+        self.close()
+
+    def _cycle_ended(self) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        callback = self._on_release
+        if callback is not None:
+            callback(self)
+
+    # -- connecting ----------------------------------------------------------------------
+
+    async def _connect(self, request: AsyncRequest) -> HTTP11Connection:
+        timeout: Timeout = request.extensions.get("timeout") or DEFAULT_TIMEOUT
+        trace = request.extensions.get("trace")
+        self._connecting = True
+        try:
+            async with asyncio.timeout(timeout.connect):
+                http = await self._open(trace)
+        except RequestError as exc:
+            if exc.request is None:
+                exc.request = request
+            raise
+        except TimeoutError as exc:
+            raise ConnectTimeout(
+                f"connecting to {self._origin} took longer than {timeout.connect} seconds",
+                request=request,
+            ) from exc
+        except (OSError, ssl.SSLError) as exc:  # pragma: no cover - mapped in _open
+            raise map_error(exc, "connect", request) from exc
+        finally:
+            self._connecting = False
+        self._http = http
+        return http
+
+    async def _open(self, trace: Any) -> HTTP11Connection:
+        origin = self._origin
+        proxy = self._proxy
+        host, port = (proxy.host, proxy.port) if proxy is not None else (origin.host, self._port)
+        started = time.perf_counter()
+        if trace is not None:
+            await emit(trace, "connection.connect.started", host=host, port=port)
+        try:
+            transport, protocol = await open_connection(
+                HTTP11Protocol,
+                host,
+                port,
+                seconds=None,
+                uds=self._uds,
+                local_address=self._local_address,
+                socket_options=self._socket_options,
+            )
+        except BaseException as exc:
+            if trace is not None:
+                await emit(trace, "connection.connect.failed", error=exc)
+            raise
+        if trace is not None:
+            await emit(trace, "connection.connect.complete", elapsed=time.perf_counter() - started)
+        try:
+            if proxy is not None and proxy.is_secure:
+                transport = await self._tls(transport, protocol, proxy.host, trace)
+            if proxy is not None and self._secure:
+                started = time.perf_counter()
+                if trace is not None:
+                    await emit(trace, "connection.proxy_tunnel.started", proxy=str(proxy.url))
+                try:
+                    await open_tunnel(
+                        protocol,
+                        proxy,
+                        origin.host,
+                        self._port,
+                        read_timeout=None,
+                        max_header_size=self._max_header_size,
+                        max_header_count=self._max_header_count,
+                    )
+                except BaseException as exc:
+                    if trace is not None:
+                        await emit(trace, "connection.proxy_tunnel.failed", error=exc)
+                    raise
+                if trace is not None:
+                    await emit(
+                        trace,
+                        "connection.proxy_tunnel.complete",
+                        elapsed=time.perf_counter() - started,
+                    )
+            if self._secure:
+                transport = await self._tls(transport, protocol, origin.host, trace)
+        except BaseException as exc:
+            transport.abort()
+            if isinstance(exc, OSError | ssl.SSLError) and not isinstance(exc, TimeoutError):
+                raise map_error(exc, "connect") from exc
+            raise
+        forward = proxy is not None and not self._secure
+        if logger.isEnabledFor(logging.DEBUG):
+            via = f" via proxy {proxy.url}" if proxy is not None else ""
+            logger.debug("connection opened to %s%s", origin, via)
+        return HTTP11Connection(
+            protocol,
+            max_header_size=self._max_header_size,
+            max_header_count=self._max_header_count,
+            keepalive_expiry=self._keepalive_expiry,
+            absolute_form=forward,
+            extra_headers=proxy.headers if forward and proxy is not None else None,
+            on_cycle_end=self._cycle_end,
+        )
+
+    async def _tls(
+        self,
+        transport: asyncio.Transport,
+        protocol: HTTP11Protocol,
+        server_hostname: str,
+        trace: Any,
+    ) -> asyncio.Transport:
+        context = self._ssl_context
+        if context is None:
+            context = self._ssl_context = create_ssl_context(
+                self._verify, self._cert, trust_env=self._trust_env
+            )
+        started = time.perf_counter()
+        if trace is not None:
+            await emit(trace, "connection.tls.started", server_hostname=server_hostname)
+        try:
+            tls = await start_tls(transport, protocol, context, server_hostname, seconds=None)
+            protocol.transport = tls
+            if self._pins is not None and server_hostname == self._origin.host:
+                check_pin(tls.get_extra_info("ssl_object"), self._pins)
+        except BaseException as exc:
+            if trace is not None:
+                await emit(trace, "connection.tls.failed", error=exc)
+            raise
+        if trace is not None:
+            ssl_object = tls.get_extra_info("ssl_object")
+            await emit(
+                trace,
+                "connection.tls.complete",
+                version=ssl_object.version() if ssl_object is not None else None,
+                elapsed=time.perf_counter() - started,
+            )
+        return tls
+
+    def __repr__(self) -> str:
+        return f"<AsyncConnection [{self._origin} {self.info().state}]>"

@@ -1,0 +1,129 @@
+"""``Cookies``: the user-facing cookie jar of a session.
+
+It wraps the pure RFC 6265 ``CookieJar`` of reqivo-protocol and supplies the clock
+(``time.time()``) the protocol layer refuses to read. A session keeps one ``Cookies``
+across requests and redirects: ``Set-Cookie`` fields of every response are stored, and
+each request gets the ``Cookie`` header the jar selects for its URL.
+
+As a mapping it reads like requests' and httpx's: ``cookies["name"]``,
+``cookies.get(name, domain=..., path=...)``, ``cookies.set(name, value, domain=...)``,
+``del cookies["name"]``, ``cookies.clear()``, iteration over names. ``jar`` gives the
+underlying ``CookieJar`` (iterating it yields the full ``Cookie`` records).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from typing import Any, TypeAlias
+
+from reqivo_protocol._cookiejar import CookieJar
+from reqivo_protocol._cookies import Cookie
+from reqivo_protocol._url import URL
+
+__all__ = ["CookieTypes", "Cookies"]
+
+CookieTypes: TypeAlias = "Cookies | CookieJar | Mapping[str, str] | Iterable[Cookie]"
+
+
+class Cookies(MutableMapping[str, str]):
+    """A cookie jar with a dict-like interface.
+
+    ``Cookies({"session": "abc"})`` sets cookies sent to every host (as requests and
+    httpx do for cookies given by the user without a domain); cookies received from
+    servers follow RFC 6265 (domain, path, secure, expiry, host-only).
+    """
+
+    __slots__ = ("jar",)
+
+    def __init__(self, cookies: CookieTypes | None = None) -> None:
+        if isinstance(cookies, Cookies):
+            cookies = cookies.jar
+        self.jar: CookieJar = CookieJar(cookies)
+        """The underlying ``reqivo_protocol`` ``CookieJar``."""
+
+    # -- the session's side ------------------------------------------------------------
+
+    def extract_set_cookie(self, url: URL, set_cookie_values: Iterable[str]) -> None:
+        """Store the cookies of a response to ``url`` given its ``Set-Cookie`` values."""
+        self.jar.set_from_response(url, set_cookie_values, time.time())
+
+    def header_for(self, url: URL) -> str | None:
+        """The ``Cookie`` header value to send to ``url`` now, or None."""
+        if not len(self.jar):
+            return None
+        return self.jar.header_for(url, time.time())
+
+    # -- the user's side ---------------------------------------------------------------
+
+    def set(
+        self, name: str, value: str, domain: str = "", path: str = "/", **options: Any
+    ) -> None:
+        """Set a cookie; ``domain=""`` sends it to every host.
+
+        Keyword options of ``CookieJar.set`` (``secure``, ``http_only``, ``expires``,
+        ``host_only``, ``same_site``) are accepted.
+        """
+        self.jar.set(name, value, domain, path, now=time.time(), **options)
+
+    def get(  # type: ignore[override]
+        self,
+        name: str,
+        default: str | None = None,
+        domain: str | None = None,
+        path: str | None = None,
+    ) -> str | None:
+        """The value of cookie ``name``, or ``default``.
+
+        Raises ``CookieConflict`` (a ``LookupError``) when several cookies have that
+        name; pass ``domain=`` or ``path=`` to choose one.
+        """
+        return self.jar.get(name, default, domain=domain, path=path)
+
+    def delete(self, name: str, domain: str | None = None, path: str | None = None) -> None:
+        """Remove the cookies named ``name`` (only those of ``domain``/``path`` if given)."""
+        self.jar.delete(name, domain, path)
+
+    def clear(self, domain: str | None = None, path: str | None = None) -> None:
+        """Remove every cookie, or only those of ``domain`` (and ``path``)."""
+        self.jar.clear(domain, path)
+
+    def update(self, cookies: Any = None, /, **kwargs: str) -> None:
+        """Add cookies from a mapping, a ``Cookies``/``CookieJar`` or ``Cookie`` records."""
+        if isinstance(cookies, Cookies):
+            cookies = cookies.jar
+        if cookies is not None:
+            self.jar.update(cookies)
+        if kwargs:
+            self.jar.update(kwargs)
+
+    def __getitem__(self, name: str) -> str:
+        value = self.jar.get(name)
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def __setitem__(self, name: str, value: str) -> None:
+        self.set(name, value)
+
+    def __delitem__(self, name: str) -> None:
+        if name not in self.jar:
+            raise KeyError(name)
+        self.jar.delete(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return (cookie.name for cookie in self.jar)
+
+    def __len__(self) -> int:
+        return len(self.jar)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.jar
+
+    def __bool__(self) -> bool:
+        return len(self.jar) > 0
+
+    def __repr__(self) -> str:
+        # Values stay hidden: they are credentials more often than not.
+        names = ", ".join(f"{c.name}=... for {c.domain or '*'}{c.path}" for c in self.jar)
+        return f"<Cookies [{names}]>"

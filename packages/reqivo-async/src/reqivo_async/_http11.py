@@ -1,0 +1,694 @@
+"""HTTP/1.1 over an asyncio transport: the glue around ``reqivo_protocol.http11``.
+
+Theory of operation
+-------------------
+
+``HTTP11Protocol`` is the ``asyncio.Protocol`` of a connection. ``data_received`` only
+queues the received block (no parsing in the callback, no copy) and wakes the waiting
+reader, if any. The reader pulls events from the sans-IO machine; when the machine says
+``NEED_DATA`` it feeds it the next queued block, and only when the queue is empty does
+it await a future (one future per wait, its timeout a ``loop.call_later`` handle: no
+task, no ``wait_for``). Feeding whole blocks keeps a large body zero-copy: a received
+block becomes one ``Data`` event as is.
+
+Flow control: when more than ``HIGH_WATER`` bytes are queued unread (a user streaming a
+huge body slowly) the protocol pauses reading, and resumes below ``LOW_WATER``: memory
+stays flat. Writes go straight to the transport; ``pause_writing``/``resume_writing``
+tell the writer to await draining, which it does only while paused.
+
+``HTTP11Connection`` runs request/response cycles over one protocol: it sends the
+request (head and small body in one write), reads the response head, and hands out the
+body as ``HTTP11ResponseStream``. When the body ends, the machine starts its next
+cycle (keep-alive) or the transport is closed; either way ``on_cycle_end`` tells the
+owner (the pool). A cycle that fails or is cancelled at any point closes the
+connection: a half-used connection is never reused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Final
+
+from reqivo_async._config import DEFAULT_TIMEOUT, Timeout
+from reqivo_async._models import AsyncRequest, Response
+from reqivo_async._network import map_error
+from reqivo_async._trace import emit
+from reqivo_protocol._exceptions import (
+    LocalProtocolError,
+    ReadError,
+    ReadTimeout,
+    RemoteProtocolError,
+    RequestError,
+    WriteError,
+    WriteTimeout,
+)
+from reqivo_protocol.http11 import (
+    NEED_DATA,
+    ClientConnection,
+    ClientState,
+    Data,
+    EndOfMessage,
+    InformationalResponse,
+    Request,
+)
+from reqivo_protocol.http11 import Response as ResponseHead
+
+if TYPE_CHECKING:
+    from reqivo_protocol.http11._events import ReceiveResult
+
+__all__ = [
+    "HIGH_WATER",
+    "LOW_WATER",
+    "HTTP11Connection",
+    "HTTP11Protocol",
+    "HTTP11ResponseStream",
+    "NetworkStream",
+]
+
+logger = logging.getLogger("reqivo")
+
+#: Pause reading when this many received bytes wait unread; resume below LOW_WATER.
+HIGH_WATER: Final = 1024 * 1024
+LOW_WATER: Final = 256 * 1024
+#: Bodies up to this size are written together with the head (one write).
+SMALL_BODY: Final = 64 * 1024
+#: How long ``Expect: 100-continue`` waits for the server before sending the body.
+EXPECT_CONTINUE_DELAY: Final = 1.0
+#: Methods whose empty body is sent without ``Content-Length: 0``.
+_NO_BODY_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "TRACE", "CONNECT"})
+_VERSIONS: Final = {"1.1": "HTTP/1.1", "1.0": "HTTP/1.0"}
+_IDLE: Final = ClientState.IDLE
+
+
+def _expire(waiter: asyncio.Future[bool]) -> None:
+    if not waiter.done():
+        waiter.set_result(False)
+
+
+class HTTP11Protocol(asyncio.Protocol):
+    """The asyncio protocol of one connection: queues received blocks, signals waiters.
+
+    ``received`` counts every byte received (the pool's "did any response byte arrive"
+    test). ``lost`` is set once the transport is gone; ``error`` is why, if it failed.
+    """
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self._loop = asyncio.get_running_loop()
+        self._chunks: collections.deque[bytes] = collections.deque()
+        self._buffered = 0
+        self._read_paused = False
+        self._write_paused = False
+        self._waiter: asyncio.Future[bool] | None = None
+        self._drain_waiter: asyncio.Future[bool] | None = None
+        self.received = 0
+        self.eof = False
+        self.lost = False
+        self.error: BaseException | None = None
+
+    # -- asyncio callbacks -----------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self._chunks.append(data)
+        size = len(data)
+        self.received += size
+        self._buffered += size
+        if self._buffered > HIGH_WATER and not self._read_paused:
+            self._read_paused = True
+            self.transport.pause_reading()  # type: ignore[union-attr]
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(True)
+
+    def eof_received(self) -> bool | None:
+        self.eof = True
+        self._wake()
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = True
+        self.eof = True
+        if exc is not None:
+            self.error = exc
+        self._wake()
+        drain = self._drain_waiter
+        if drain is not None and not drain.done():
+            drain.set_result(True)
+
+    def pause_writing(self) -> None:
+        self._write_paused = True
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        drain = self._drain_waiter
+        if drain is not None and not drain.done():
+            drain.set_result(True)
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(True)
+
+    # -- reading ---------------------------------------------------------------------
+
+    @property
+    def has_data(self) -> bool:
+        """Whether received bytes wait in the queue."""
+        return bool(self._chunks)
+
+    def pop(self) -> bytes:
+        """The oldest queued block (the caller checked ``has_data``)."""
+        chunk = self._chunks.popleft()
+        self._buffered -= len(chunk)
+        if self._read_paused and self._buffered <= LOW_WATER:
+            self._read_paused = False
+            if not self.lost:
+                self.transport.resume_reading()  # type: ignore[union-attr]
+        return chunk
+
+    def take_all(self) -> bytes:
+        """Every queued byte, the queue emptied."""
+        data = b"".join(self._chunks)
+        self._chunks.clear()
+        self._buffered = 0
+        if self._read_paused:
+            self._read_paused = False
+            if not self.lost:
+                self.transport.resume_reading()  # type: ignore[union-attr]
+        return data
+
+    async def wait_readable(self, seconds: float | None) -> bool:
+        """Wait until bytes or end of file arrive; False if ``timeout`` passed first."""
+        if self._chunks or self.eof:
+            return True
+        loop = self._loop
+        waiter: asyncio.Future[bool] = loop.create_future()
+        self._waiter = waiter
+        if seconds is None:
+            try:
+                return await waiter
+            finally:
+                self._waiter = None
+        handle = loop.call_later(seconds, _expire, waiter)
+        try:
+            return await waiter
+        finally:
+            self._waiter = None
+            handle.cancel()
+
+    # -- writing ---------------------------------------------------------------------
+
+    @property
+    def write_paused(self) -> bool:
+        """Whether the transport asked us to stop writing until it drains."""
+        return self._write_paused
+
+    async def wait_writable(self, seconds: float | None) -> bool:
+        """Wait until the transport drained (or closed); False if ``timeout`` passed."""
+        if not self._write_paused or self.lost:
+            return True
+        loop = self._loop
+        waiter: asyncio.Future[bool] = loop.create_future()
+        self._drain_waiter = waiter
+        handle = loop.call_later(seconds, _expire, waiter) if seconds is not None else None
+        try:
+            return await waiter
+        finally:
+            self._drain_waiter = None
+            if handle is not None:
+                handle.cancel()
+
+
+class NetworkStream:
+    """The raw connection after ``101 Switching Protocols`` or a ``CONNECT`` tunnel.
+
+    Owned by the caller (the WebSocket layer): ``read``, ``write``, ``drain``,
+    ``aclose``; ``transport`` and ``get_extra_info`` expose the asyncio transport.
+    """
+
+    def __init__(self, protocol: HTTP11Protocol) -> None:
+        self._protocol = protocol
+
+    @property
+    def transport(self) -> asyncio.Transport:
+        """The underlying asyncio transport."""
+        return self._protocol.transport  # type: ignore[return-value]
+
+    @property
+    def protocol(self) -> HTTP11Protocol:
+        """The asyncio protocol receiving the bytes."""
+        return self._protocol
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        """``transport.get_extra_info`` (``"ssl_object"``, ``"peername"``, ...)."""
+        return self.transport.get_extra_info(name, default)
+
+    async def read(self, max_bytes: int = 65536, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
+        """Up to ``max_bytes`` received bytes; ``b""`` at end of file.
+
+        Raises ``ReadTimeout`` after ``timeout`` seconds without data, ``ReadError`` if
+        the connection failed.
+        """
+        protocol = self._protocol
+        while not protocol.has_data:
+            if protocol.error is not None:
+                raise ReadError(f"read failed: {protocol.error}") from protocol.error
+            if protocol.eof:
+                return b""
+            if not await protocol.wait_readable(timeout):
+                raise ReadTimeout(f"no data received within {timeout} seconds")
+        chunk = protocol.pop()
+        if len(chunk) > max_bytes:
+            protocol._chunks.appendleft(chunk[max_bytes:])
+            protocol._buffered += len(chunk) - max_bytes
+            chunk = chunk[:max_bytes]
+        return chunk
+
+    def write(self, data: bytes) -> None:
+        """Queue ``data`` for sending (``WriteError`` if the connection is gone)."""
+        protocol = self._protocol
+        if protocol.lost:
+            raise WriteError("write failed: the connection is closed")
+        self.transport.write(data)
+
+    async def drain(self, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        """Wait until the transport's write buffer drained below its high-water mark."""
+        protocol = self._protocol
+        if not await protocol.wait_writable(timeout):
+            raise WriteTimeout(f"the peer accepted no data within {timeout} seconds")
+        if protocol.lost and protocol.error is not None:
+            raise WriteError(f"write failed: {protocol.error}") from protocol.error
+
+    async def aclose(self) -> None:
+        """Close the connection."""
+        transport = self._protocol.transport
+        if transport is not None and not transport.is_closing():
+            transport.close()
+
+
+class HTTP11Connection:
+    """Request/response cycles of HTTP/1.1 over one connected ``HTTP11Protocol``.
+
+    ``absolute_form`` sends absolute request targets (a plain-HTTP proxy) and
+    ``extra_headers`` adds fields to each request (``Proxy-Authorization``).
+    ``on_cycle_end`` is called once at the end of every cycle, whatever its outcome.
+    """
+
+    def __init__(
+        self,
+        protocol: HTTP11Protocol,
+        *,
+        max_header_size: int,
+        max_header_count: int,
+        keepalive_expiry: float | None = None,
+        absolute_form: bool = False,
+        extra_headers: list[tuple[str, str]] | None = None,
+        on_cycle_end: Callable[[], None] | None = None,
+    ) -> None:
+        self.protocol = protocol
+        self.machine = ClientConnection(
+            max_header_size=max_header_size, max_header_count=max_header_count
+        )
+        self.keepalive_expiry = keepalive_expiry
+        self.absolute_form = absolute_form
+        self.extra_headers = extra_headers or []
+        self.on_cycle_end = on_cycle_end
+        self.requests = 0
+        self.closed = False
+        self.switched = False
+        self.in_cycle = False
+        #: Whether the last failure may be retried on a new connection: the connection
+        #: had served a request before, and no byte of the response arrived.
+        self.failed_before_response = False
+        self.expires_at: float | None = None
+        self.idle_since = time.monotonic()
+        self._loop = asyncio.get_running_loop()
+        self._eof_fed = False
+        self._expecting = False
+        self._request: AsyncRequest | None = None
+        self._received_at_start = 0
+
+    # -- state queries (the pool asks these; an HTTP/2 connection answers differently) --
+
+    def is_available(self) -> bool:
+        """Whether a new request can be sent now (idle, open, nothing unsolicited)."""
+        protocol = self.protocol
+        return not (
+            self.in_cycle
+            or self.closed
+            or protocol.eof
+            or protocol.has_data
+            or protocol.transport is None
+            or protocol.transport.is_closing()
+        )
+
+    def is_idle(self) -> bool:
+        """Whether no request is in flight."""
+        return not self.in_cycle
+
+    def has_expired(self, now: float) -> bool:
+        """Whether the idle connection outlived its keep-alive expiry at ``now``."""
+        expires_at = self.expires_at
+        return expires_at is not None and now >= expires_at and not self.in_cycle
+
+    def close(self) -> None:
+        """Close the transport now (any request in flight fails)."""
+        if not self.closed:
+            self.closed = True
+            transport = self.protocol.transport
+            if transport is not None:
+                transport.close()
+
+    def abort(self) -> None:
+        """Close the transport without waiting (a failed or cancelled cycle)."""
+        self.closed = True
+        transport = self.protocol.transport
+        if transport is not None:
+            transport.abort()
+
+    # -- one cycle -------------------------------------------------------------------
+
+    async def handle_async_request(self, request: AsyncRequest) -> Response:
+        """Send ``request`` and return the response with its body streaming."""
+        timeout: Timeout = request.extensions.get("timeout") or DEFAULT_TIMEOUT
+        trace = request.extensions.get("trace")
+        if self.in_cycle:
+            raise LocalProtocolError(
+                "this HTTP/1.1 connection is busy with another request", request=request
+            )
+        reused = self.requests > 0
+        self.in_cycle = True
+        self.requests += 1
+        self.failed_before_response = False
+        self._request = request
+        self._received_at_start = self.protocol.received
+        phase = "write"
+        try:
+            if trace is not None:
+                started = time.perf_counter()
+                await emit(trace, "http11.send_request.started")
+            head = await self._send(request, timeout)
+            if trace is not None:
+                await emit(
+                    trace, "http11.send_request.complete", elapsed=time.perf_counter() - started
+                )
+                started = time.perf_counter()
+                await emit(trace, "http11.receive_response_head.started")
+            phase = "read"
+            if head is None:
+                head = await self._receive_head(timeout.read, fresh=not self._expecting)
+            if trace is not None:
+                await emit(
+                    trace,
+                    "http11.receive_response_head.complete",
+                    status_code=head.status_code,
+                    elapsed=time.perf_counter() - started,
+                )
+        except BaseException as exc:
+            self.failed_before_response = reused and self.protocol.received == (
+                self._received_at_start
+            )
+            self._end_cycle(reusable=False)
+            if trace is not None:
+                await emit(trace, f"http11.{_PHASE_EVENT[phase]}.failed", error=exc)
+            if isinstance(exc, Exception) and not isinstance(exc, RequestError):
+                raise map_error(exc, phase, request) from exc  # type: ignore[arg-type]
+            if isinstance(exc, RequestError) and exc.request is None:
+                exc.request = request
+            raise
+        return self._make_response(request, head, timeout.read, trace)
+
+    def _make_response(
+        self, request: AsyncRequest, head: ResponseHead, read_timeout: float | None, trace: Any
+    ) -> Response:
+        machine = self.machine
+        extensions: dict[str, Any] = {}
+        if machine.their_state is ClientState.SWITCHED_PROTOCOL:
+            extensions["network_stream"] = NetworkStream(self.protocol)
+            extensions["trailing_data"] = machine.trailing_data + self.protocol.take_all()
+            self.switched = True
+            self._end_cycle(reusable=False, close=False)
+            stream: Any = None
+            content: bytes | None = b""
+        else:
+            stream = HTTP11ResponseStream(self, request, read_timeout, trace)
+            content = None
+        return Response(
+            head.status_code,
+            headers=head.headers,
+            reason=head.reason,
+            http_version=_VERSIONS.get(head.http_version, "HTTP/" + head.http_version),
+            stream=stream,
+            content=content,
+            request=request,
+            extensions=extensions,
+        )
+
+    def _end_cycle(self, *, reusable: bool, close: bool = True) -> None:
+        """Finish the cycle: reuse the connection or close it, then tell the owner."""
+        if not self.in_cycle:
+            return
+        self.in_cycle = False
+        self._request = None
+        machine = self.machine
+        untouched = machine.our_state is _IDLE and machine.their_state is _IDLE
+        if not self.closed and (untouched or (reusable and machine.reusable)):
+            # Untouched: the request was refused (or cancelled) before any byte of it
+            # was written, so the connection is as clean as before.
+            if not untouched:
+                machine.start_next_cycle()
+            now = time.monotonic()
+            self.idle_since = now
+            if self.keepalive_expiry is not None:
+                self.expires_at = now + self.keepalive_expiry
+        elif not close:
+            self.closed = True
+        elif reusable:
+            self.close()  # a complete response that forbids keep-alive
+        else:
+            self.abort()  # failed, cancelled or abandoned mid-cycle
+        callback = self.on_cycle_end
+        if callback is not None:
+            callback()
+
+    # -- sending ---------------------------------------------------------------------
+
+    def _head_fields(self, request: AsyncRequest) -> tuple[list[tuple[str, str]], bool]:
+        """The request's fields with Host added when missing; whether it expects 100."""
+        # Headers keeps (name, lowercase name, value) triples: read them directly on
+        # this per-request path instead of several lookups.
+        fields = request.headers._fields
+        items = [(name, value) for name, _, value in fields]
+        lowered = [lower for _, lower, _ in fields]
+        if "host" not in lowered:
+            items.insert(0, ("Host", request.url.netloc))
+        if self.extra_headers:
+            items += self.extra_headers
+        expect = "expect" in lowered and "100-continue" in request.headers.get("expect", "")
+        return items, expect
+
+    async def _send(self, request: AsyncRequest, timeouts: Timeout) -> ResponseHead | None:
+        """Send the request; returns a final response head received early, else None."""
+        protocol = self.protocol
+        if protocol.lost or protocol.transport is None:
+            raise WriteError("write failed: the connection is closed", request=request)
+        url = request.url
+        target = f"{url.scheme}://{url.netloc}{url.target}" if self.absolute_form else url.target
+        method = request.method
+        items, expect = self._head_fields(request)
+        self._expecting = expect
+        stream = request.stream
+        body = stream.body
+        machine = self.machine
+        transport = protocol.transport
+        if body is not None and len(body) <= SMALL_BODY and not expect:
+            payload = None if not body and method in _NO_BODY_METHODS else body
+            transport.write(machine.send_request(method, target, items, payload))
+            if protocol.write_paused:
+                await self._drain(timeouts.write)
+            return None
+
+        lowered = {name.lower() for name, _ in items}
+        framed = "content-length" in lowered or "transfer-encoding" in lowered
+        length = stream.length
+        if framed:
+            head = Request(method, target, items)
+        elif length is None:
+            head = Request(method, target, items, chunked=True)
+        elif length == 0 and method in _NO_BODY_METHODS:
+            head = Request(method, target, items)
+        else:
+            head = Request(method, target, items, body_length=length)
+        transport.write(machine.send(head))
+        if expect:
+            early = await self._wait_continue()
+            if early is not None:
+                return early
+        if body is not None:
+            if body:
+                transport.write(machine.send(Data(body)))
+        else:
+            async for chunk in stream:
+                if protocol.lost:
+                    raise WriteError("write failed: the connection is closed", request=request)
+                if chunk:
+                    transport.write(machine.send(Data(chunk)))
+                    if protocol.write_paused:
+                        await self._drain(timeouts.write)
+        tail = machine.send(EndOfMessage())
+        if tail:
+            transport.write(tail)
+        if protocol.write_paused:
+            await self._drain(timeouts.write)
+        return None
+
+    async def _drain(self, seconds: float | None) -> None:
+        protocol = self.protocol
+        if not await protocol.wait_writable(seconds):
+            raise WriteTimeout(f"the server accepted no data within {seconds} seconds")
+        if protocol.lost:
+            error = protocol.error
+            raise WriteError(f"write failed: {error or 'the connection closed'}") from error
+
+    async def _wait_continue(self) -> ResponseHead | None:
+        """After an ``Expect: 100-continue`` head: None to send the body (100 came, or
+        the delay passed), or the final response the server sent instead."""
+        deadline = self._loop.time() + EXPECT_CONTINUE_DELAY
+        while True:
+            event = self._next_event()
+            if event is NEED_DATA:
+                remaining = deadline - self._loop.time()
+                if remaining <= 0 or not await self.protocol.wait_readable(remaining):
+                    return None
+                continue
+            if type(event) is InformationalResponse:
+                if event.status_code == 100:
+                    return None
+                continue
+            assert type(event) is ResponseHead
+            return event
+
+    # -- receiving -------------------------------------------------------------------
+
+    def _feed(self) -> bool:
+        """Give the machine the next queued block (or the end of file); False when
+        there is nothing to give yet."""
+        protocol = self.protocol
+        if protocol.has_data:
+            self.machine.receive_data(protocol.pop())
+            return True
+        if protocol.eof and not self._eof_fed:
+            error = protocol.error
+            if error is not None:
+                raise ReadError(f"read failed: {error}") from error
+            self._eof_fed = True
+            self.machine.receive_data(b"")
+            return True
+        return False
+
+    def _next_event(self) -> ReceiveResult:
+        """The next event without waiting, feeding queued blocks as the machine needs."""
+        machine = self.machine
+        event = machine.next_event()
+        while event is NEED_DATA and self._feed():
+            event = machine.next_event()
+        return event
+
+    async def _receive_more(self, seconds: float | None) -> ReceiveResult:
+        """The next event, once the machine said ``NEED_DATA``: feed it queued blocks,
+        waiting (at most ``seconds`` each time) when none are queued."""
+        machine = self.machine
+        protocol = self.protocol
+        while True:
+            if self._feed():
+                event = machine.next_event()
+                if event is not NEED_DATA:
+                    return event
+            elif not await protocol.wait_readable(seconds):
+                raise ReadTimeout(f"the server sent nothing within {seconds} seconds")
+
+    async def _receive_event(self, seconds: float | None) -> ReceiveResult:
+        event = self._next_event()
+        if event is NEED_DATA:
+            event = await self._receive_more(seconds)
+        return event
+
+    async def _receive_head(self, seconds: float | None, *, fresh: bool) -> ResponseHead:
+        """The final response head. ``fresh``: the machine holds no unparsed bytes (the
+        request was just sent), so go straight to the received blocks."""
+        event = await self._receive_more(seconds) if fresh else await self._receive_event(seconds)
+        while True:
+            kind = type(event)
+            if kind is ResponseHead:
+                return event  # type: ignore[return-value]
+            if kind is not InformationalResponse:  # pragma: no cover - the machine forbids it
+                raise RemoteProtocolError(f"unexpected {kind.__name__} before the response")
+            event = await self._receive_event(seconds)
+
+
+_PHASE_EVENT: Final = {"write": "send_request", "read": "receive_response_head"}
+
+
+class HTTP11ResponseStream:
+    """The body of a response: raw chunks (transfer coding undone), then the end.
+
+    Reading it to the end returns the connection for reuse; closing it early, a failure
+    or a cancellation closes the connection.
+    """
+
+    __slots__ = ("_connection", "_done", "_request", "_timeout", "_trace")
+
+    def __init__(
+        self,
+        connection: HTTP11Connection,
+        request: AsyncRequest,
+        timeout: float | None,
+        trace: Any,
+    ) -> None:
+        self._connection = connection
+        self._request = request
+        self._timeout = timeout
+        self._trace = trace
+        self._done = False
+
+    def __aiter__(self) -> HTTP11ResponseStream:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._done:
+            raise StopAsyncIteration
+        connection = self._connection
+        try:
+            event = connection._next_event()
+            if event is NEED_DATA:
+                event = await connection._receive_more(self._timeout)
+            if type(event) is Data:
+                return event.data
+            if type(event) is not EndOfMessage:  # pragma: no cover - the machine forbids it
+                raise RemoteProtocolError(f"unexpected {type(event).__name__} in a body")
+        except BaseException as exc:
+            self._done = True
+            connection._end_cycle(reusable=False)
+            if self._trace is not None:
+                await emit(self._trace, "http11.response_body.failed", error=exc)
+            if isinstance(exc, Exception):
+                raise map_error(exc, "read", self._request) from exc
+            raise
+        self._done = True
+        connection._end_cycle(reusable=True)
+        if self._trace is not None:
+            await emit(self._trace, "http11.response_body.complete")
+        raise StopAsyncIteration
+
+    async def aclose(self) -> None:
+        """Release the connection: reused if the body was read to its end, else closed."""
+        if not self._done:
+            self._done = True
+            self._connection._end_cycle(reusable=False)

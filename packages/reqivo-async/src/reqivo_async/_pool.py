@@ -1,0 +1,390 @@
+"""``AsyncConnectionPool``: the default transport, reusing connections per origin.
+
+Theory of operation
+-------------------
+
+Connections are keyed by origin (scheme, host, port) plus the proxy they go through.
+Each key has a LIFO stack of available connections: the most recently used one is
+taken first (the warmest, the least likely to have been closed by the server), the
+oldest ones age out through ``keepalive_expiry``.
+
+Counting: every connection the pool created and did not forget yet counts toward
+``max_connections`` and ``max_connections_per_host``, whether it is connecting, busy or
+idle. A request that finds no available connection and no room waits (bounded by the
+pool timeout, ``PoolTimeout``) until a connection is released or closed; when room is
+only missing because of idle connections of other origins, the oldest is closed.
+
+Release: every request ends with exactly one release (the response body read or
+closed, or a failure or cancellation at any step: connecting, sending, waiting for the
+head, reading the body). A connection comes back to its stack only when it says it is
+available (the cycle completed and keep-alive allowed it); anything half-used is closed.
+
+Expiry and staleness are checked lazily, without a background task: when a connection
+is taken (expired, or the server closed it or sent something while it was idle) and,
+once per second at most, over all idle connections.
+
+Stale-connection retry: a request sent on a reused connection that failed before any
+response byte arrived (the server closed the idle connection just as we wrote: the
+keep-alive race) is resent once on a new connection, when its body can be replayed and
+its method is idempotent or it carries an ``Idempotency-Key`` (RFC 9110 section 9.2.2,
+RFC 9112 section 9.3.1). ADR-004 explains why other POSTs are not resent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import ssl
+import time
+from collections.abc import Iterable
+from typing import Final
+
+from reqivo_async._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, Limits, Timeout
+from reqivo_async._connection import AsyncConnection, ConnectionInfo
+from reqivo_async._env import EnvironmentProxies
+from reqivo_async._models import AsyncRequest, Response
+from reqivo_async._network import SocketOption
+from reqivo_async._proxy import Proxy
+from reqivo_async._tls import CertTypes, PinTypes, VerifyTypes, create_ssl_context, normalize_pins
+from reqivo_async._trace import emit
+from reqivo_async._transports._base import AsyncBaseTransport
+from reqivo_protocol._exceptions import (
+    LimitExceeded,
+    PoolTimeout,
+    ReadError,
+    RemoteProtocolError,
+    WriteError,
+)
+from reqivo_protocol._url import URL, Origin
+
+__all__ = ["AsyncConnectionPool"]
+
+logger = logging.getLogger("reqivo")
+
+#: Methods RFC 9110 section 9.2.2 calls idempotent: safe to resend automatically.
+IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
+#: Seconds between two sweeps of all idle connections for expiry.
+SWEEP_INTERVAL: Final = 1.0
+
+_Key = Origin | tuple[Origin, Proxy]
+
+
+class AsyncConnectionPool(AsyncBaseTransport):
+    """A pool of HTTP/1.1 connections: the default transport of ``AsyncSession``.
+
+    ``verify``/``cert``/``pin_sha256``: TLS (see ``create_ssl_context``); ``limits``:
+    how many connections and for how long; ``proxy``: a proxy URL for every request
+    (else, with ``trust_env``, the environment's ``HTTP(S)_PROXY``/``NO_PROXY``);
+    ``local_address``, ``uds``, ``socket_options``: how connections are opened;
+    ``max_header_size``/``max_header_count``: limits on response heads.
+    """
+
+    def __init__(
+        self,
+        *,
+        verify: VerifyTypes = True,
+        cert: CertTypes | None = None,
+        pin_sha256: PinTypes | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+        proxy: URL | str | Proxy | None = None,
+        trust_env: bool = True,
+        local_address: str | None = None,
+        uds: str | None = None,
+        max_header_size: int = 65536,
+        max_header_count: int = 128,
+        socket_options: Iterable[SocketOption] | None = None,
+    ) -> None:
+        self._limits = limits
+        self._verify = verify
+        self._cert = cert
+        self._trust_env = trust_env
+        self._pins = normalize_pins(pin_sha256) if pin_sha256 is not None else None
+        # A default context is shared per process and built on first use; a custom one
+        # is built now, so that a wrong path fails here rather than on the first request.
+        self._ssl_context: ssl.SSLContext | None = None
+        if verify is not True or cert is not None:
+            self._ssl_context = create_ssl_context(verify, cert, trust_env=trust_env)
+        self._proxy = None if proxy is None else Proxy(proxy)
+        self._env_proxies = EnvironmentProxies() if trust_env and proxy is None else None
+        if self._env_proxies is not None and not self._env_proxies.proxies:
+            self._env_proxies = None
+        self._env_proxy_cache: dict[str, Proxy] = {}
+        self._local_address = local_address
+        self._uds = uds
+        self._max_header_size = max_header_size
+        self._max_header_count = max_header_count
+        self._socket_options = list(socket_options) if socket_options else None
+
+        self._idle: dict[_Key, list[AsyncConnection]] = {}
+        self._keys: dict[AsyncConnection, _Key] = {}  # every counted connection
+        self._per_key: collections.Counter[_Key] = collections.Counter()
+        self._idle_count = 0
+        self._waiters: collections.deque[asyncio.Future[bool]] = collections.deque()
+        self._next_sweep = 0.0
+        self._closed = False
+        self._release_callback = self._release
+
+    # -- counters --------------------------------------------------------------------------
+
+    @property
+    def idle_connections(self) -> int:
+        """Connections open and waiting for a request."""
+        return self._idle_count
+
+    @property
+    def active_connections(self) -> int:
+        """Connections connecting or carrying a request."""
+        return len(self._keys) - self._idle_count
+
+    @property
+    def connections(self) -> list[ConnectionInfo]:
+        """A snapshot of every connection of the pool."""
+        return [connection.info() for connection in self._keys]
+
+    # -- the transport interface -----------------------------------------------------------
+
+    async def handle_async_request(self, request: AsyncRequest) -> Response:
+        """Send ``request`` on a pooled connection; the body streams afterwards and its
+        end (or ``aclose()``) gives the connection back."""
+        if self._closed:
+            raise RuntimeError("cannot send a request: the connection pool is closed")
+        url = request.url
+        proxy = self._proxy_for(url)
+        origin = url.origin
+        key: _Key = origin if proxy is None else (origin, proxy)
+        timeout: Timeout = request.extensions.get("timeout") or DEFAULT_TIMEOUT
+        retried = False
+        while True:
+            connection = await self._acquire(key, proxy, request, timeout)
+            try:
+                return await connection.handle_async_request(request)
+            except (ReadError, WriteError, RemoteProtocolError) as exc:
+                if retried or not connection.failed_before_response or not _may_resend(request):
+                    raise
+                if isinstance(exc, LimitExceeded):  # pragma: no cover - needs response bytes
+                    raise
+                retried = True
+                logger.debug("resending the request: a reused connection to %s was closed", origin)
+
+    async def aclose(self) -> None:
+        """Close every connection; requests in flight fail, waiting ones too."""
+        self._closed = True
+        for connection in list(self._keys):
+            connection.close()
+        self._idle.clear()
+        self._keys.clear()
+        self._per_key.clear()
+        self._idle_count = 0
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(True)
+
+    # -- acquiring ---------------------------------------------------------------------------
+
+    def _proxy_for(self, url: URL) -> Proxy | None:
+        if self._proxy is not None:
+            return self._proxy if self._uds is None else None
+        env = self._env_proxies
+        if env is None or self._uds is not None:
+            return None
+        address = env.for_url(url)
+        if address is None:
+            return None
+        proxy = self._env_proxy_cache.get(address)
+        if proxy is None:
+            proxy = self._env_proxy_cache[address] = Proxy(address)
+        return proxy
+
+    async def _acquire(
+        self, key: _Key, proxy: Proxy | None, request: AsyncRequest, timeouts: Timeout
+    ) -> AsyncConnection:
+        loop = asyncio.get_running_loop()
+        while True:
+            if self._closed:
+                raise RuntimeError("cannot send a request: the connection pool is closed")
+            now = time.monotonic()
+            if now >= self._next_sweep:
+                self._sweep(now)
+            stack = self._idle.get(key)
+            while stack:
+                connection = stack.pop()
+                self._idle_count -= 1
+                if connection.is_available() and not connection.has_expired(now):
+                    trace = request.extensions.get("trace")
+                    if trace is not None:
+                        await emit(trace, "connection.reused", origin=str(connection.origin))
+                    return connection
+                self._discard(connection)
+            limits = self._limits
+            total = len(self._keys)
+            if (limits.max_connections is None or total < limits.max_connections) and (
+                limits.max_connections_per_host is None
+                or self._per_key[key] < limits.max_connections_per_host
+            ):
+                return self._create(key, proxy)
+            if (
+                limits.max_connections is not None
+                and total >= limits.max_connections
+                and self._idle_count
+                and (
+                    limits.max_connections_per_host is None
+                    or self._per_key[key] < limits.max_connections_per_host
+                )
+            ):
+                self._evict_oldest_idle()
+                continue
+            await self._wait(loop, timeouts.pool, request)
+
+    def _create(self, key: _Key, proxy: Proxy | None) -> AsyncConnection:
+        origin = key if isinstance(key, Origin) else key[0]
+        connection = AsyncConnection(
+            origin,
+            ssl_context=self._ssl_context,
+            verify=self._verify,
+            cert=self._cert,
+            pin_sha256=self._pins,
+            trust_env=self._trust_env,
+            local_address=self._local_address,
+            uds=self._uds,
+            proxy=proxy,
+            max_header_size=self._max_header_size,
+            max_header_count=self._max_header_count,
+            socket_options=self._socket_options,
+            keepalive_expiry=self._limits.keepalive_expiry,
+        )
+        connection._on_release = self._release_callback
+        self._keys[connection] = key
+        self._per_key[key] += 1
+        return connection
+
+    async def _wait(
+        self, loop: asyncio.AbstractEventLoop, seconds: float | None, request: AsyncRequest
+    ) -> None:
+        waiter: asyncio.Future[bool] = loop.create_future()
+        self._waiters.append(waiter)
+        handle = loop.call_later(seconds, _expire, waiter) if seconds is not None else None
+        try:
+            woken = await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled() and waiter.result():
+                # A release picked this waiter just before the cancellation: pass it on.
+                self._wake_one()
+            else:
+                _remove(self._waiters, waiter)
+            raise
+        finally:
+            if handle is not None:
+                handle.cancel()
+        if not woken:
+            _remove(self._waiters, waiter)
+            raise PoolTimeout(
+                f"no connection became available within {seconds} seconds", request=request
+            )
+
+    # -- releasing ---------------------------------------------------------------------------
+
+    def _release(self, connection: AsyncConnection) -> None:
+        """Called by a connection when its request ended (the pool's only entry point)."""
+        key = self._keys.get(connection)
+        if key is None:  # forgotten already (the pool was closed)
+            connection.close()
+            return
+        limits = self._limits
+        if (
+            connection.is_available()
+            and not self._closed
+            and (
+                limits.max_keepalive_connections is None
+                or self._idle_count < limits.max_keepalive_connections
+            )
+        ):
+            stack = self._idle.get(key)
+            if stack is None:
+                stack = self._idle[key] = []
+            stack.append(connection)
+            self._idle_count += 1
+        else:
+            self._forget(connection)
+        if self._waiters:
+            self._wake_one()
+
+    def _forget(self, connection: AsyncConnection) -> None:
+        key = self._keys.pop(connection, None)
+        if key is not None:
+            self._per_key[key] -= 1
+            if not self._per_key[key]:
+                del self._per_key[key]
+        if not connection.is_closed():
+            connection.close()
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug("connection to %s closed", connection.origin)
+
+    def _discard(self, connection: AsyncConnection) -> None:
+        """Close and forget an idle connection that was taken off its stack."""
+        self._forget(connection)
+        if self._waiters:
+            self._wake_one()
+
+    def _wake_one(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(True)
+                return
+
+    def _evict_oldest_idle(self) -> None:
+        oldest: AsyncConnection | None = None
+        oldest_key: _Key | None = None
+        for key, stack in self._idle.items():
+            if stack and (oldest is None or _idle_since(stack[0]) < _idle_since(oldest)):
+                oldest, oldest_key = stack[0], key
+        assert oldest is not None
+        assert oldest_key is not None
+        self._idle[oldest_key].remove(oldest)
+        self._idle_count -= 1
+        self._forget(oldest)
+
+    def _sweep(self, now: float) -> None:
+        """Close idle connections that expired or went stale (at most once a second)."""
+        self._next_sweep = now + SWEEP_INTERVAL
+        for key, stack in list(self._idle.items()):
+            keep = [c for c in stack if c.is_available() and not c.has_expired(now)]
+            if len(keep) != len(stack):
+                for connection in stack:
+                    if connection not in keep:
+                        self._idle_count -= 1
+                        self._forget(connection)
+                stack[:] = keep
+            if not keep:
+                del self._idle[key]
+
+    def __repr__(self) -> str:
+        return (
+            f"<AsyncConnectionPool [idle: {self.idle_connections}, "
+            f"active: {self.active_connections}]>"
+        )
+
+
+def _expire(waiter: asyncio.Future[bool]) -> None:
+    if not waiter.done():
+        waiter.set_result(False)
+
+
+def _remove(waiters: collections.deque[asyncio.Future[bool]], waiter: asyncio.Future[bool]) -> None:
+    with contextlib.suppress(ValueError):
+        waiters.remove(waiter)
+
+
+def _idle_since(connection: AsyncConnection) -> float:
+    http = connection._http
+    return http.idle_since if http is not None else 0.0
+
+
+def _may_resend(request: AsyncRequest) -> bool:
+    stream = request.stream
+    if stream.body is None and not stream.replayable:
+        return False
+    return request.method in IDEMPOTENT_METHODS or "idempotency-key" in request.headers

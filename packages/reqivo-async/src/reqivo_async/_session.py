@@ -1,0 +1,893 @@
+"""``AsyncSession``: the client users hold, with its state and policies.
+
+The session owns what outlives one request (default headers, params, cookies, auth,
+timeouts, the transport and its pooled connections) and drives the policies, written
+as pure code elsewhere, around each call of the transport::
+
+    send()                      total deadline; reads the body unless stream=True
+     └ redirects loop           _redirects.next_redirect_request (pure)
+        └ auth flow             _auth.Auth.auth_flow (sans-IO generator)
+           └ retries loop       _retries.RetryState (pure), sleeps here
+              └ _send_once      hooks, transport call, cookies, logging, elapsed
+
+Each layer costs nothing when unused: no auth, no retries, no hooks and a response that
+is not a redirect go straight through. See ADR-005 for the decisions (redirects on by
+default, origin-bound credentials, ``elapsed``, the total deadline).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime
+import re
+import time
+import warnings
+from collections.abc import Iterable, Mapping
+from types import TracebackType
+from typing import Any
+
+from reqivo_async._auth import Auth, BasicAuth, to_auth
+from reqivo_async._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, Limits, Timeout
+from reqivo_async._cookies import Cookies, CookieTypes
+from reqivo_async._hooks import EventHook, EventHooks, call_hooks, to_event_hooks
+from reqivo_async._logging import log_error, log_response, logger
+from reqivo_async._models import AsyncRequest, Response
+from reqivo_async._redirects import (
+    REDIRECT_STATUSES,
+    credentials_allowed,
+    next_redirect_request,
+    redirect_key,
+)
+from reqivo_async._retries import Retry, to_retry
+from reqivo_async._trace import TraceCallback
+from reqivo_async._transports._base import AsyncBaseTransport
+from reqivo_protocol import __version__
+from reqivo_protocol._exceptions import (
+    ConnectError,
+    ConnectTimeout,
+    DecodingError,
+    RedirectLoopError,
+    ReqivoError,
+    RequestError,
+    TooManyRedirects,
+    TotalTimeout,
+    TransportError,
+)
+from reqivo_protocol._headers import Headers, HeaderTypes
+from reqivo_protocol._query import QueryParams
+from reqivo_protocol._url import URL
+from reqivo_protocol.content import supported_encodings
+
+__all__ = ["USE_SESSION", "AsyncSession"]
+
+DEBUG = 10
+_perf_counter = time.perf_counter
+_timedelta = datetime.timedelta
+_has_scheme = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:").match
+
+
+class _UseSession:
+    """The default of per-request options: use the session's setting."""
+
+    def __repr__(self) -> str:
+        return "USE_SESSION"
+
+
+USE_SESSION: Any = _UseSession()
+
+
+def _timeout(value: Any) -> Timeout:
+    return value if isinstance(value, Timeout) else Timeout(value)
+
+
+class AsyncSession:
+    """An HTTP client with connection pooling, cookies, auth, redirects and retries.
+
+    Use it as ``async with AsyncSession() as session:`` (or call ``await
+    session.aclose()``). Every option is keyword-only:
+
+    - ``base_url``: relative URLs are appended to it (``"http://h/api"`` +
+      ``"users"`` -> ``"http://h/api/users"``, as httpx does);
+    - ``headers``, ``params``, ``cookies``, ``auth``: sent with every request;
+    - ``timeout`` (a ``Timeout`` or seconds), ``limits`` (a ``Limits``);
+    - ``follow_redirects`` (True), ``max_redirects`` (20);
+    - ``verify``, ``cert``, ``proxy``, ``trust_env``: passed to the connection pool;
+    - ``transport``: another transport (``MockTransport``, ``ASGITransport``, your own);
+    - ``event_hooks``: ``{"request": [...], "response": [...]}``;
+    - ``retries``: a ``Retry`` (or a number of retries); off by default;
+    - ``default_encoding``: the charset of ``response.text`` when the server names none;
+    - ``max_decompressed_size``: bytes a compressed body may expand to (None: no limit);
+    - ``trace``: a trace callback (see ``reqivo_async._trace``) for every request.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: URL | str | None = None,
+        headers: HeaderTypes | None = None,
+        params: Any = None,
+        cookies: CookieTypes | None = None,
+        auth: Any = None,
+        timeout: Timeout | float | None = DEFAULT_TIMEOUT,
+        limits: Limits = DEFAULT_LIMITS,
+        follow_redirects: bool = True,
+        max_redirects: int = 20,
+        verify: Any = True,
+        cert: Any = None,
+        proxy: Any = None,
+        trust_env: bool = True,
+        transport: AsyncBaseTransport | None = None,
+        event_hooks: Mapping[str, Iterable[EventHook]] | None = None,
+        retries: Retry | int | None = None,
+        default_encoding: str = "utf-8",
+        max_decompressed_size: int | None = None,
+        trace: TraceCallback | None = None,
+    ) -> None:
+        self._closed = False
+        self._opened = False
+        self._owns_transport = transport is None
+        self.base_url = base_url
+        self._headers = Headers(
+            [
+                ("User-Agent", f"reqivo/{__version__}"),
+                ("Accept", "*/*"),
+                ("Accept-Encoding", ", ".join(supported_encodings())),
+            ]
+        )
+        if headers is not None:
+            self._headers.update(headers)
+        self.params = params
+        self._cookies = Cookies(cookies)
+        self.auth = auth
+        self.timeout = timeout
+        self.follow_redirects = follow_redirects
+        """Whether requests follow redirects unless they say otherwise."""
+        if max_redirects < 0:
+            raise ValueError("max_redirects must not be negative")
+        self.max_redirects = max_redirects
+        """Redirects followed at most before ``TooManyRedirects``."""
+        self._event_hooks = to_event_hooks(event_hooks)
+        self._retries = to_retry(retries)
+        self.default_encoding = default_encoding
+        self.max_decompressed_size = max_decompressed_size
+        self.trace = trace
+        if transport is None:
+            from reqivo_async._pool import AsyncConnectionPool  # lazily: not needed by mocks
+
+            transport = AsyncConnectionPool(
+                verify=verify, cert=cert, limits=limits, proxy=proxy, trust_env=trust_env
+            )
+        self._transport = transport
+
+    # -- settings ----------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> URL | None:
+        """The URL relative request URLs are appended to (its path ends with ``/``)."""
+        return self._base_url
+
+    @base_url.setter
+    def base_url(self, value: URL | str | None) -> None:
+        if value is None or value == "":
+            self._base_url: URL | None = None
+            self._base_text: str | None = None
+            return
+        url = URL(value)
+        url.validate_request_url()
+        url = url.copy_with(query=None, fragment=None)
+        if not url.path.endswith("/"):
+            url = url.copy_with(path=url.path + "/")
+        self._base_url = url
+        self._base_text = str(url)
+
+    @property
+    def headers(self) -> Headers:
+        """The headers sent with every request (modify them in place or assign)."""
+        return self._headers
+
+    @headers.setter
+    def headers(self, value: HeaderTypes) -> None:
+        self._headers = Headers(value)
+
+    @property
+    def params(self) -> QueryParams | None:
+        """Query parameters added to every request URL."""
+        return self._params
+
+    @params.setter
+    def params(self, value: Any) -> None:
+        self._params = QueryParams(value) if value else None
+
+    @property
+    def cookies(self) -> Cookies:
+        """The session's cookie jar, kept across requests and redirects."""
+        return self._cookies
+
+    @cookies.setter
+    def cookies(self, value: CookieTypes) -> None:
+        self._cookies = Cookies(value)
+
+    @property
+    def auth(self) -> Auth | None:
+        """The authentication of every request (``(user, password)`` means Basic)."""
+        return self._auth
+
+    @auth.setter
+    def auth(self, value: Any) -> None:
+        self._auth = to_auth(value)
+
+    @property
+    def timeout(self) -> Timeout:
+        """The default ``Timeout`` of requests."""
+        return self._timeout
+
+    @timeout.setter
+    def timeout(self, value: Timeout | float | None) -> None:
+        self._timeout = _timeout(value)
+
+    @property
+    def event_hooks(self) -> EventHooks:
+        """``{"request": [...], "response": [...]}``; the lists may be changed in place."""
+        return self._event_hooks
+
+    @event_hooks.setter
+    def event_hooks(self, value: Mapping[str, Iterable[EventHook]]) -> None:
+        self._event_hooks = to_event_hooks(value)
+
+    @property
+    def retries(self) -> Retry | None:
+        """The retry policy, or None (no retries)."""
+        return self._retries
+
+    @retries.setter
+    def retries(self, value: Retry | int | None) -> None:
+        self._retries = to_retry(value)
+
+    @property
+    def transport(self) -> AsyncBaseTransport:
+        """The transport requests go through."""
+        return self._transport
+
+    @property
+    def is_closed(self) -> bool:
+        """Whether ``aclose()`` was called."""
+        return self._closed
+
+    # -- building requests -------------------------------------------------------------
+
+    def _merge_url(self, url: URL | str) -> URL:
+        base = self._base_text
+        if isinstance(url, URL):
+            if base is None or url.is_absolute_url:
+                return url
+            url = str(url)
+        elif base is None or _has_scheme(url):
+            return URL(url)
+        return URL(base + url.lstrip("/"))
+
+    def build_request(
+        self,
+        method: str,
+        url: URL | str,
+        *,
+        params: Any = None,
+        headers: HeaderTypes | None = None,
+        cookies: CookieTypes | None = None,
+        content: Any = None,
+        data: Any = None,
+        files: Any = None,
+        json: Any = None,
+        timeout: Any = USE_SESSION,
+        extensions: dict[str, Any] | None = None,
+    ) -> AsyncRequest:
+        """An ``AsyncRequest`` with the session's base URL, params, headers and cookies.
+
+        Send it with ``send()``; auth is applied when it is sent.
+        """
+        merged = self._merge_url(url)
+        if self._params is not None:
+            merged = merged.copy_merge_params(self._params)
+        if params is not None:
+            merged = merged.copy_merge_params(params)
+        ext: dict[str, Any] = {} if extensions is None else dict(extensions)
+        if "timeout" not in ext:
+            ext["timeout"] = self._timeout if timeout is USE_SESSION else _timeout(timeout)
+        if self.trace is not None and "trace" not in ext:
+            ext["trace"] = self.trace
+        request = AsyncRequest(
+            method,
+            merged,
+            headers=self._headers,
+            content=content,
+            data=data,
+            files=files,
+            json=json,
+            extensions=ext,
+        )
+        if headers is not None:
+            request.headers.update(headers)
+        jar = self._cookies
+        if cookies is not None:
+            jar = Cookies(jar)
+            jar.update(cookies)
+        if jar and "cookie" not in request.headers:
+            value = jar.header_for(merged)
+            if value is not None:
+                request.headers.add("Cookie", value)
+        return request
+
+    # -- sending -----------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        url: URL | str,
+        *,
+        params: Any = None,
+        headers: HeaderTypes | None = None,
+        cookies: CookieTypes | None = None,
+        content: Any = None,
+        data: Any = None,
+        files: Any = None,
+        json: Any = None,
+        auth: Any = USE_SESSION,
+        timeout: Any = USE_SESSION,  # noqa: ASYNC109 (httpx's name)
+        follow_redirects: Any = USE_SESSION,
+        extensions: dict[str, Any] | None = None,
+    ) -> Response:
+        """Send a request and return its response, body read."""
+        request = self.build_request(
+            method,
+            url,
+            params=params,
+            headers=headers,
+            cookies=cookies,
+            content=content,
+            data=data,
+            files=files,
+            json=json,
+            timeout=timeout,
+            extensions=extensions,
+        )
+        return await self.send(request, auth=auth, follow_redirects=follow_redirects)
+
+    def stream(
+        self,
+        method: str,
+        url: URL | str,
+        *,
+        params: Any = None,
+        headers: HeaderTypes | None = None,
+        cookies: CookieTypes | None = None,
+        content: Any = None,
+        data: Any = None,
+        files: Any = None,
+        json: Any = None,
+        auth: Any = USE_SESSION,
+        timeout: Any = USE_SESSION,
+        follow_redirects: Any = USE_SESSION,
+        extensions: dict[str, Any] | None = None,
+    ) -> _StreamContext:
+        """``async with session.stream(...) as response:`` the body is not read yet.
+
+        Iterate ``response.aiter_bytes()`` (or ``aiter_text``, ``aiter_lines``,
+        ``aiter_raw``); the response is closed when the block ends.
+        """
+        request = self.build_request(
+            method,
+            url,
+            params=params,
+            headers=headers,
+            cookies=cookies,
+            content=content,
+            data=data,
+            files=files,
+            json=json,
+            timeout=timeout,
+            extensions=extensions,
+        )
+        return _StreamContext(self, request, auth, follow_redirects)
+
+    async def send(
+        self,
+        request: AsyncRequest,
+        *,
+        stream: bool = False,
+        auth: Any = USE_SESSION,
+        follow_redirects: Any = USE_SESSION,
+    ) -> Response:
+        """Send ``request``; read the body unless ``stream`` (then close the response).
+
+        ``auth`` and ``follow_redirects`` override the session's settings.
+        """
+        if self._closed:
+            raise RuntimeError("cannot send a request: the session is closed")
+        self._opened = True
+        if not request.url.is_request_url:
+            request.url.validate_request_url()
+        flow = self._auth if auth is USE_SESSION else to_auth(auth)
+        if flow is None and request.url.userinfo:
+            url = request.url
+            from urllib.parse import unquote
+
+            flow = BasicAuth(unquote(url.username), unquote(url.password))
+        follow = self.follow_redirects if follow_redirects is USE_SESSION else follow_redirects
+        extensions = request.extensions
+        timeout = extensions.get("timeout")
+        if timeout is None:
+            timeout = extensions["timeout"] = self._timeout
+        try:
+            if timeout.total is None:
+                response = await self._send_handling_redirects(request, flow, follow)
+                if not stream:
+                    await _read(response)
+                return response
+            return await self._send_with_deadline(request, flow, follow, stream, timeout.total)
+        except RequestError as exc:
+            if exc.request is None:
+                exc.request = request
+            raise
+
+    async def _send_with_deadline(
+        self, request: AsyncRequest, flow: Auth | None, follow: bool, stream: bool, total: float
+    ) -> Response:
+        deadline = asyncio.timeout(total)
+        try:
+            async with deadline:
+                response = await self._send_handling_redirects(request, flow, follow)
+                if not stream:
+                    await _read(response)
+                return response
+        except TimeoutError as exc:
+            if deadline.expired():
+                raise TotalTimeout(
+                    f"the request did not complete within its total timeout of {total} s",
+                    request=request,
+                ) from exc
+            raise
+
+    async def _send_handling_redirects(
+        self, request: AsyncRequest, flow: Auth | None, follow: bool
+    ) -> Response:
+        response = await self._send_handling_auth(request, flow)
+        if response.status_code not in REDIRECT_STATUSES or "location" not in response.headers:
+            return response
+        if not follow:
+            with contextlib.suppress(ReqivoError):
+                response.next_request = next_redirect_request(
+                    request, response, cookies=self._cookies
+                )
+            return response
+        return await self._follow(request, response, flow)
+
+    async def _follow(
+        self, request: AsyncRequest, response: Response, flow: Auth | None
+    ) -> Response:
+        history: list[Response] = []
+        first_url = request.url
+        seen = {redirect_key(request)}
+        try:
+            while True:
+                if len(history) >= self.max_redirects:
+                    raise TooManyRedirects(
+                        f"exceeded the maximum of {self.max_redirects} redirects "
+                        f"(last: {response.status_code} to {response.headers.get('location')!r})",
+                        request=request,
+                    )
+                next_request = next_redirect_request(request, response, cookies=self._cookies)
+                key = redirect_key(next_request)
+                if key in seen:
+                    raise RedirectLoopError(
+                        f"redirect loop: {next_request.method} {next_request.url} was already "
+                        "requested in this chain",
+                        request=next_request,
+                    )
+                seen.add(key)
+                await _discard(response)
+                history.append(response)
+                request = next_request
+                hop_flow = (
+                    flow
+                    if flow is not None and credentials_allowed(first_url, request.url)
+                    else None
+                )
+                response = await self._send_handling_auth(request, hop_flow)
+                if (
+                    response.status_code not in REDIRECT_STATUSES
+                    or "location" not in response.headers
+                ):
+                    break
+        except BaseException:
+            await response.aclose()
+            raise
+        response.history = history
+        return response
+
+    async def _send_handling_auth(self, request: AsyncRequest, flow: Auth | None) -> Response:
+        if flow is None:
+            return await self._send_single(request)
+        if (
+            type(flow).async_auth_flow is Auth.async_auth_flow
+            and not flow.requires_request_body
+            and not flow.requires_response_body
+        ):
+            generator = flow.auth_flow(request)
+            request = next(generator)
+            while True:
+                response = await self._send_single(request)
+                try:
+                    request = generator.send(response)
+                except StopIteration:
+                    return response
+                except BaseException:
+                    await response.aclose()
+                    raise
+                await _discard(response)
+        agen = flow.async_auth_flow(request)
+        try:
+            request = await agen.__anext__()
+            while True:
+                response = await self._send_single(request)
+                try:
+                    request = await agen.asend(response)
+                except StopAsyncIteration:
+                    return response
+                except BaseException:
+                    await response.aclose()
+                    raise
+                await _discard(response)
+        finally:
+            await agen.aclose()
+
+    async def _send_single(self, request: AsyncRequest) -> Response:
+        retry = self._retries
+        if retry is None:
+            return await self._send_once(request)
+        state = retry.start()
+        while True:
+            try:
+                response = await self._send_once(request)
+            except (ConnectError, ConnectTimeout) as exc:
+                delay = state.after_error(request, exc)
+                if delay is None:
+                    raise
+                logger.debug(
+                    "retrying %s %s in %.2f s after %r", request.method, request.url, delay, exc
+                )
+            else:
+                delay = state.after_response(request, response, time.time())
+                if delay is None:
+                    return response
+                await _discard(response)
+                logger.debug(
+                    "retrying %s %s in %.2f s after status %d",
+                    request.method,
+                    request.url,
+                    delay,
+                    response.status_code,
+                )
+            await asyncio.sleep(delay)
+
+    async def _send_once(self, request: AsyncRequest) -> Response:
+        hooks = self._event_hooks
+        if hooks["request"]:
+            await call_hooks(hooks["request"], request)
+        start = _perf_counter()
+        try:
+            response = await self._transport.handle_async_request(request)
+        except RequestError as exc:
+            if exc.request is None:
+                exc.request = request
+            if logger.isEnabledFor(DEBUG):
+                log_error(request, exc)
+            raise
+        response.elapsed = _timedelta(seconds=_perf_counter() - start)
+        response._request = request
+        response.default_encoding = self.default_encoding
+        if self.max_decompressed_size is not None:
+            response.max_decompressed_size = self.max_decompressed_size
+        if "set-cookie" in response.headers:
+            self._cookies.extract_set_cookie(request.url, response.headers.get_list("set-cookie"))
+        if logger.isEnabledFor(DEBUG):
+            log_response(request, response)
+        if hooks["response"]:
+            try:
+                await call_hooks(hooks["response"], response)
+            except BaseException:
+                await response.aclose()
+                raise
+        return response
+
+    # -- the HTTP methods --------------------------------------------------------------
+
+    async def get(
+        self,
+        url: URL | str,
+        *,
+        params: Any = None,
+        headers: HeaderTypes | None = None,
+        cookies: CookieTypes | None = None,
+        auth: Any = USE_SESSION,
+        timeout: Any = USE_SESSION,  # noqa: ASYNC109 (httpx's name)
+        follow_redirects: Any = USE_SESSION,
+        extensions: dict[str, Any] | None = None,
+    ) -> Response:
+        """Send a GET request."""
+        return await self.request(
+            "GET",
+            url,
+            params=params,
+            headers=headers,
+            cookies=cookies,
+            auth=auth,
+            timeout=timeout,
+            follow_redirects=follow_redirects,
+            extensions=extensions,
+        )
+
+    async def head(
+        self,
+        url: URL | str,
+        *,
+        params: Any = None,
+        headers: HeaderTypes | None = None,
+        cookies: CookieTypes | None = None,
+        auth: Any = USE_SESSION,
+        timeout: Any = USE_SESSION,  # noqa: ASYNC109 (httpx's name)
+        follow_redirects: Any = USE_SESSION,
+        extensions: dict[str, Any] | None = None,
+    ) -> Response:
+        """Send a HEAD request."""
+        return await self.request(
+            "HEAD",
+            url,
+            params=params,
+            headers=headers,
+            cookies=cookies,
+            auth=auth,
+            timeout=timeout,
+            follow_redirects=follow_redirects,
+            extensions=extensions,
+        )
+
+    async def options(
+        self,
+        url: URL | str,
+        *,
+        params: Any = None,
+        headers: HeaderTypes | None = None,
+        cookies: CookieTypes | None = None,
+        auth: Any = USE_SESSION,
+        timeout: Any = USE_SESSION,  # noqa: ASYNC109 (httpx's name)
+        follow_redirects: Any = USE_SESSION,
+        extensions: dict[str, Any] | None = None,
+    ) -> Response:
+        """Send an OPTIONS request."""
+        return await self.request(
+            "OPTIONS",
+            url,
+            params=params,
+            headers=headers,
+            cookies=cookies,
+            auth=auth,
+            timeout=timeout,
+            follow_redirects=follow_redirects,
+            extensions=extensions,
+        )
+
+    async def delete(
+        self,
+        url: URL | str,
+        *,
+        params: Any = None,
+        headers: HeaderTypes | None = None,
+        cookies: CookieTypes | None = None,
+        auth: Any = USE_SESSION,
+        timeout: Any = USE_SESSION,  # noqa: ASYNC109 (httpx's name)
+        follow_redirects: Any = USE_SESSION,
+        extensions: dict[str, Any] | None = None,
+    ) -> Response:
+        """Send a DELETE request (use ``request("DELETE", ...)`` to send a body)."""
+        return await self.request(
+            "DELETE",
+            url,
+            params=params,
+            headers=headers,
+            cookies=cookies,
+            auth=auth,
+            timeout=timeout,
+            follow_redirects=follow_redirects,
+            extensions=extensions,
+        )
+
+    async def post(
+        self,
+        url: URL | str,
+        *,
+        content: Any = None,
+        data: Any = None,
+        files: Any = None,
+        json: Any = None,
+        params: Any = None,
+        headers: HeaderTypes | None = None,
+        cookies: CookieTypes | None = None,
+        auth: Any = USE_SESSION,
+        timeout: Any = USE_SESSION,  # noqa: ASYNC109 (httpx's name)
+        follow_redirects: Any = USE_SESSION,
+        extensions: dict[str, Any] | None = None,
+    ) -> Response:
+        """Send a POST request."""
+        return await self.request(
+            "POST",
+            url,
+            content=content,
+            data=data,
+            files=files,
+            json=json,
+            params=params,
+            headers=headers,
+            cookies=cookies,
+            auth=auth,
+            timeout=timeout,
+            follow_redirects=follow_redirects,
+            extensions=extensions,
+        )
+
+    async def put(
+        self,
+        url: URL | str,
+        *,
+        content: Any = None,
+        data: Any = None,
+        files: Any = None,
+        json: Any = None,
+        params: Any = None,
+        headers: HeaderTypes | None = None,
+        cookies: CookieTypes | None = None,
+        auth: Any = USE_SESSION,
+        timeout: Any = USE_SESSION,  # noqa: ASYNC109 (httpx's name)
+        follow_redirects: Any = USE_SESSION,
+        extensions: dict[str, Any] | None = None,
+    ) -> Response:
+        """Send a PUT request."""
+        return await self.request(
+            "PUT",
+            url,
+            content=content,
+            data=data,
+            files=files,
+            json=json,
+            params=params,
+            headers=headers,
+            cookies=cookies,
+            auth=auth,
+            timeout=timeout,
+            follow_redirects=follow_redirects,
+            extensions=extensions,
+        )
+
+    async def patch(
+        self,
+        url: URL | str,
+        *,
+        content: Any = None,
+        data: Any = None,
+        files: Any = None,
+        json: Any = None,
+        params: Any = None,
+        headers: HeaderTypes | None = None,
+        cookies: CookieTypes | None = None,
+        auth: Any = USE_SESSION,
+        timeout: Any = USE_SESSION,  # noqa: ASYNC109 (httpx's name)
+        follow_redirects: Any = USE_SESSION,
+        extensions: dict[str, Any] | None = None,
+    ) -> Response:
+        """Send a PATCH request."""
+        return await self.request(
+            "PATCH",
+            url,
+            content=content,
+            data=data,
+            files=files,
+            json=json,
+            params=params,
+            headers=headers,
+            cookies=cookies,
+            auth=auth,
+            timeout=timeout,
+            follow_redirects=follow_redirects,
+            extensions=extensions,
+        )
+
+    # -- lifetime ----------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        """Close the transport (and every pooled connection). Idempotent."""
+        if not self._closed:
+            self._closed = True
+            await self._transport.aclose()
+
+    async def __aenter__(self) -> AsyncSession:
+        if self._closed:
+            raise RuntimeError("cannot reopen a closed session")
+        self._opened = True
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __del__(self) -> None:
+        if (
+            getattr(self, "_opened", False)
+            and not getattr(self, "_closed", True)
+            and getattr(self, "_owns_transport", False)
+        ):
+            warnings.warn(
+                f"unclosed {self!r}: use 'async with AsyncSession()' or 'await session.aclose()'",
+                ResourceWarning,
+                stacklevel=2,
+                source=self,
+            )
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        base = f" base_url={str(self._base_url)!r}" if self._base_url is not None else ""
+        return f"<AsyncSession{base} [{state}]>"
+
+
+class _StreamContext:
+    """``async with session.stream(...) as response``: sends on entry, closes on exit."""
+
+    __slots__ = ("_auth", "_follow", "_request", "_response", "_session")
+
+    def __init__(
+        self, session: AsyncSession, request: AsyncRequest, auth: Any, follow: Any
+    ) -> None:
+        self._session = session
+        self._request = request
+        self._auth = auth
+        self._follow = follow
+        self._response: Response | None = None
+
+    async def __aenter__(self) -> Response:
+        self._response = await self._session.send(
+            self._request, stream=True, auth=self._auth, follow_redirects=self._follow
+        )
+        return self._response
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._response is not None:
+            await self._response.aclose()
+
+
+async def _read(response: Response) -> None:
+    """Read the whole body; close the response if that fails or is cancelled."""
+    try:
+        await response.aread()
+    except BaseException:
+        await response.aclose()
+        raise
+
+
+async def _discard(response: Response) -> None:
+    """Read and close a response nobody will return (a redirect, a 401, a retried one).
+
+    Its body is read so that the connection can be reused; a failure to read it only
+    loses the connection.
+    """
+    try:
+        with contextlib.suppress(TransportError, DecodingError):
+            await response.aread()
+    finally:
+        await response.aclose()
