@@ -321,7 +321,7 @@ class AsyncConnection(AsyncBaseTransport):
         if logger.isEnabledFor(logging.DEBUG):
             via = f" via proxy {proxy.url}" if proxy is not None else ""
             logger.debug("connection opened to %s%s", origin, via)
-        return HTTP11Connection(
+        http = HTTP11Connection(
             protocol,
             max_header_size=self._max_header_size,
             max_header_count=self._max_header_count,
@@ -330,6 +330,8 @@ class AsyncConnection(AsyncBaseTransport):
             extra_headers=proxy.headers if forward and proxy is not None else None,
             on_cycle_end=self._cycle_end,
         )
+        http.tls = self._secure
+        return http
 
     async def _tls(
         self,

@@ -43,6 +43,7 @@ from reqivo_protocol._exceptions import (
     ReadTimeout,
     RemoteProtocolError,
     RequestError,
+    TlsError,
     WriteError,
     WriteTimeout,
 )
@@ -321,6 +322,8 @@ class HTTP11Connection:
         self.extra_headers = extra_headers or []
         self.on_cycle_end = on_cycle_end
         self.requests = 0
+        #: Whether the connection to the origin runs over TLS (set by the opener).
+        self.tls = False
         self.closed = False
         self.switched = False
         self.in_cycle = False
@@ -420,6 +423,19 @@ class HTTP11Connection:
                 await emit(trace, f"http11.{_PHASE_EVENT[phase]}.failed", error=exc)
             if isinstance(exc, Exception) and not isinstance(exc, RequestError):
                 raise map_error(exc, phase, request) from exc  # type: ignore[arg-type]
+            if (
+                self.tls
+                and not reused
+                and isinstance(exc, ReadError | RemoteProtocolError)
+                and self.protocol.received == self._received_at_start
+            ):
+                # TLS 1.3 reports a refused client certificate only after the handshake:
+                # the server then drops the connection before answering the request.
+                raise TlsError(
+                    "the server closed the new TLS connection without answering: it may "
+                    f"have refused the handshake (a client certificate required?): {exc}",
+                    request=request,
+                ) from exc
             if isinstance(exc, RequestError) and exc.request is None:
                 exc.request = request
             raise
@@ -536,8 +552,8 @@ class HTTP11Connection:
                 transport.write(machine.send(Data(body)))
         else:
             async for chunk in stream:
-                if protocol.lost:
-                    raise WriteError("write failed: the connection is closed", request=request)
+                if protocol.lost or transport.is_closing():
+                    raise _write_failed(protocol)
                 if chunk:
                     transport.write(machine.send(Data(chunk)))
                     if protocol.write_paused:
@@ -554,8 +570,7 @@ class HTTP11Connection:
         if not await protocol.wait_writable(seconds):
             raise WriteTimeout(f"the server accepted no data within {seconds} seconds")
         if protocol.lost:
-            error = protocol.error
-            raise WriteError(f"write failed: {error or 'the connection closed'}") from error
+            raise _write_failed(protocol)
 
     async def _wait_continue(self) -> ResponseHead | None:
         """After an ``Expect: 100-continue`` head: None to send the body (100 came, or
@@ -588,6 +603,8 @@ class HTTP11Connection:
             error = protocol.error
             if error is not None:
                 raise ReadError(f"read failed: {error}") from error
+            if self.closed:
+                raise ReadError("read failed: the connection was closed by the client")
             self._eof_fed = True
             self.machine.receive_data(b"")
             return True
@@ -631,6 +648,13 @@ class HTTP11Connection:
             if kind is not InformationalResponse:  # pragma: no cover - the machine forbids it
                 raise RemoteProtocolError(f"unexpected {kind.__name__} before the response")
             event = await self._receive_event(seconds)
+
+
+def _write_failed(protocol: HTTP11Protocol) -> WriteError:
+    error = protocol.error
+    failure = WriteError(f"write failed: {error or 'the connection closed'}")
+    failure.__cause__ = error
+    return failure
 
 
 _PHASE_EVENT: Final = {"write": "send_request", "read": "receive_response_head"}
@@ -678,7 +702,10 @@ class HTTP11ResponseStream:
             connection._end_cycle(reusable=False)
             if self._trace is not None:
                 await emit(self._trace, "http11.response_body.failed", error=exc)
-            if isinstance(exc, Exception):
+            if isinstance(exc, RequestError):
+                if exc.request is None:
+                    exc.request = self._request
+            elif isinstance(exc, Exception):
                 raise map_error(exc, "read", self._request) from exc
             raise
         self._done = True

@@ -20,8 +20,8 @@ from reqivo_protocol.websocket import (
     BytesMessage,
     ClientHandshake,
     CloseReceived,
-    ConnectionState,
     ConnectionFailed,
+    ConnectionState,
     DeflateOffer,
     TextMessage,
     WebSocketConnection,
@@ -33,7 +33,9 @@ AGENT = "reqivo"
 def _connect(url: str, deflate: bool) -> tuple[socket.socket, WebSocketConnection]:
     parts = urlsplit(url)
     sock = socket.create_connection((parts.hostname, parts.port or 80))
-    hs = ClientHandshake(f"{parts.hostname}:{parts.port}", deflate=DeflateOffer() if deflate else None)
+    hs = ClientHandshake(
+        f"{parts.hostname}:{parts.port}", deflate=DeflateOffer() if deflate else None
+    )
     target = parts.path + (f"?{parts.query}" if parts.query else "")
     lines = [f"GET {target} HTTP/1.1", *(f"{k}: {v}" for k, v in hs.headers.multi_items())]
     sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
@@ -92,13 +94,14 @@ def main() -> None:
     parser.add_argument("--url", default="ws://127.0.0.1:9001")
     parser.add_argument("--deflate", action="store_true")
     parser.add_argument("--cases", default="")
+    parser.add_argument("--only", default="", help="comma-separated case numbers")
     args = parser.parse_args()
     [count] = run(args.url, "/getCaseCount", False, echo=False)
     first, last = 1, int(count)  # type: ignore[call-overload]
     if args.cases:
         a, _, b = args.cases.partition("-")
         first, last = int(a), int(b or a)
-    for case in range(first, last + 1):
+    for case in [int(c) for c in args.only.split(",")] if args.only else range(first, last + 1):
         try:
             run(args.url, f"/runCase?case={case}&agent={AGENT}", args.deflate)
         except (OSError, ConnectionError) as exc:

@@ -129,7 +129,10 @@ def test_ping_answered_with_pong(frame: FrameBuilder, unmask: Unmask) -> None:
     ],
 )
 def test_protocol_errors_1002(
-    frame: FrameBuilder, unmask: Unmask, frames: list[tuple[int, bytes, dict[str, object]]], match: str
+    frame: FrameBuilder,
+    unmask: Unmask,
+    frames: list[tuple[int, bytes, dict[str, object]]],
+    match: str,
 ) -> None:
     c = conn()
     c.receive_data(b"".join(frame(op, payload, **kw) for op, payload, kw in frames))
@@ -311,9 +314,7 @@ def test_eof_without_close(frame: FrameBuilder, closing: bool) -> None:
         c.send_close()
     c.receive_data(frame(2, b"partial")[:4])
     c.receive_data(b"")
-    assert c.events() == [
-        ConnectionFailed(1006, "connection closed without a close frame", None)
-    ]
+    assert c.events() == [ConnectionFailed(1006, "connection closed without a close frame", None)]
     assert c.close_code == 1006
     assert c.state is ConnectionState.CLOSED
     assert c.failure is None
@@ -417,7 +418,9 @@ def test_compressed_invalid_utf8(frame: FrameBuilder, unmask: Unmask) -> None:
 
 @pytest.mark.parametrize("no_takeover", [False, True])
 def test_send_compressed(unmask: Unmask, no_takeover: bool) -> None:
-    c = conn(deflate=DeflateParams(client_no_context_takeover=no_takeover, client_max_window_bits=10))
+    c = conn(
+        deflate=DeflateParams(client_no_context_takeover=no_takeover, client_max_window_bits=10)
+    )
     d = zlib.decompressobj(wbits=-10)
     for _ in range(3):
         if no_takeover:

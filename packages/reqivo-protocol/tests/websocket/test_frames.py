@@ -52,7 +52,9 @@ def test_close_payload_remote_errors() -> None:
     assert info.value.close_code == 1007
 
 
-@pytest.mark.parametrize(("size", "header_len"), [(0, 6), (125, 6), (126, 8), (65535, 8), (65536, 14)])
+@pytest.mark.parametrize(
+    ("size", "header_len"), [(0, 6), (125, 6), (126, 8), (65535, 8), (65536, 14)]
+)
 def test_encode_frame_lengths(size: int, header_len: int) -> None:
     key = b"\x00\x00\x00\x00"
     frame = encode_frame(0x82, b"a" * size, key)

@@ -4,7 +4,7 @@ import base64
 
 import pytest
 
-from reqivo_protocol import Headers, HandshakeError, LocalProtocolError
+from reqivo_protocol import HandshakeError, Headers, LocalProtocolError
 from reqivo_protocol.websocket import (
     ClientHandshake,
     DeflateOffer,
@@ -105,16 +105,34 @@ def test_validate_case_insensitive_tokens() -> None:
     ("status", "headers", "match"),
     [
         (200, _ok(), "200"),
-        (101, Headers([("Connection", "upgrade"), ("Sec-WebSocket-Accept", accept_key(KEY))]), "Upgrade"),
+        (
+            101,
+            Headers([("Connection", "upgrade"), ("Sec-WebSocket-Accept", accept_key(KEY))]),
+            "Upgrade",
+        ),
         (101, Headers([("Upgrade", "h2c"), ("Connection", "upgrade")]), "Upgrade"),
-        (101, Headers([("Upgrade", "websocket"), ("Sec-WebSocket-Accept", accept_key(KEY))]), "Connection"),
+        (
+            101,
+            Headers([("Upgrade", "websocket"), ("Sec-WebSocket-Accept", accept_key(KEY))]),
+            "Connection",
+        ),
         (101, Headers([("Upgrade", "websocket"), ("Connection", "close")]), "Connection"),
         (101, Headers([("Upgrade", "websocket"), ("Connection", "upgrade")]), "Accept"),
-        (101, Headers([("Upgrade", "websocket"), ("Connection", "upgrade"), ("Sec-WebSocket-Accept", "x")]), "Accept"),
+        (
+            101,
+            Headers(
+                [("Upgrade", "websocket"), ("Connection", "upgrade"), ("Sec-WebSocket-Accept", "x")]
+            ),
+            "Accept",
+        ),
         (101, _ok(**{"Sec-WebSocket-Protocol": "other"}), "not offered"),
         (101, _ok(**{"Sec-WebSocket-Protocol": "chat, other"}), "several"),
         (101, _ok(**{"Sec-WebSocket-Extensions": "x-webkit-deflate-frame"}), "not offered"),
-        (101, _ok(**{"Sec-WebSocket-Extensions": "permessage-deflate, permessage-deflate"}), "twice"),
+        (
+            101,
+            _ok(**{"Sec-WebSocket-Extensions": "permessage-deflate, permessage-deflate"}),
+            "twice",
+        ),
         (101, _ok(**{"Sec-WebSocket-Extensions": "bad name"}), "invalid"),
         (101, _ok(**{"Sec-WebSocket-Extensions": "permessage-deflate; bad name"}), "invalid"),
         (101, _ok(**{"Sec-WebSocket-Extensions": "permessage-deflate; a=b c"}), "invalid"),

@@ -75,9 +75,7 @@ def test_any_split_gives_the_same_events(
 def test_garbage_ends_closed_with_valid_code(
     chunks: list[bytes], deflate: bool, max_size: int | None
 ) -> None:
-    c = WebSocketConnection(
-        deflate=DeflateParams() if deflate else None, max_message_size=max_size
-    )
+    c = WebSocketConnection(deflate=DeflateParams() if deflate else None, max_message_size=max_size)
     for chunk in [*chunks, b""]:
         c.receive_data(chunk)
     events = c.events()
