@@ -19,7 +19,6 @@ from reqivo_protocol.http11 import (
     Data,
     EndOfMessage,
     PeerClosed,
-    Request,
     Response,
 )
 from reqivo_protocol.websocket import (
@@ -85,6 +84,7 @@ def websocket_echo(url: str, messages: list[str]) -> list[str]:
                 return replies
         sock.sendall(ws.data_to_send())  # pongs the machine queued on its own
         ws.receive_data(sock.recv(65536))
+
 
 if __name__ == "__main__":
     response, content = http_get(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000/")

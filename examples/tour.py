@@ -133,13 +133,16 @@ def main() -> None:
         print(f"gzip:     {len(body)} bytes on the wire, {len(text)} decoded")
 
     stop("A streaming multipart body, never held whole")
-    encoder = MultipartEncoder(
-        {"note": "hello"}, {"file": ("tour.py", Path(__file__).open("rb"), "text/x-python")}
-    )
-    chunks = list(encoder)
+    with Path(__file__).open("rb") as source:
+        encoder = MultipartEncoder(
+            {"note": "hello"}, {"file": ("tour.py", source, "text/x-python")}
+        )
+        chunks = list(encoder)
     print(f"{encoder.content_type}")
-    print(f"{len(chunks)} chunks, {sum(map(len, chunks))} bytes = content_length "
-          f"{encoder.content_length}")
+    print(
+        f"{len(chunks)} chunks, {sum(map(len, chunks))} bytes"
+        f" = content_length {encoder.content_length}"
+    )
 
     with websocket_server() as ws_url:
         if ws_url is None:

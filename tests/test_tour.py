@@ -19,7 +19,12 @@ def test_the_tour_runs_and_cleans_up() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
-    for expected in ("HTTP/1.1 over a plain socket", "1.1 200 OK", "Cookie: session=tour", "== Done"):
+    for expected in (
+        "HTTP/1.1 over a plain socket",
+        "1.1 200 OK",
+        "Cookie: session=tour",
+        "== Done",
+    ):
         assert expected in done.stdout
     assert "[secure]" in done.stdout
     assert "s3cr3t" not in done.stdout

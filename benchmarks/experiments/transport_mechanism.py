@@ -135,12 +135,10 @@ def main() -> None:
         for number in range(args.rounds):
             print(f"round {number}")
             print(f"  blocking socket   {run_blocking(nginx.port, args.requests):8.0f} req/s")
-            print(
-                f"  asyncio streams   {asyncio.run(run_streams(nginx.port, args.requests)):8.0f} req/s"
-            )
-            print(
-                f"  asyncio Protocol  {asyncio.run(run_protocol(nginx.port, args.requests)):8.0f} req/s"
-            )
+            streams = asyncio.run(run_streams(nginx.port, args.requests))
+            print(f"  asyncio streams   {streams:8.0f} req/s")
+            protocol = asyncio.run(run_protocol(nginx.port, args.requests))
+            print(f"  asyncio Protocol  {protocol:8.0f} req/s")
             if args.reqivo:
                 rate = asyncio.run(run_reqivo(nginx.port, args.requests))
                 print(f"  reqivo pool       {rate:8.0f} req/s")

@@ -10,6 +10,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+
+import reqivo_async._http11 as http11
+from reqivo_async._connection import AsyncConnection, ConnectionInfo
+from reqivo_async._models import AsyncRequest
+from reqivo_protocol._exceptions import ConnectError, LocalProtocolError, ReadTimeout
+from reqivo_protocol._url import URL
 from servers.models import Server, UnixServer
 from servers.raw import (
     Close,
@@ -21,13 +27,6 @@ from servers.raw import (
     Sleep,
     http_response,
 )
-
-import reqivo_async._http11 as http11
-from reqivo_async._config import Timeout
-from reqivo_async._connection import AsyncConnection, ConnectionInfo
-from reqivo_async._models import AsyncRequest
-from reqivo_protocol._exceptions import ConnectError, LocalProtocolError, ReadTimeout
-from reqivo_protocol._url import URL
 
 
 async def test_get_echo_and_keep_alive(http_server: Server) -> None:
@@ -293,9 +292,7 @@ async def test_trace_events_and_logging(
 
     caplog.set_level(logging.DEBUG, logger="reqivo")
     async with AsyncConnection(uvicorn_h11_server.url) as conn:
-        await conn.request(
-            "GET", uvicorn_h11_server.join("/echo"), extensions={"trace": trace}
-        )
+        await conn.request("GET", uvicorn_h11_server.join("/echo"), extensions={"trace": trace})
     assert events == [
         "connection.connect.started",
         "connection.connect.complete",
@@ -309,7 +306,9 @@ async def test_trace_events_and_logging(
 
 
 async def test_trace_failed_events(raw_server: Any) -> None:
-    server = raw_server([ReadRequest(), Send(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nab"), Close()])
+    server = raw_server(
+        [ReadRequest(), Send(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nab"), Close()]
+    )
     events: list[str] = []
     conn = AsyncConnection(server.url)
     request = AsyncRequest(
@@ -320,7 +319,9 @@ async def test_trace_failed_events(raw_server: Any) -> None:
         await response.aread()
     assert events[-1] == "http11.response_body.failed"
     events.clear()
-    request = AsyncRequest("GET", "http://127.0.0.1:1/", extensions={"trace": lambda e, i: events.append(e)})
+    request = AsyncRequest(
+        "GET", "http://127.0.0.1:1/", extensions={"trace": lambda e, i: events.append(e)}
+    )
     with pytest.raises(ConnectError):
         await AsyncConnection(request.url).handle_async_request(request)
     assert events == ["connection.connect.started", "connection.connect.failed"]

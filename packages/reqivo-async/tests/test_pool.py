@@ -7,6 +7,17 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+
+import reqivo_async._pool as pool_module
+from reqivo_async._config import Limits, Timeout
+from reqivo_async._models import AsyncRequest, Response
+from reqivo_async._pool import AsyncConnectionPool
+from reqivo_protocol._exceptions import (
+    PoolTimeout,
+    ReadError,
+    ReadTimeout,
+    RemoteProtocolError,
+)
 from servers.models import Server
 from servers.raw import (
     Close,
@@ -18,17 +29,6 @@ from servers.raw import (
     Sleep,
     Stall,
     http_response,
-)
-
-import reqivo_async._pool as pool_module
-from reqivo_async._config import Limits, Timeout
-from reqivo_async._models import AsyncRequest, Response
-from reqivo_async._pool import AsyncConnectionPool
-from reqivo_protocol._exceptions import (
-    PoolTimeout,
-    ReadError,
-    ReadTimeout,
-    RemoteProtocolError,
 )
 
 OK = http_response(200, b"ok")
@@ -307,7 +307,9 @@ async def test_cancel_while_waiting_for_head(raw_server: Any) -> None:
 
 
 async def test_cancel_while_reading_body(raw_server: Any) -> None:
-    server = raw_server([ReadRequest(), Send(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab"), Stall()])
+    server = raw_server(
+        [ReadRequest(), Send(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab"), Stall()]
+    )
     async with AsyncConnectionPool() as pool:
         await _cancel_after(_get(pool, server.url), 0.05)
         _assert_clean(pool)

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from servers.models import TLSServer
 
 from reqivo_async._config import Timeout
 from reqivo_async._connection import AsyncConnection
@@ -17,6 +16,7 @@ from reqivo_async._models import AsyncRequest
 from reqivo_async._pool import AsyncConnectionPool
 from reqivo_async._tls import check_pin, create_ssl_context, normalize_pins
 from reqivo_protocol._exceptions import TlsError
+from servers.models import TLSServer
 
 
 async def _get(pool: AsyncConnectionPool, url: str) -> Any:
@@ -61,7 +61,7 @@ async def test_wrong_host_and_expired(
     https_wrong_host_server: TLSServer, https_expired_server: TLSServer
 ) -> None:
     async with AsyncConnectionPool(verify=https_wrong_host_server.ca_bundle) as pool:
-        with pytest.raises(TlsError, match="Hostname mismatch|IP address mismatch"):
+        with pytest.raises(TlsError, match=r"Hostname mismatch|IP address mismatch"):
             await _get(pool, https_wrong_host_server.join("/echo"))
         with pytest.raises(TlsError, match="expired"):
             await _get(pool, https_expired_server.join("/echo"))
@@ -78,7 +78,8 @@ async def test_mutual_tls(mtls_server: TLSServer, tls_certs: Any) -> None:
         with pytest.raises(TlsError):
             await _get(pool, mtls_server.join("/echo"))
         assert pool.active_connections == 0
-    for cert in [mtls_server.client_cert, str(tls_certs.client_pem)]:
+    certs: list[Any] = [mtls_server.client_cert, str(tls_certs.client_pem)]
+    for cert in certs:
         async with AsyncConnectionPool(verify=mtls_server.ca_bundle, cert=cert) as pool:
             assert (await _get(pool, mtls_server.join("/echo"))).status_code == 200
 
@@ -129,7 +130,8 @@ def test_pin_formats() -> None:
     b64 = base64.b64encode(digest).decode()
     assert normalize_pins(digest) == frozenset({digest})
     assert normalize_pins([colons, "sha256/" + b64, digest.hex().encode()]) == frozenset({digest})
-    for bad in ["zz" * 32, "abc", b"short"]:
+    bad_pins: list[str | bytes] = ["zz" * 32, "abc", b"short"]
+    for bad in bad_pins:
         with pytest.raises(ValueError, match="invalid SHA-256 pin"):
             normalize_pins(bad)
     with pytest.raises(ValueError, match="empty"):

@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from servers.raw import Close, ReadHead, ReadRequest, Reset, Send, Stall, http_response
 
 from reqivo_async._config import Timeout
 from reqivo_async._models import AsyncRequest
@@ -31,6 +30,7 @@ from reqivo_protocol._exceptions import (
     WriteError,
     WriteTimeout,
 )
+from servers.raw import Close, ReadHead, ReadRequest, Reset, Send, Stall, http_response
 
 
 def _request(url: str, **timeouts: float) -> AsyncRequest:
@@ -115,7 +115,9 @@ async def test_read_timeout_waiting_for_head(raw_server: Any) -> None:
 
 
 async def test_read_timeout_in_body(raw_server: Any) -> None:
-    server = raw_server([ReadRequest(), Send(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc"), Stall()])
+    server = raw_server(
+        [ReadRequest(), Send(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc"), Stall()]
+    )
     async with AsyncConnectionPool() as pool:
         request = _request(server.url, read=0.1)
         response = await pool.handle_async_request(request)
@@ -168,7 +170,11 @@ async def test_read_until_close_body(raw_server: Any) -> None:
 
 @pytest.mark.parametrize(
     "reply",
-    [b"garbage\r\n\r\n", b"HTTP/1.1 abc OK\r\n\r\n", b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n"],
+    [
+        b"garbage\r\n\r\n",
+        b"HTTP/1.1 abc OK\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n",
+    ],
 )
 async def test_garbage(raw_server: Any, reply: bytes) -> None:
     server = raw_server([ReadRequest(), Send(reply), Close()])

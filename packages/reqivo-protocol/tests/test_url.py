@@ -197,7 +197,8 @@ def test_ipv6_hosts() -> None:
     assert url.origin == Origin("http", "::1", 8080)
     assert str(url.origin) == "http://[::1]:8080"
     assert URL("http://[2001:DB8:0:0:0:0:0:1]/").host == "2001:db8::1"
-    assert URL("http://[::ffff:1.2.3.4]/").host == "::ffff:102:304"
+    assert URL("http://[::ffff:1.2.3.4]/").host == "::ffff:1.2.3.4"
+    assert URL("http://[::FFFF:0102:0304]/").host == "::ffff:1.2.3.4"
     assert URL("http://[::1]").netloc == "[::1]"
 
 

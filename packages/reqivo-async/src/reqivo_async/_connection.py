@@ -21,7 +21,7 @@ import ssl
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from reqivo_async._config import DEFAULT_TIMEOUT, Timeout, TimeoutTypes, to_timeout
 from reqivo_async._http11 import HTTP11Connection, HTTP11Protocol
@@ -223,9 +223,14 @@ class AsyncConnection(AsyncBaseTransport):
             await response.aclose()
         return response
 
+    async def __aenter__(self) -> Self:
+        return self
+
     async def aclose(self) -> None:
-        """Close the connection."""
-        self.close()
+        """Close the connection (gracefully: over TLS, close_notify is exchanged)."""
+        self._closed = True
+        if self._http is not None:
+            await self._http.aclose()
 
     def _cycle_ended(self) -> None:
         self._release()

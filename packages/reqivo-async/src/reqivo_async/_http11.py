@@ -77,6 +77,8 @@ HIGH_WATER: Final = 1024 * 1024
 LOW_WATER: Final = 256 * 1024
 #: Bodies up to this size are written together with the head (one write).
 SMALL_BODY: Final = 64 * 1024
+#: How long a graceful close (TLS close_notify) may take before the transport is aborted.
+CLOSE_TIMEOUT: Final = 0.5
 #: How long ``Expect: 100-continue`` waits for the server before sending the body.
 EXPECT_CONTINUE_DELAY: Final = 1.0
 #: Methods whose empty body is sent without ``Content-Length: 0``.
@@ -106,6 +108,7 @@ class HTTP11Protocol(asyncio.Protocol):
         self._write_paused = False
         self._waiter: asyncio.Future[bool] | None = None
         self._drain_waiter: asyncio.Future[bool] | None = None
+        self._lost_waiter: asyncio.Future[bool] | None = None
         self.received = 0
         self.eof = False
         self.lost = False
@@ -139,9 +142,9 @@ class HTTP11Protocol(asyncio.Protocol):
         if exc is not None:
             self.error = exc
         self._wake()
-        drain = self._drain_waiter
-        if drain is not None and not drain.done():
-            drain.set_result(True)
+        for waiter in (self._drain_waiter, self._lost_waiter):
+            if waiter is not None and not waiter.done():
+                waiter.set_result(True)
 
     def pause_writing(self) -> None:
         self._write_paused = True
@@ -202,6 +205,20 @@ class HTTP11Protocol(asyncio.Protocol):
             return await waiter
         finally:
             self._waiter = None
+            handle.cancel()
+
+    async def wait_lost(self, seconds: float) -> bool:
+        """Wait until the transport is gone; False if ``seconds`` passed first."""
+        if self.lost:
+            return True
+        loop = self._loop
+        waiter: asyncio.Future[bool] = loop.create_future()
+        self._lost_waiter = waiter
+        handle = loop.call_later(seconds, _expire, waiter)
+        try:
+            return await waiter
+        finally:
+            self._lost_waiter = None
             handle.cancel()
 
     # -- writing ---------------------------------------------------------------------
@@ -368,6 +385,12 @@ class HTTP11Connection:
             transport = self.protocol.transport
             if transport is not None:
                 transport.close()
+
+    async def aclose(self) -> None:
+        """Close gracefully (TLS sends close_notify), aborting if that takes too long."""
+        self.close()
+        if not await self.protocol.wait_lost(CLOSE_TIMEOUT):
+            self.abort()
 
     def abort(self) -> None:
         """Close the transport without waiting (a failed or cancelled cycle)."""

@@ -39,7 +39,7 @@ import logging
 import ssl
 import time
 from collections.abc import Iterable
-from typing import Final
+from typing import Final, Self
 
 from reqivo_async._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, Limits, Timeout
 from reqivo_async._connection import AsyncConnection, ConnectionInfo
@@ -168,11 +168,13 @@ class AsyncConnectionPool(AsyncBaseTransport):
                 retried = True
                 logger.debug("resending the request: a reused connection to %s was closed", origin)
 
+    async def __aenter__(self) -> Self:
+        return self
+
     async def aclose(self) -> None:
         """Close every connection; requests in flight fail, waiting ones too."""
         self._closed = True
-        for connection in list(self._keys):
-            connection.close()
+        connections = list(self._keys)
         self._idle.clear()
         self._keys.clear()
         self._per_key.clear()
@@ -181,6 +183,8 @@ class AsyncConnectionPool(AsyncBaseTransport):
             waiter = self._waiters.popleft()
             if not waiter.done():
                 waiter.set_result(True)
+        if connections:
+            await asyncio.gather(*[connection.aclose() for connection in connections])
 
     # -- acquiring ---------------------------------------------------------------------------
 

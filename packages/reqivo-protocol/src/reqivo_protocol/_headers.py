@@ -66,6 +66,17 @@ class Headers:
         headers._fields = [(name, name.lower(), value) for name, value in fields]
         return headers
 
+    @classmethod
+    def _from_triples(cls, fields: list[tuple[str, str, str]]) -> Headers:
+        """Adopt ``(name, lower-case name, value)`` triples as they are: no copy, no checks.
+
+        Internal: the HTTP/1.1 parser builds its fields in this layout directly, which
+        saves a second pass lower-casing every name.
+        """
+        headers = cls.__new__(cls)
+        headers._fields = fields
+        return headers
+
     # -- reading ---------------------------------------------------------------------
 
     def __getitem__(self, name: str) -> str:

@@ -131,9 +131,13 @@ def _check_ipv6(host: str) -> str:
     if "%" in host:
         raise InvalidURL(f"invalid IPv6 address {host!r}: zone identifiers are not supported")
     try:
-        return ipaddress.IPv6Address(host).compressed
+        address = ipaddress.IPv6Address(host)
     except ValueError:
         raise InvalidURL(f"invalid IPv6 address {host!r}") from None
+    if address.ipv4_mapped is not None:
+        # RFC 5952 section 5's form; Python 3.13 prints it so, older versions do not.
+        return f"::ffff:{address.ipv4_mapped}"
+    return address.compressed
 
 
 def _normalize_host(host: str) -> str:

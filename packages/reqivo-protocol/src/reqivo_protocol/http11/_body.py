@@ -21,6 +21,7 @@ from reqivo_protocol.http11._events import (
     EndOfMessage,
     NeedData,
     make_data,
+    make_end,
 )
 from reqivo_protocol.http11._head import check_size, find_blank_line, parse_fields, split_lines
 
@@ -53,7 +54,7 @@ class ContentLengthReader(BodyReader):
     def read(self, buf: ReceiveBuffer, eof: bool) -> BodyEvent:
         remaining = self.remaining
         if not remaining:
-            return EndOfMessage()
+            return make_end()
         available = len(buf.data) - buf.pos
         if not available:
             if eof:
@@ -76,7 +77,7 @@ class UntilCloseReader(BodyReader):
         if len(buf.data) > buf.pos:
             return make_data(buf.take_all())
         if eof:
-            return EndOfMessage()
+            return make_end()
         return NEED_DATA
 
 
@@ -169,7 +170,7 @@ class ChunkedReader(BodyReader):
         first = data[pos : pos + 2]
         if first == b"\r\n" or first[:1] == b"\n":
             buf.pos = pos + len(first) if first == b"\r\n" else pos + 1
-            return EndOfMessage()
+            return make_end()
         limit = self.max_header_size
         if first != b"\r":  # a lone CR may still become the empty trailer section
             start = pos + self.searched - 2 if self.searched > 2 else pos
@@ -186,7 +187,7 @@ class ChunkedReader(BodyReader):
                         limit_name="max_header_count",
                         limit=self.max_header_count,
                     )
-                return EndOfMessage(Headers.from_fields(parse_fields(lines, 0, "trailer section")))
+                return make_end(Headers._from_triples(parse_fields(lines, 0, "trailer section")))
             check_size(len(data) - pos, limit, "trailer section")
             self.searched = len(data) - pos
         if eof:

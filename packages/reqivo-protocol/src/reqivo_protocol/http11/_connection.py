@@ -48,21 +48,26 @@ from reqivo_protocol.http11._events import (
 )
 from reqivo_protocol.http11._head import (
     check_size,
-    field_values,
     find_blank_line,
+    framing_fields,
     parse_status_head,
 )
 from reqivo_protocol.http11._limits import MAX_HEADER_COUNT, MAX_HEADER_SIZE, MAX_LINE_SIZE
 from reqivo_protocol.http11._state import (
+    CLOSED,
     DONE,
     ERROR,
     IDLE,
     MUST_CLOSE,
-    OUR_TRANSITIONS,
+    OURS_AFTER_END,
+    OURS_AFTER_REQUEST,
     SEND_BODY,
     SEND_RESPONSE,
     SWITCHED_PROTOCOL,
     THEIR_TRANSITIONS,
+    THEIRS_AFTER_END,
+    THEIRS_AFTER_REQUEST,
+    THEIRS_AFTER_RESPONSE,
     ClientState,
     Switch,
     Unsolicited,
@@ -161,7 +166,7 @@ class ClientConnection:
 
     def start_next_cycle(self) -> None:
         """Reset both sides to ``IDLE`` for the next request on a reusable connection."""
-        if not self.reusable:
+        if self._our is not DONE or self._their is not DONE:  # not self.reusable
             raise LocalProtocolError(
                 "connection cannot carry another request (our state "
                 f"{self._our.name}, their state {self._their.name})"
@@ -171,7 +176,12 @@ class ClientConnection:
         self._reset_cycle()
 
     def _settle(self) -> None:
-        self._our, self._their = settle(self._our, self._their, self._keep_alive)
+        their = self._their
+        # settle() changes nothing unless keep-alive is off, their side switched
+        # protocols or closed: the common case skips the call.
+        if self._keep_alive and their is not SWITCHED_PROTOCOL and their is not CLOSED:
+            return
+        self._our, self._their = settle(self._our, their, self._keep_alive)
 
     # -- sending -------------------------------------------------------------------------
 
@@ -223,7 +233,7 @@ class ClientConnection:
             wire += body
         self._start_request(prepared)
         self._send_body = 0
-        self._our = OUR_TRANSITIONS[(SEND_BODY, EndOfMessage)]
+        self._our = OURS_AFTER_END
         self._settle()
         return wire
 
@@ -240,8 +250,8 @@ class ClientConnection:
             )
 
     def _start_request(self, prepared: PreparedRequest) -> None:
-        self._our = OUR_TRANSITIONS[(IDLE, Request)]
-        self._their = THEIR_TRANSITIONS[(IDLE, Request)]
+        self._our = OURS_AFTER_REQUEST
+        self._their = THEIRS_AFTER_REQUEST
         self._method = prepared.method
         self._keep_alive = prepared.keep_alive
         self._upgrade = prepared.upgrade
@@ -283,13 +293,13 @@ class ClientConnection:
                 wire = serialize_trailers(trailers)
             except LocalProtocolError as exc:
                 raise self._body_error(str(exc)) from None
-        elif trailers.multi_items():
+        elif trailers._fields:  # read directly: multi_items() would copy them
             raise self._body_error("trailers can only be sent with a chunked request body")
         elif framing > 0:
             raise self._body_error(
                 f"request body ended {framing} bytes short of its Content-Length"
             )
-        self._our = OUR_TRANSITIONS[(SEND_BODY, EndOfMessage)]
+        self._our = OURS_AFTER_END
         self._settle()
         return wire
 
@@ -347,8 +357,9 @@ class ClientConnection:
         return NEED_DATA
 
     def _end_of_response(self) -> None:
-        self._their = THEIR_TRANSITIONS[(SEND_BODY, EndOfMessage)]
-        if len(self._buf):
+        buf = self._buf
+        self._their = THEIRS_AFTER_END
+        if buf.pos < len(buf.data):  # bytes beyond the response: len(buf) without the call
             self._their = THEIR_TRANSITIONS[(DONE, Unsolicited)]
         self._settle()
 
@@ -374,7 +385,7 @@ class ClientConnection:
         block = data[pos:end] if type(data) is bytes else bytes(data[pos:end])
         buf.pos = end
         version, code, reason, fields = parse_status_head(block, self.max_header_count)
-        headers = Headers.from_fields(fields)
+        headers = Headers._from_triples(fields)
         if code < 200:
             if code != 101:
                 return make_head(InformationalResponse, code, reason, version, headers)
@@ -388,7 +399,7 @@ class ClientConnection:
         if self._frame_response(code, version, block):
             self._their = THEIR_TRANSITIONS[(SEND_RESPONSE, Switch)]
         else:
-            self._their = THEIR_TRANSITIONS[(SEND_RESPONSE, Response)]
+            self._their = THEIRS_AFTER_RESPONSE
         self._settle()
         return make_head(Response, code, reason, version, headers)
 
@@ -408,10 +419,7 @@ class ClientConnection:
 
     def _frame_response(self, code: int, version: str, block: bytes) -> bool:
         """Choose the body reader of a final response; True if it switches protocols."""
-        lowered = block.lower()
-        length = field_values(block, lowered, b"\ncontent-length:")
-        coding = field_values(block, lowered, b"\ntransfer-encoding:")
-        connection = field_values(block, lowered, b"\nconnection:")
+        length, coding, connection = framing_fields(block)
         keep_alive = self._keep_alive
         if connection:
             tokens = {part.strip().lower() for value in connection for part in value.split(",")}

@@ -134,6 +134,13 @@ def make_head(
     return event
 
 
+def make_end(trailers: Headers | None = None) -> EndOfMessage:
+    """Build an ``EndOfMessage`` without running ``__init__`` and its default factory."""
+    event = _new(EndOfMessage)
+    _set(event, "trailers", Headers._from_triples([]) if trailers is None else trailers)
+    return event
+
+
 def make_data(data: bytes) -> Data:
     """Build a ``Data`` event without running ``__init__``."""
     event = _new(Data)

@@ -3,9 +3,10 @@
 Strategy: find the blank line that ends the head with ``bytes.find`` (remembering how far
 the previous search went), then validate the whole block with a few C-speed scans and
 split it into lines once. Python-level work per header field is one ``partition``, one
-``strip`` and one ``append``; field names are checked together with one regular
-expression over their concatenation. Precise error messages are computed only on the
-error path.
+``lower``, one ``strip`` and one ``append`` of the ``(name, lower-case name, value)``
+triple that ``Headers`` stores (so it adopts the list without a second pass); field names
+are checked together with one regular expression over their concatenation. Precise
+error messages are computed only on the error path.
 
 Decisions (also recorded in ADR-003):
 
@@ -35,6 +36,7 @@ __all__ = [
     "check_size",
     "field_values",
     "find_blank_line",
+    "framing_fields",
     "parse_fields",
     "parse_status_head",
     "split_lines",
@@ -45,8 +47,16 @@ _BAD_CTL: Final = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _ALLOWED: Final = bytes([9, *range(32, 127), *range(128, 256)])
 _CRLFS: Final = b"\r\n" * 4096
 _TOKEN: Final = re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
-_VERSIONS: Final = {"HTTP/1.1 ": "1.1", "HTTP/1.0 ": "1.0"}
-_DIGITS: Final = frozenset("0123456789")
+#: Every valid start of a status line (``HTTP/1.1 200``) -> (version, status code): one
+#: dict lookup checks the version, the three digits and the range 100-999 at once.
+_STATUS: Final = {
+    f"HTTP/{version} {code}": (version, code)
+    for version in ("1.1", "1.0")
+    for code in range(100, 1000)
+}
+_CONTENT_LENGTH: Final = b"\ncontent-length:"
+_TRANSFER_ENCODING: Final = b"\ntransfer-encoding:"
+_CONNECTION: Final = b"\nconnection:"
 
 
 def find_blank_line(data: bytes | bytearray, start: int, stop: int) -> int:
@@ -92,6 +102,20 @@ def _split_lenient(block: bytes, what: str) -> list[str]:
     return block.decode("latin-1").replace("\r\n", "\n").split("\n")[:-2]
 
 
+def framing_fields(block: bytes) -> tuple[list[str], list[str], list[str]]:
+    """The values of Content-Length, Transfer-Encoding and Connection in a parsed head.
+
+    One lower-cased copy of the block and one C-level ``in`` per name: values are only
+    extracted for the names present (Transfer-Encoding rarely is).
+    """
+    lowered = block.lower()
+    return (
+        field_values(block, lowered, _CONTENT_LENGTH) if _CONTENT_LENGTH in lowered else [],
+        field_values(block, lowered, _TRANSFER_ENCODING) if _TRANSFER_ENCODING in lowered else [],
+        field_values(block, lowered, _CONNECTION) if _CONNECTION in lowered else [],
+    )
+
+
 def field_values(block: bytes, lowered: bytes, key: bytes) -> list[str]:
     """The values of the field ``key`` (``b"\\nname:"``, lower-case) in a parsed head."""
     values = []
@@ -106,8 +130,9 @@ def field_values(block: bytes, lowered: bytes, key: bytes) -> list[str]:
 
 def parse_status_head(
     block: bytes, max_header_count: int
-) -> tuple[str, int, str, list[tuple[str, str]]]:
-    """Parse a complete response head: ``(http_version, status_code, reason, fields)``."""
+) -> tuple[str, int, str, list[tuple[str, str, str]]]:
+    """Parse a complete response head: ``(http_version, status_code, reason, fields)``,
+    the fields as ``parse_fields`` gives them."""
     lines = split_lines(block, "response head")
     if len(lines) - 1 > max_header_count:
         raise TooManyHeaders(
@@ -117,30 +142,25 @@ def parse_status_head(
             limit=max_header_count,
         )
     line = lines[0]
-    version = _VERSIONS.get(line[:9])
-    code = line[9:12]
-    if (
-        version is None
-        or len(code) != 3
-        or not _DIGITS.issuperset(code)
-        or code[0] == "0"
-        or (len(line) > 12 and line[12] != " ")
-    ):
+    status = _STATUS.get(line[:12])
+    if status is None or (len(line) > 12 and line[12] != " "):
         raise RemoteProtocolError(_status_line_error(line))
-    return version, int(code), line[13:], parse_fields(lines, 1, "response head")
+    version, code = status
+    return version, code, line[13:], parse_fields(lines, 1, "response head")
 
 
-def parse_fields(lines: list[str], first: int, what: str) -> list[tuple[str, str]]:
-    """Parse ``lines[first:]`` as field lines into ``(name, value)`` pairs."""
-    fields: list[tuple[str, str]] = []
+def parse_fields(lines: list[str], first: int, what: str) -> list[tuple[str, str, str]]:
+    """Parse ``lines[first:]`` as field lines into ``(name, lower-case name, value)``
+    triples, the layout ``Headers`` keeps (see ``Headers._from_triples``)."""
+    fields: list[tuple[str, str, str]] = []
     append = fields.append
     for line in lines[first:] if first else lines:
         name, colon, value = line.partition(":")
         if not colon:
             raise RemoteProtocolError(_field_error(lines, lines.index(line, first), what))
-        append((name, value.strip(" \t")))
+        append((name, name.lower(), value.strip(" \t")))
     if fields:
-        names = [name for name, _ in fields]
+        names = [field[0] for field in fields]
         if not _TOKEN.fullmatch("".join(names)) or "" in names:
             index = next(i for i, name in enumerate(names, first) if not _TOKEN.fullmatch(name))
             raise RemoteProtocolError(_field_error(lines, index, what))

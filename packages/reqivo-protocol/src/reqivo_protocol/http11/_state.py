@@ -55,7 +55,19 @@ from reqivo_protocol.http11._events import (
     Response,
 )
 
-__all__ = ["OUR_TRANSITIONS", "THEIR_TRANSITIONS", "ClientState", "Switch", "Unsolicited", "settle"]
+__all__ = [
+    "OURS_AFTER_END",
+    "OURS_AFTER_REQUEST",
+    "OUR_TRANSITIONS",
+    "THEIRS_AFTER_END",
+    "THEIRS_AFTER_REQUEST",
+    "THEIRS_AFTER_RESPONSE",
+    "THEIR_TRANSITIONS",
+    "ClientState",
+    "Switch",
+    "Unsolicited",
+    "settle",
+]
 
 
 class ClientState(enum.Enum):
@@ -120,6 +132,17 @@ THEIR_TRANSITIONS: Final[dict[tuple[ClientState, type], ClientState]] = {
     (MUST_CLOSE, PeerClosed): CLOSED,
     (CLOSED, PeerClosed): CLOSED,
 }
+
+# The transitions of the per-request path, looked up once here. The tables above stay
+# the single source of truth, but on Python 3.11 every lookup keyed by an Enum member
+# runs the Python-level ``Enum.__hash__``; these names cost a global load instead.
+#: Our side after sending a Request / its EndOfMessage.
+OURS_AFTER_REQUEST: Final = OUR_TRANSITIONS[(IDLE, Request)]
+OURS_AFTER_END: Final = OUR_TRANSITIONS[(SEND_BODY, EndOfMessage)]
+#: Their side after our Request / their final Response / their EndOfMessage.
+THEIRS_AFTER_REQUEST: Final = THEIR_TRANSITIONS[(IDLE, Request)]
+THEIRS_AFTER_RESPONSE: Final = THEIR_TRANSITIONS[(SEND_RESPONSE, Response)]
+THEIRS_AFTER_END: Final = THEIR_TRANSITIONS[(SEND_BODY, EndOfMessage)]
 
 
 def settle(
