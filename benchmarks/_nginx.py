@@ -87,7 +87,9 @@ def start_nginx() -> Iterator[Nginx]:
         raise NginxUnavailable("nginx is not installed (apt-get install -y nginx-light)")
     with tempfile.TemporaryDirectory(prefix="reqivo-nginx-") as tmp:
         root = Path(tmp)
-        (root / "www").mkdir()
+        # nginx's workers run as an unprivileged user: they must be able to read the files.
+        root.chmod(0o755)
+        (root / "www").mkdir(mode=0o755)
         for name, size in FILES.items():
             with open(root / "www" / name, "wb") as out:
                 block = bytes(range(256)) * 4096
@@ -96,6 +98,7 @@ def start_nginx() -> Iterator[Nginx]:
                     piece = block[: min(len(block), remaining)]
                     out.write(piece)
                     remaining -= len(piece)
+            (root / "www" / name).chmod(0o644)
         port = _free_port()
         (root / "nginx.conf").write_text(_config(root, port))
         process = subprocess.Popen(

@@ -49,7 +49,7 @@ async def test_scope_and_streaming_request_body() -> None:
     assert scope["root_path"] == "/root"
     assert scope["client"] == ("10.0.0.1", 5)
     assert scope["server"] == ("example.org", 8080)
-    assert (b"host", b"example.org:8080") == scope["headers"][0]
+    assert scope["headers"][0] == (b"host", b"example.org:8080")
     assert (b"transfer-encoding", b"chunked") in scope["headers"]
     assert received[:3] == [b"one", b"two", b""]
     assert scopes[1]["server"] == ("example.org", 443)
@@ -127,10 +127,10 @@ async def test_early_close_disconnects_and_cancels_the_app() -> None:
             events.append("cancelled")
             raise
 
-    async with AsyncSession(transport=ASGITransport(endless)) as session:
-        async with session.stream("GET", "http://h/") as response:
-            async for _chunk in response.aiter_bytes():
-                break
+    session = AsyncSession(transport=ASGITransport(endless))
+    async with session, session.stream("GET", "http://h/") as response:
+        async for _chunk in response.aiter_bytes():
+            break
     assert events == ["cancelled"]
 
 
@@ -175,3 +175,21 @@ async def test_the_shared_test_app() -> None:
             async for chunk in response.aiter_bytes():
                 total += len(chunk)
         assert total == 300_000
+
+
+async def test_late_messages_and_errors_after_disconnect() -> None:
+    finished = asyncio.Event()
+
+    async def lingering(scope: Scope, receive: Any, send: Any) -> None:
+        await receive()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+        assert (await receive())["type"] == "http.disconnect"
+        await send({"type": "http.response.body", "body": b"dropped"})
+        finished.set()
+        raise ValueError("late")
+
+    async with AsyncSession(transport=ASGITransport(lingering)) as session:
+        with pytest.raises(ValueError, match="late"):
+            await session.get("http://h/")
+    assert finished.is_set()

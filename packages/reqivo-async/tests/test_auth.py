@@ -23,6 +23,7 @@ from reqivo_async._transports._asgi import ASGITransport
 from reqivo_async._transports._mock import MockTransport
 from reqivo_protocol._exceptions import RemoteProtocolError
 from servers.app import app
+from servers.models import Server
 
 
 def asgi_session(**options: Any) -> AsyncSession:
@@ -324,3 +325,34 @@ def test_parse_challenges() -> None:
         ("foo", {}),
     ]
     assert parse_challenges(['"garbage']) == []
+
+
+async def test_real_server_auth(http_server: Server) -> None:
+    async with AsyncSession(base_url=http_server.url) as session:
+        assert (await session.get("/basic-auth/u/p", auth=("u", "p"))).status_code == 200
+        for algorithm in ("MD5", "SHA-256"):
+            auth = DigestAuth("u", "p")
+            for _ in range(2):
+                response = await session.get(f"/digest-auth/auth/u/p/{algorithm}", auth=auth)
+                assert response.status_code == 200
+
+
+async def test_digest_same_nonce_refused_means_wrong_credentials() -> None:
+    sent: list[str | None] = []
+
+    def handler(request: AsyncRequest) -> Response:
+        sent.append(request.headers.get("authorization"))
+        return Response(401, headers={"WWW-Authenticate": 'Digest realm="r", nonce="same"'})
+
+    auth = DigestAuth("u", "p")
+    async with AsyncSession(transport=MockTransport(handler)) as session:
+        assert (await session.get("http://h/", auth=auth)).status_code == 401
+        assert (await session.get("http://h/", auth=auth)).status_code == 401
+    # First request: challenge + one answer; second: the up-front answer only.
+    assert len(sent) == 3
+    assert sent[0] is None
+
+
+async def test_base_auth_sends_the_request_unchanged() -> None:
+    async with AsyncSession(transport=MockTransport(lambda r: Response(204))) as session:
+        assert (await session.get("http://h/", auth=Auth())).status_code == 204

@@ -16,6 +16,7 @@ from reqivo_protocol._cookiejar import CookieConflict, CookieJar
 from reqivo_protocol._cookies import Cookie
 from reqivo_protocol._url import URL
 from servers.app import app
+from servers.models import Server
 
 
 def asgi_session(**options: Any) -> AsyncSession:
@@ -130,9 +131,7 @@ async def test_cookies_not_sent_to_other_domains() -> None:
     def handler(request: AsyncRequest) -> Response:
         seen[request.url.host] = request.headers.get("cookie")
         if request.url.host == "a.example":
-            return Response(
-                302, headers={"Location": "http://b.example/", "Set-Cookie": "mine=1"}
-            )
+            return Response(302, headers={"Location": "http://b.example/", "Set-Cookie": "mine=1"})
         return Response(200)
 
     async with AsyncSession(transport=MockTransport(handler)) as session:
@@ -146,3 +145,11 @@ async def test_cookies_not_sent_to_other_domains() -> None:
 def test_response_cookies_without_request() -> None:
     response = Response(200, headers={"Set-Cookie": "a=1"})
     assert len(response.cookies) == 0
+
+
+async def test_real_server_cookies(http_server: Server) -> None:
+    async with AsyncSession(base_url=http_server.url) as session:
+        response = await session.get("/cookies/set?a=1&b=2&_redirect=/cookies")
+        assert response.json()["cookies"] == {"a": "1", "b": "2"}
+        await session.get("/cookies/set?a=&max-age=0")
+        assert (await session.get("/cookies")).json()["cookies"] == {"b": "2"}

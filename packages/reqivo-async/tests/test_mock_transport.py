@@ -37,9 +37,9 @@ async def test_async_handler_and_streaming_response() -> None:
     async def handler(request: AsyncRequest) -> Response:
         return Response(200, stream=Chunks())
 
-    async with AsyncSession(transport=MockTransport(handler)) as session:
-        async with session.stream("GET", "http://h/") as response:
-            assert [c async for c in response.aiter_raw()] == [b"a", b"b"]
+    session = AsyncSession(transport=MockTransport(handler))
+    async with session, session.stream("GET", "http://h/") as response:
+        assert [c async for c in response.aiter_raw()] == [b"a", b"b"]
 
 
 async def test_handler_keeps_its_own_request_and_rejects_non_responses() -> None:

@@ -102,6 +102,17 @@ async def test_decoding_text_and_lines() -> None:
     plain = Response(200, stream=Chunks(b"abc"))
     assert [c async for c in plain.aiter_bytes(2)] == [b"ab", b"c"]
     assert Response(200, content=b"\xff").text == "\ufffd"
+    split = Response(200, stream=Chunks(b"\xe9"), headers={"Content-Type": "text/plain"})
+    assert [t async for t in split.aiter_text()] == ["\ufffd"]
+
+
+def test_elapsed() -> None:
+    import datetime
+
+    response = Response(200)
+    assert response.elapsed == datetime.timedelta(0)
+    response.elapsed = datetime.timedelta(seconds=1.5)
+    assert response.elapsed.total_seconds() == 1.5
 
 
 def test_request_basics() -> None:

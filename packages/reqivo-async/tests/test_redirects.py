@@ -27,6 +27,7 @@ from reqivo_protocol._exceptions import (
 )
 from reqivo_protocol._url import URL
 from servers.app import app
+from servers.models import Server
 
 
 def asgi_session(**options: Any) -> AsyncSession:
@@ -96,7 +97,14 @@ def test_location_resolution_and_fragments() -> None:
 
 @pytest.mark.parametrize(
     "location",
-    ["ftp://h/file", "javascript:alert(1)", "file:///etc/passwd", "http://", "http://h:99999/"],
+    [
+        "ftp://h/file",
+        "javascript:alert(1)",
+        "file:///etc/passwd",
+        "http://",
+        "http:no-host",
+        "http://h:99999/",
+    ],
 )
 def test_unusable_locations(location: str) -> None:
     request = AsyncRequest("GET", "http://h/")
@@ -250,9 +258,11 @@ async def test_redirect_body_read_failure_is_ignored() -> None:
     from reqivo_protocol._exceptions import ReadError
 
     class Failing:
-        async def __aiter__(self) -> AsyncGenerator[bytes, None]:
+        def __aiter__(self) -> Failing:
+            return self
+
+        async def __anext__(self) -> bytes:
             raise ReadError("reset")
-            yield b""  # pragma: no cover
 
         async def aclose(self) -> None:
             return None
@@ -283,3 +293,27 @@ async def test_errors_during_the_chain_close_the_response() -> None:
         with pytest.raises(RemoteProtocolError):
             await session.get("http://h/")
     assert closed == [True]
+
+
+async def test_real_server_redirects(http_server: Server) -> None:
+    async with AsyncSession(base_url=http_server.url, max_redirects=5) as session:
+        response = await session.get("/redirect/3?absolute=1")
+        assert [r.status_code for r in response.history] == [302, 302, 302]
+        response = await session.post("/redirect-to?url=/echo&status=308", json={"a": 1})
+        assert response.json()["method"] == "POST"
+        assert response.json()["body_length"] == 7
+        with pytest.raises(TooManyRedirects):
+            await session.get("/redirect/6")
+        assert (await session.get("/health")).text == "ok"
+
+
+async def test_redirects_under_a_total_deadline() -> None:
+    from reqivo_async._config import Timeout
+
+    async with asgi_session(timeout=Timeout(5.0, total=5.0)) as session:
+        response = await session.get("/redirect/2")
+        assert len(response.history) == 2
+        response = await session.get("/redirect/1", follow_redirects=False)
+        assert response.status_code == 302
+        async with session.stream("GET", "/redirect/1") as response:
+            assert response.status_code == 200

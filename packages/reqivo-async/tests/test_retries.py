@@ -61,19 +61,25 @@ def test_backoff() -> None:
 
 
 def test_validation_and_normalization() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="counts"):
         Retry(total=-1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="wait"):
         Retry(backoff_factor=-1)
-    retry = Retry(methods=frozenset({"get"}), statuses={500})  # type: ignore[arg-type]
+    retry = Retry(methods=["get"], statuses={500})
     assert retry.methods == frozenset({"GET"})
     assert retry.statuses == frozenset({500})
+    assert retry == Retry(methods={"GET"}, statuses=[500])
+    assert retry != Retry() and retry != "Retry"
+    assert hash(retry) == hash(Retry(methods={"GET"}, statuses=[500]))
+    assert repr(Retry()).startswith("Retry(total=3, connect=None")
+    with pytest.raises(AttributeError, match="immutable"):
+        retry.total = 5
     assert to_retry(None) is None
     assert to_retry(0) is None
     assert to_retry(2) == Retry(total=2)
     assert to_retry(retry) is retry
     with pytest.raises(TypeError):
-        to_retry(True)  # type: ignore[arg-type]
+        to_retry(True)
     assert "POST" not in IDEMPOTENT_METHODS
 
 

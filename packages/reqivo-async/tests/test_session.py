@@ -109,6 +109,14 @@ def test_default_headers_and_overrides() -> None:
     assert list(session.headers) == ["Only"]
 
 
+def test_url_cache_is_bounded() -> None:
+    session = mock_session(base_url="http://h/")
+    urls = [session.build_request("GET", f"/p{i}").url for i in range(300)]
+    assert str(urls[-1]) == "http://h/p299"
+    assert len(session._url_cache) <= 128
+    assert session.build_request("GET", "/p299").url is urls[-1]
+
+
 def test_params_merge() -> None:
     session = mock_session(params={"a": "1", "b": "2"})
     request = session.build_request("GET", "http://h/p?c=3", params={"b": "x"})
@@ -248,9 +256,10 @@ async def test_total_timeout_covers_body_and_closes_stream() -> None:
 
 
 async def test_total_timeout_with_stream_covers_only_the_head() -> None:
-    async with asgi_session(timeout=Timeout(5.0, total=0.3)) as session:
-        async with session.stream("GET", "/slow-body?chunks=3&interval=0.2&size=1") as response:
-            assert len(await response.aread()) == 3
+    session = asgi_session(timeout=Timeout(5.0, total=0.3))
+    url = "/slow-body?chunks=3&interval=0.2&size=1"
+    async with session, session.stream("GET", url) as response:
+        assert len(await response.aread()) == 3
 
 
 async def test_inner_timeouts_are_not_total_timeouts() -> None:
@@ -403,8 +412,13 @@ async def test_real_server_timeouts(http_server: Server) -> None:
         assert read_info.value.request.url.path == "/delay/1"
         with pytest.raises(TotalTimeout):
             await s.get("/slow-body?chunks=10&interval=0.05", timeout=Timeout(5.0, total=0.2))
+        # The connection cut mid-body was closed, not returned to the pool.
+        pool: Any = s.transport
+        assert pool.active_connections == 0
+        assert pool.idle_connections == 0
         for _ in range(3):
             assert (await s.get("/health")).text == "ok"
+        assert pool.idle_connections == 1
 
 
 async def test_real_https_server(https_server: TLSServer) -> None:

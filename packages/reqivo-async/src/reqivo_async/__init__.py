@@ -1,12 +1,91 @@
-"""Reqivo's async-first HTTP/1.1 client.
+"""reqivo-async: Reqivo's async-first HTTP/1.1 client for asyncio.
 
-This package is a skeleton until its issue fills it; it already re-exports the shared
-exception hierarchy so that ``except reqivo_async.ReadTimeout`` works everywhere.
+    from reqivo_async import AsyncSession
+
+    async with AsyncSession(base_url="https://api.example.com") as session:
+        response = await session.get("/users", params={"page": 2})
+        response.raise_for_status()
+        users = response.json()
+
+The exception hierarchy is defined once in reqivo-protocol and re-exported here, so
+``except reqivo_async.ReadTimeout`` catches what every Reqivo package raises.
+Rarely used names (digest auth, retries, the mock and ASGI transports, proxy and TLS
+helpers) load on first use, to keep ``import reqivo_async`` cheap.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from reqivo_async._auth import Auth, BasicAuth, BearerAuth, FunctionAuth
+from reqivo_async._config import Limits, Timeout
+from reqivo_async._connection import AsyncConnection, ConnectionInfo
+from reqivo_async._cookies import Cookies
+from reqivo_async._models import AsyncByteStream, AsyncRequest, Response
+from reqivo_async._pool import AsyncConnectionPool
+from reqivo_async._session import USE_SESSION, AsyncSession
+from reqivo_async._transports._base import AsyncBaseTransport
+from reqivo_protocol import URL, Headers, QueryParams
 from reqivo_protocol._exceptions import *  # noqa: F403
 from reqivo_protocol._exceptions import __all__ as _exception_names
 
+if TYPE_CHECKING:
+    from reqivo_async._auth import DigestAuth
+    from reqivo_async._proxy import Proxy
+    from reqivo_async._retries import Retry
+    from reqivo_async._tls import create_ssl_context
+    from reqivo_async._transports._asgi import ASGITransport
+    from reqivo_async._transports._mock import MockTransport
+
 __version__ = "0.1.0"
 
-__all__ = [*_exception_names, "__version__"]
+#: Public names defined in modules that are imported on first use: name -> module.
+_LAZY = {
+    "DigestAuth": "reqivo_async._auth",
+    "Proxy": "reqivo_async._proxy",
+    "Retry": "reqivo_async._retries",
+    "create_ssl_context": "reqivo_async._tls",
+    "ASGITransport": "reqivo_async._transports._asgi",
+    "MockTransport": "reqivo_async._transports._mock",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'reqivo_async' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = [
+    *_exception_names,
+    "URL",
+    "USE_SESSION",
+    "ASGITransport",
+    "AsyncBaseTransport",
+    "AsyncByteStream",
+    "AsyncConnection",
+    "AsyncConnectionPool",
+    "AsyncRequest",
+    "AsyncSession",
+    "Auth",
+    "BasicAuth",
+    "BearerAuth",
+    "ConnectionInfo",
+    "Cookies",
+    "DigestAuth",
+    "FunctionAuth",
+    "Headers",
+    "Limits",
+    "MockTransport",
+    "Proxy",
+    "QueryParams",
+    "Response",
+    "Retry",
+    "Timeout",
+    "__version__",
+    "create_ssl_context",
+]

@@ -145,10 +145,9 @@ class BearerAuth(Auth):
 # -- WWW-Authenticate parsing (RFC 9110 section 11.6.1) ----------------------------------
 
 _TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
-_param = re.compile(rf'[ \t]*({_TOKEN})[ \t]*=[ \t]*("(?:[^"\\]|\\.)*"|{_TOKEN})[ \t]*(?:,|$)')
-_scheme = re.compile(rf"[ \t,]*({_TOKEN})(?:[ \t]+|$|(?=,))")
-_token68 = re.compile(r"[ \t]*([A-Za-z0-9\-._~+/]+=*)[ \t]*(?:,|$)")
-_unescape = re.compile(r"\\(.)")
+_PARAM = rf'[ \t]*({_TOKEN})[ \t]*=[ \t]*("(?:[^"\\]|\\.)*"|{_TOKEN})[ \t]*(?:,|$)'
+_SCHEME = rf"[ \t,]*({_TOKEN})(?:[ \t]+|$|(?=,))"
+_TOKEN68 = r"[ \t]*([A-Za-z0-9\-._~+/]+=*)[ \t]*(?:,|$)"
 
 
 def parse_challenges(values: list[str]) -> list[tuple[str, dict[str, str]]]:
@@ -157,27 +156,31 @@ def parse_challenges(values: list[str]) -> list[tuple[str, dict[str, str]]]:
     Parameter names are lowercased, quoted values unescaped; a token68 (``Bearer
     abc==``) is kept under the key ``""``. Unparseable remainders end the parse.
     """
+    # Compiled on first use (re caches them): import time matters to every user.
+    param_match = re.compile(_PARAM).match
+    scheme_match = re.compile(_SCHEME).match
+    token68_match = re.compile(_TOKEN68).match
     challenges: list[tuple[str, dict[str, str]]] = []
     for value in values:
         pos, end = 0, len(value)
         params: dict[str, str] | None = None
         while pos < end:
-            match = _param.match(value, pos)
+            match = param_match(value, pos)
             if match is not None and params is not None:
                 raw = match.group(2)
                 if raw[:1] == '"':
-                    raw = _unescape.sub(r"\1", raw[1:-1])
+                    raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
                 params[match.group(1).lower()] = raw
                 pos = match.end()
                 continue
-            scheme = _scheme.match(value, pos)
+            scheme = scheme_match(value, pos)
             if scheme is None or scheme.end() == pos:
                 break
             params = {}
             challenges.append((scheme.group(1).lower(), params))
             pos = scheme.end()
-            if _param.match(value, pos) is None:
-                token = _token68.match(value, pos)
+            if param_match(value, pos) is None:
+                token = token68_match(value, pos)
                 if token is not None and token.group(1):
                     params[""] = token.group(1)
                     pos = token.end()

@@ -56,9 +56,7 @@ class Cookies(MutableMapping[str, str]):
 
     # -- the user's side ---------------------------------------------------------------
 
-    def set(
-        self, name: str, value: str, domain: str = "", path: str = "/", **options: Any
-    ) -> None:
+    def set(self, name: str, value: str, domain: str = "", path: str = "/", **options: Any) -> None:
         """Set a cookie; ``domain=""`` sends it to every host.
 
         Keyword options of ``CookieJar.set`` (``secure``, ``http_only``, ``expires``,

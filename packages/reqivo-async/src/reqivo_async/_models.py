@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import AsyncIterator
 from http import HTTPStatus
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from reqivo_async._content import RequestContent, encode_request_body
@@ -31,6 +32,14 @@ if TYPE_CHECKING:
     from reqivo_async._cookies import Cookies
 
 __all__ = ["AsyncByteStream", "AsyncRequest", "Response"]
+
+_second = itemgetter(1)
+
+
+def _has_field(headers: Headers, lower_name: str) -> bool:
+    """Whether ``headers`` has a field named ``lower_name`` (lowercase), scanned in C."""
+    # Headers keeps (name, lower name, value) triples; reqivo packages share one version.
+    return lower_name in map(_second, headers._fields)
 
 
 @runtime_checkable
@@ -148,7 +157,7 @@ class Response:
         self.history: list[Response] = [] if history is None else history
         self.default_encoding = default_encoding
         self.max_decompressed_size = max_decompressed_size
-        self.elapsed = datetime.timedelta(0)
+        self._elapsed = 0.0  # seconds; a timedelta is built only when asked for
         self._cookies: Cookies | None = None
         self.next_request: AsyncRequest | None = None
         """The redirect a session did not follow (``follow_redirects=False``), or None."""
@@ -182,6 +191,15 @@ class Response:
     @request.setter
     def request(self, request: AsyncRequest) -> None:
         self._request = request
+
+    @property
+    def elapsed(self) -> datetime.timedelta:
+        """Time from sending the request to receiving the end of the response head."""
+        return datetime.timedelta(seconds=self._elapsed)
+
+    @elapsed.setter
+    def elapsed(self, value: datetime.timedelta) -> None:
+        self._elapsed = value.total_seconds()
 
     @property
     def cookies(self) -> Cookies:
@@ -277,7 +295,20 @@ class Response:
     async def aread(self) -> bytes:
         """Read (the rest of) the body into memory and return it."""
         if self._content is None:
-            self._content = b"".join([chunk async for chunk in self.aiter_bytes()])
+            if (
+                self._stream_consumed
+                or self._closed
+                or _has_field(self.headers, "content-encoding")
+            ):
+                self._content = b"".join([chunk async for chunk in self.aiter_bytes()])
+            else:
+                # The common case (no content coding) without the generator layers.
+                self._stream_consumed = True
+                try:
+                    chunks = [chunk async for chunk in self._stream]
+                finally:
+                    await self.aclose()
+                self._content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         return self._content
 
     # -- streaming ---------------------------------------------------------------------

@@ -113,12 +113,11 @@ async def open_tunnel(
         assert type(event) is ResponseHead
         break
     if not 200 <= event.status_code < 300:
-        error = ProxyError(
+        raise ProxyError(
             f"proxy {proxy.url} refused CONNECT to {authority}: "
-            f"{event.status_code} {event.reason}".rstrip()
+            f"{event.status_code} {event.reason}".rstrip(),
+            status_code=event.status_code,
         )
-        error.status_code = event.status_code  # type: ignore[attr-defined]
-        raise error
     leftover = machine.trailing_data
     if leftover or protocol.has_data:
         raise ProxyError(f"proxy {proxy.url} sent data before the tunnel was used")

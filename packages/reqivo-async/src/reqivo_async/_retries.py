@@ -21,9 +21,7 @@ capped at ``retry_after_max``. When the attempts run out, the last response is r
 
 from __future__ import annotations
 
-import random
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from reqivo_protocol._exceptions import ConnectError, ConnectTimeout
@@ -34,9 +32,21 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRAC
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 
 
-@dataclass(frozen=True, slots=True)
+_FIELDS = (
+    "total",
+    "connect",
+    "statuses",
+    "methods",
+    "backoff_factor",
+    "backoff_max",
+    "jitter",
+    "respect_retry_after",
+    "retry_after_max",
+)
+
+
 class Retry:
-    """When and how often to send a request again.
+    """When and how often to send a request again (immutable).
 
     - ``total``: retries in all (attempts are ``total + 1`` at most).
     - ``connect``: of those, retries after connection failures (None: ``total``).
@@ -46,30 +56,82 @@ class Retry:
     - ``respect_retry_after``, ``retry_after_max``: honour the server's Retry-After.
     """
 
-    total: int = 3
-    connect: int | None = None
-    statuses: frozenset[int] = RETRY_STATUSES
-    methods: frozenset[str] = IDEMPOTENT_METHODS
-    backoff_factor: float = 0.5
-    backoff_max: float = 30.0
-    jitter: bool = True
-    respect_retry_after: bool = True
-    retry_after_max: float = 60.0
+    # A plain slotted class: a frozen dataclass costs about a millisecond of import time.
+    __slots__ = _FIELDS
 
-    def __post_init__(self) -> None:
-        if self.total < 0 or (self.connect is not None and self.connect < 0):
+    total: int
+    connect: int | None
+    statuses: frozenset[int]
+    methods: frozenset[str]
+    backoff_factor: float
+    backoff_max: float
+    jitter: bool
+    respect_retry_after: bool
+    retry_after_max: float
+
+    def __init__(
+        self,
+        total: int = 3,
+        connect: int | None = None,
+        statuses: Iterable[int] = RETRY_STATUSES,
+        methods: Iterable[str] = IDEMPOTENT_METHODS,
+        backoff_factor: float = 0.5,
+        backoff_max: float = 30.0,
+        jitter: bool = True,
+        respect_retry_after: bool = True,
+        retry_after_max: float = 60.0,
+    ) -> None:
+        if total < 0 or (connect is not None and connect < 0):
             raise ValueError("Retry counts must not be negative")
-        if self.backoff_factor < 0 or self.backoff_max < 0 or self.retry_after_max < 0:
+        if backoff_factor < 0 or backoff_max < 0 or retry_after_max < 0:
             raise ValueError("Retry wait times must not be negative")
-        object.__setattr__(self, "statuses", frozenset(self.statuses))
-        object.__setattr__(self, "methods", frozenset(m.upper() for m in self.methods))
+        values = (
+            total,
+            connect,
+            frozenset(statuses),
+            frozenset(m.upper() for m in methods),
+            backoff_factor,
+            backoff_max,
+            jitter,
+            respect_retry_after,
+            retry_after_max,
+        )
+        for name, value in zip(_FIELDS, values, strict=True):
+            object.__setattr__(self, name, value)
 
-    def backoff(self, retry_number: int, rand: Callable[[], float] = random.random) -> float:
-        """The wait in seconds before retry number ``retry_number`` (1 for the first)."""
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Retry is immutable; build a new one (setting {name!r})")
+
+    def _values(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in _FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Retry):
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in _FIELDS)
+        return f"Retry({fields})"
+
+    def backoff(self, retry_number: int, rand: Callable[[], float] | None = None) -> float:
+        """The wait in seconds before retry number ``retry_number`` (1 for the first).
+
+        ``rand`` draws the jitter in [0, 1) (default ``random.random``).
+        """
         if self.backoff_factor == 0:
             return 0.0
         ceiling = min(self.backoff_max, self.backoff_factor * (2.0 ** (retry_number - 1)))
-        return ceiling * rand() if self.jitter else ceiling
+        if not self.jitter:
+            return ceiling
+        if rand is None:
+            import random  # lazily: costs import time
+
+            return ceiling * random.random()
+        return ceiling * rand()
 
     def start(self) -> RetryState:
         """A fresh counter for one request."""
@@ -95,14 +157,16 @@ def parse_retry_after(value: str, now: float) -> float | None:
     return max(when.timestamp() - now, 0.0)
 
 
-@dataclass(slots=True)
 class RetryState:
     """The attempts made for one request; ask it whether (and when) to retry."""
 
-    retry: Retry
-    retries: int = 0
-    connect_retries: int = 0
-    rand: Callable[[], float] = field(default=random.random)
+    __slots__ = ("connect_retries", "rand", "retries", "retry")
+
+    def __init__(self, retry: Retry, rand: Callable[[], float] | None = None) -> None:
+        self.retry = retry
+        self.retries = 0
+        self.connect_retries = 0
+        self.rand = rand
 
     def _can_retry(self, request: Any) -> bool:
         return self.retries < self.retry.total and request.stream.replayable

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime
 import re
 import time
 import warnings
@@ -29,10 +28,11 @@ from typing import Any
 
 from reqivo_async._auth import Auth, BasicAuth, to_auth
 from reqivo_async._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, Limits, Timeout
+from reqivo_async._content import EMPTY
 from reqivo_async._cookies import Cookies, CookieTypes
 from reqivo_async._hooks import EventHook, EventHooks, call_hooks, to_event_hooks
 from reqivo_async._logging import log_error, log_response, logger
-from reqivo_async._models import AsyncRequest, Response
+from reqivo_async._models import AsyncRequest, Response, _has_field
 from reqivo_async._redirects import (
     REDIRECT_STATUSES,
     credentials_allowed,
@@ -63,7 +63,7 @@ __all__ = ["USE_SESSION", "AsyncSession"]
 
 DEBUG = 10
 _perf_counter = time.perf_counter
-_timedelta = datetime.timedelta
+_URL_CACHE_SIZE = 128
 _has_scheme = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:").match
 
 
@@ -127,6 +127,7 @@ class AsyncSession:
         self._closed = False
         self._opened = False
         self._owns_transport = transport is None
+        self._url_cache: dict[str, URL] = {}
         self.base_url = base_url
         self._headers = Headers(
             [
@@ -169,6 +170,7 @@ class AsyncSession:
 
     @base_url.setter
     def base_url(self, value: URL | str | None) -> None:
+        self._url_cache = {}
         if value is None or value == "":
             self._base_url: URL | None = None
             self._base_text: str | None = None
@@ -257,14 +259,24 @@ class AsyncSession:
     # -- building requests -------------------------------------------------------------
 
     def _merge_url(self, url: URL | str) -> URL:
-        base = self._base_text
         if isinstance(url, URL):
-            if base is None or url.is_absolute_url:
+            if self._base_text is None or url.is_absolute_url:
                 return url
             url = str(url)
-        elif base is None or _has_scheme(url):
-            return URL(url)
-        return URL(base + url.lstrip("/"))
+        # URLs are immutable: reuse the parse of a URL seen recently (the same endpoints
+        # are requested again and again).
+        cache = self._url_cache
+        merged = cache.get(url)
+        if merged is None:
+            base = self._base_text
+            if base is None or _has_scheme(url):
+                merged = URL(url)
+            else:
+                merged = URL(base + url.lstrip("/"))
+            if len(cache) >= _URL_CACHE_SIZE:
+                cache.clear()
+            cache[url] = merged
+        return merged
 
     def build_request(
         self,
@@ -295,16 +307,21 @@ class AsyncSession:
             ext["timeout"] = self._timeout if timeout is USE_SESSION else _timeout(timeout)
         if self.trace is not None and "trace" not in ext:
             ext["trace"] = self.trace
-        request = AsyncRequest(
-            method,
-            merged,
-            headers=self._headers,
-            content=content,
-            data=data,
-            files=files,
-            json=json,
-            extensions=ext,
-        )
+        if content is None and data is None and files is None and json is None:
+            request = AsyncRequest(
+                method, merged, headers=self._headers, stream=EMPTY, extensions=ext
+            )
+        else:
+            request = AsyncRequest(
+                method,
+                merged,
+                headers=self._headers,
+                content=content,
+                data=data,
+                files=files,
+                json=json,
+                extensions=ext,
+            )
         if headers is not None:
             request.headers.update(headers)
         jar = self._cookies
@@ -418,12 +435,24 @@ class AsyncSession:
         if timeout is None:
             timeout = extensions["timeout"] = self._timeout
         try:
-            if timeout.total is None:
-                response = await self._send_handling_redirects(request, flow, follow)
-                if not stream:
-                    await _read(response)
-                return response
-            return await self._send_with_deadline(request, flow, follow, stream, timeout.total)
+            if timeout.total is not None:
+                return await self._send_with_deadline(request, flow, follow, stream, timeout.total)
+            # _send_handling_redirects and _read, inlined: this is the hot path.
+            if flow is None and self._retries is None:
+                response = await self._send_once(request)
+            else:
+                response = await self._send_handling_auth(request, flow)
+            if response.status_code in REDIRECT_STATUSES and _has_field(
+                response.headers, "location"
+            ):
+                response = await self._redirected(request, response, flow, follow)
+            if not stream:
+                try:
+                    await response.aread()
+                except BaseException:
+                    await response.aclose()
+                    raise
+            return response
         except RequestError as exc:
             if exc.request is None:
                 exc.request = request
@@ -450,9 +479,19 @@ class AsyncSession:
     async def _send_handling_redirects(
         self, request: AsyncRequest, flow: Auth | None, follow: bool
     ) -> Response:
-        response = await self._send_handling_auth(request, flow)
-        if response.status_code not in REDIRECT_STATUSES or "location" not in response.headers:
+        if flow is None and self._retries is None:
+            response = await self._send_once(request)
+        else:
+            response = await self._send_handling_auth(request, flow)
+        if response.status_code not in REDIRECT_STATUSES or not _has_field(
+            response.headers, "location"
+        ):
             return response
+        return await self._redirected(request, response, flow, follow)
+
+    async def _redirected(
+        self, request: AsyncRequest, response: Response, flow: Auth | None, follow: bool
+    ) -> Response:
         if not follow:
             with contextlib.suppress(ReqivoError):
                 response.next_request = next_redirect_request(
@@ -582,12 +621,12 @@ class AsyncSession:
             if logger.isEnabledFor(DEBUG):
                 log_error(request, exc)
             raise
-        response.elapsed = _timedelta(seconds=_perf_counter() - start)
+        response._elapsed = _perf_counter() - start
         response._request = request
         response.default_encoding = self.default_encoding
         if self.max_decompressed_size is not None:
             response.max_decompressed_size = self.max_decompressed_size
-        if "set-cookie" in response.headers:
+        if _has_field(response.headers, "set-cookie"):
             self._cookies.extract_set_cookie(request.url, response.headers.get_list("set-cookie"))
         if logger.isEnabledFor(DEBUG):
             log_response(request, response)
@@ -614,17 +653,16 @@ class AsyncSession:
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """Send a GET request."""
-        return await self.request(
+        request = self.build_request(
             "GET",
             url,
             params=params,
             headers=headers,
             cookies=cookies,
-            auth=auth,
             timeout=timeout,
-            follow_redirects=follow_redirects,
             extensions=extensions,
         )
+        return await self.send(request, auth=auth, follow_redirects=follow_redirects)
 
     async def head(
         self,
@@ -639,17 +677,16 @@ class AsyncSession:
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """Send a HEAD request."""
-        return await self.request(
+        request = self.build_request(
             "HEAD",
             url,
             params=params,
             headers=headers,
             cookies=cookies,
-            auth=auth,
             timeout=timeout,
-            follow_redirects=follow_redirects,
             extensions=extensions,
         )
+        return await self.send(request, auth=auth, follow_redirects=follow_redirects)
 
     async def options(
         self,
@@ -664,17 +701,16 @@ class AsyncSession:
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """Send an OPTIONS request."""
-        return await self.request(
+        request = self.build_request(
             "OPTIONS",
             url,
             params=params,
             headers=headers,
             cookies=cookies,
-            auth=auth,
             timeout=timeout,
-            follow_redirects=follow_redirects,
             extensions=extensions,
         )
+        return await self.send(request, auth=auth, follow_redirects=follow_redirects)
 
     async def delete(
         self,
@@ -689,17 +725,16 @@ class AsyncSession:
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """Send a DELETE request (use ``request("DELETE", ...)`` to send a body)."""
-        return await self.request(
+        request = self.build_request(
             "DELETE",
             url,
             params=params,
             headers=headers,
             cookies=cookies,
-            auth=auth,
             timeout=timeout,
-            follow_redirects=follow_redirects,
             extensions=extensions,
         )
+        return await self.send(request, auth=auth, follow_redirects=follow_redirects)
 
     async def post(
         self,
@@ -718,7 +753,7 @@ class AsyncSession:
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """Send a POST request."""
-        return await self.request(
+        request = self.build_request(
             "POST",
             url,
             content=content,
@@ -728,11 +763,10 @@ class AsyncSession:
             params=params,
             headers=headers,
             cookies=cookies,
-            auth=auth,
             timeout=timeout,
-            follow_redirects=follow_redirects,
             extensions=extensions,
         )
+        return await self.send(request, auth=auth, follow_redirects=follow_redirects)
 
     async def put(
         self,
@@ -751,7 +785,7 @@ class AsyncSession:
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """Send a PUT request."""
-        return await self.request(
+        request = self.build_request(
             "PUT",
             url,
             content=content,
@@ -761,11 +795,10 @@ class AsyncSession:
             params=params,
             headers=headers,
             cookies=cookies,
-            auth=auth,
             timeout=timeout,
-            follow_redirects=follow_redirects,
             extensions=extensions,
         )
+        return await self.send(request, auth=auth, follow_redirects=follow_redirects)
 
     async def patch(
         self,
@@ -784,7 +817,7 @@ class AsyncSession:
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """Send a PATCH request."""
-        return await self.request(
+        request = self.build_request(
             "PATCH",
             url,
             content=content,
@@ -794,11 +827,10 @@ class AsyncSession:
             params=params,
             headers=headers,
             cookies=cookies,
-            auth=auth,
             timeout=timeout,
-            follow_redirects=follow_redirects,
             extensions=extensions,
         )
+        return await self.send(request, auth=auth, follow_redirects=follow_redirects)
 
     # -- lifetime ----------------------------------------------------------------------
 

@@ -175,7 +175,13 @@ class TlsError(TransportError):
 
 
 class ProxyError(TransportError):
-    """The proxy refused or failed the request."""
+    """The proxy refused or failed the request; ``status_code`` is its answer, if any."""
+
+    def __init__(
+        self, message: str = "", *, request: Any = None, status_code: int | None = None
+    ) -> None:
+        super().__init__(message, request=request)
+        self.status_code = status_code
 
 
 class ProtocolError(TransportError):

@@ -28,7 +28,9 @@ __all__ = ["ASGIApp", "ASGITransport"]
 Message: TypeAlias = MutableMapping[str, Any]
 Receive: TypeAlias = Callable[[], Awaitable[Message]]
 Send: TypeAlias = Callable[[Message], Awaitable[None]]
-ASGIApp: TypeAlias = Callable[[MutableMapping[str, Any], Receive, Send], Awaitable[None]]
+#: An ASGI 3 application ``app(scope, receive, send)``; loosely typed so that apps
+#: annotated with any framework's aliases are accepted.
+ASGIApp: TypeAlias = Callable[[Any, Any, Any], Awaitable[None]]
 
 #: Body messages buffered between the app and the reader before the app waits.
 _QUEUE_SIZE = 16

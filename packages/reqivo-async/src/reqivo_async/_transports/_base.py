@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import abc
 from types import TracebackType
+from typing import Self
 
 from reqivo_async._models import AsyncRequest, Response
 
@@ -40,7 +41,7 @@ class AsyncBaseTransport(abc.ABC):
         """Release every resource the transport holds."""
         return
 
-    async def __aenter__(self) -> AsyncBaseTransport:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(

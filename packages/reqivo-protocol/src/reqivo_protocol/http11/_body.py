@@ -187,7 +187,8 @@ class ChunkedReader(BodyReader):
                         limit_name="max_header_count",
                         limit=self.max_header_count,
                     )
-                return make_end(Headers._from_triples(parse_fields(lines, 0, "trailer section")))
+                fields, _ = parse_fields(lines, 0, "trailer section")
+                return make_end(Headers._from_triples(fields))
             check_size(len(data) - pos, limit, "trailer section")
             self.searched = len(data) - pos
         if eof:

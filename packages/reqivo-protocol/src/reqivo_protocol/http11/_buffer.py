@@ -24,9 +24,6 @@ class ReceiveBuffer:
         self.data: bytes | bytearray = b""
         self.pos = 0
 
-    def __len__(self) -> int:
-        return len(self.data) - self.pos
-
     def feed(self, chunk: bytes | bytearray | memoryview) -> None:
         """Append received bytes."""
         data = self.data

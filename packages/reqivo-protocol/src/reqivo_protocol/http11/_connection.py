@@ -24,7 +24,7 @@ Keep-alive: an HTTP/1.1 response is reusable unless either message says
 from __future__ import annotations
 
 import re
-from typing import Final
+from typing import Final, NoReturn
 
 from reqivo_protocol._exceptions import LocalProtocolError, RemoteProtocolError
 from reqivo_protocol._headers import Headers, HeaderTypes
@@ -47,6 +47,7 @@ from reqivo_protocol.http11._events import (
     make_head,
 )
 from reqivo_protocol.http11._head import (
+    Fields,
     check_size,
     find_blank_line,
     framing_fields,
@@ -86,6 +87,29 @@ __all__ = ["ClientConnection"]
 
 _LENGTH: Final = re.compile(r"[0-9]{1,19}")
 _PREFIX: Final = b"HTTP/"
+_NONE: Final[frozenset[str]] = frozenset()
+
+
+def _list_elements(values: list[str]) -> set[str] | frozenset[str]:
+    """The lower-cased elements of a comma-separated list field (``Connection``)."""
+    if len(values) == 1 and "," not in values[0]:  # the usual single token: no split
+        return {values[0].strip().lower()}
+    return {part.strip().lower() for value in values for part in value.split(",")}
+
+
+def _content_length(values: list[str]) -> int:
+    """The body length ``Content-Length`` gives: identical repeated values count as one,
+    differing or malformed ones are a ``RemoteProtocolError``."""
+    if len(values) == 1 and "," not in values[0]:  # the usual single value: no set
+        value = values[0].strip()
+    else:
+        distinct = {part.strip() for value in values for part in value.split(",")}
+        if len(distinct) != 1:
+            raise RemoteProtocolError(f"conflicting Content-Length values: {', '.join(values)!r}")
+        value = distinct.pop()
+    if not _LENGTH.fullmatch(value):
+        raise RemoteProtocolError(f"invalid Content-Length: {', '.join(values)!r}")
+    return int(value)
 
 
 class ClientConnection:
@@ -195,7 +219,8 @@ class ClientConnection:
             return self._send_end(event.trailers)  # type: ignore[union-attr]
         if kind is Request:
             assert isinstance(event, Request)
-            self._check_can_send_request()
+            if self._our is not IDLE or self._their is not IDLE:
+                self._refuse_request()
             prepared = serialize_request(
                 event.method, event.target, event.headers, event.body_length, event.chunked
             )
@@ -218,7 +243,8 @@ class ClientConnection:
         one); bytes are sent with ``Content-Length`` added, or as one chunk if
         ``headers`` say ``Transfer-Encoding: chunked``. Our side ends in ``DONE``.
         """
-        self._check_can_send_request()
+        if self._our is not IDLE or self._their is not IDLE:
+            self._refuse_request()
         size = None if body is None else len(body)
         prepared = serialize_request(method, target, headers, size, False, length_is_default=True)
         framing = prepared.body
@@ -237,17 +263,16 @@ class ClientConnection:
         self._settle()
         return wire
 
-    def _check_can_send_request(self) -> None:
-        if self._our is not IDLE or self._their is not IDLE:
-            reason = (
-                " (bytes arrived from the peer while no request was outstanding)"
-                if self._their is MUST_CLOSE and self._our is IDLE
-                else ""
-            )
-            raise LocalProtocolError(
-                f"cannot send a Request now: our state {self._our.name}, their state "
-                f"{self._their.name}{reason}"
-            )
+    def _refuse_request(self) -> NoReturn:
+        reason = (
+            " (bytes arrived from the peer while no request was outstanding)"
+            if self._their is MUST_CLOSE and self._our is IDLE
+            else ""
+        )
+        raise LocalProtocolError(
+            f"cannot send a Request now: our state {self._our.name}, their state "
+            f"{self._their.name}{reason}"
+        )
 
     def _start_request(self, prepared: PreparedRequest) -> None:
         self._our = OURS_AFTER_REQUEST
@@ -370,7 +395,7 @@ class ClientConnection:
         available = len(data) - pos
         if available < 5:
             return self._head_incomplete(available)
-        if data[pos : pos + 5] != _PREFIX:
+        if not data.startswith(_PREFIX, pos):
             raise RemoteProtocolError(f"invalid status line: {bytes(data[pos : pos + 80])!r}")
         searched = self._searched
         limit = self.max_header_size
@@ -384,7 +409,7 @@ class ClientConnection:
         self._searched = 0
         block = data[pos:end] if type(data) is bytes else bytes(data[pos:end])
         buf.pos = end
-        version, code, reason, fields = parse_status_head(block, self.max_header_count)
+        version, code, reason, fields, lowers = parse_status_head(block, self.max_header_count)
         headers = Headers._from_triples(fields)
         if code < 200:
             if code != 101:
@@ -396,7 +421,7 @@ class ClientConnection:
             self._their = THEIR_TRANSITIONS[(SEND_RESPONSE, Switch)]
             self._settle()
             return make_head(Response, code, reason, version, headers)
-        if self._frame_response(code, version, block):
+        if self._frame_response(code, version, fields, lowers):
             self._their = THEIR_TRANSITIONS[(SEND_RESPONSE, Switch)]
         else:
             self._their = THEIRS_AFTER_RESPONSE
@@ -417,17 +442,15 @@ class ClientConnection:
             )
         return NEED_DATA
 
-    def _frame_response(self, code: int, version: str, block: bytes) -> bool:
+    def _frame_response(self, code: int, version: str, fields: Fields, lowers: list[str]) -> bool:
         """Choose the body reader of a final response; True if it switches protocols."""
-        length, coding, connection = framing_fields(block)
+        length, coding, connection = framing_fields(fields, lowers)
         keep_alive = self._keep_alive
-        if connection:
-            tokens = {part.strip().lower() for value in connection for part in value.split(",")}
-            if version == "1.1" and "close" in tokens:
+        tokens = _list_elements(connection) if connection else _NONE
+        if version == "1.1":
+            if "close" in tokens:
                 keep_alive = False
-        else:
-            tokens = set()
-        if version == "1.0" and "keep-alive" not in tokens:
+        elif "keep-alive" not in tokens:  # HTTP/1.0
             keep_alive = False
 
         method = self._method
@@ -453,15 +476,7 @@ class ClientConnection:
                 reader = UntilCloseReader()
                 keep_alive = False
         elif length:
-            values = {part.strip() for value in length for part in value.split(",")}
-            if len(values) != 1:
-                raise RemoteProtocolError(
-                    f"conflicting Content-Length values: {', '.join(length)!r}"
-                )
-            value = values.pop()
-            if not _LENGTH.fullmatch(value):
-                raise RemoteProtocolError(f"invalid Content-Length: {', '.join(length)!r}")
-            reader = ContentLengthReader(int(value))
+            reader = ContentLengthReader(_content_length(length))
         else:
             reader = UntilCloseReader()
             keep_alive = False

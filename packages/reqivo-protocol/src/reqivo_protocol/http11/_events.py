@@ -13,6 +13,7 @@ helpers that skip ``__init__`` (a frozen dataclass ``__init__`` pays one
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final, Literal, TypeAlias
 
@@ -113,9 +114,23 @@ Event: TypeAlias = InformationalResponse | Response | Data | EndOfMessage | Peer
 ReceiveResult: TypeAlias = Event | Literal[NeedData.NEED_DATA]
 
 # -- fast construction for the parser ----------------------------------------------------
+# The slot descriptors' own ``__set__`` (taken once here) writes a field of a frozen
+# instance; it is cheaper than ``object.__setattr__``, which looks the name up first.
 
-_set = object.__setattr__
 _new = object.__new__
+
+
+def _setters(cls: type, *names: str) -> tuple[Callable[[object, object], None], ...]:
+    return tuple(cls.__dict__[name].__set__ for name in names)
+
+
+_HEAD_FIELDS = ("status_code", "reason", "http_version", "headers")
+_HEAD_SETTERS: Final = {
+    Response: _setters(Response, *_HEAD_FIELDS),
+    InformationalResponse: _setters(InformationalResponse, *_HEAD_FIELDS),
+}
+(_set_trailers,) = _setters(EndOfMessage, "trailers")
+(_set_data,) = _setters(Data, "data")
 
 
 def make_head(
@@ -127,22 +142,23 @@ def make_head(
 ) -> Response | InformationalResponse:
     """Build a (final or informational) response head without running ``__init__``."""
     event = _new(cls)
-    _set(event, "status_code", status_code)
-    _set(event, "reason", reason)
-    _set(event, "http_version", http_version)
-    _set(event, "headers", headers)
+    set_code, set_reason, set_version, set_headers = _HEAD_SETTERS[cls]
+    set_code(event, status_code)
+    set_reason(event, reason)
+    set_version(event, http_version)
+    set_headers(event, headers)
     return event
 
 
 def make_end(trailers: Headers | None = None) -> EndOfMessage:
     """Build an ``EndOfMessage`` without running ``__init__`` and its default factory."""
     event = _new(EndOfMessage)
-    _set(event, "trailers", Headers._from_triples([]) if trailers is None else trailers)
+    _set_trailers(event, Headers._from_triples([]) if trailers is None else trailers)
     return event
 
 
 def make_data(data: bytes) -> Data:
     """Build a ``Data`` event without running ``__init__``."""
     event = _new(Data)
-    _set(event, "data", data)
+    _set_data(event, data)
     return event

@@ -24,7 +24,7 @@ Decisions (also recorded in ADR-003):
 from __future__ import annotations
 
 import re
-from typing import Final
+from typing import Final, TypeAlias
 
 from reqivo_protocol._exceptions import (
     HeadersTooLarge,
@@ -33,6 +33,7 @@ from reqivo_protocol._exceptions import (
 )
 
 __all__ = [
+    "Fields",
     "check_size",
     "field_values",
     "find_blank_line",
@@ -54,9 +55,9 @@ _STATUS: Final = {
     for version in ("1.1", "1.0")
     for code in range(100, 1000)
 }
-_CONTENT_LENGTH: Final = b"\ncontent-length:"
-_TRANSFER_ENCODING: Final = b"\ntransfer-encoding:"
-_CONNECTION: Final = b"\nconnection:"
+
+#: Parsed header fields: ``(name, lower-case name, value)`` triples.
+Fields: TypeAlias = list[tuple[str, str, str]]
 
 
 def find_blank_line(data: bytes | bytearray, start: int, stop: int) -> int:
@@ -102,37 +103,35 @@ def _split_lenient(block: bytes, what: str) -> list[str]:
     return block.decode("latin-1").replace("\r\n", "\n").split("\n")[:-2]
 
 
-def framing_fields(block: bytes) -> tuple[list[str], list[str], list[str]]:
-    """The values of Content-Length, Transfer-Encoding and Connection in a parsed head.
-
-    One lower-cased copy of the block and one C-level ``in`` per name: values are only
-    extracted for the names present (Transfer-Encoding rarely is).
-    """
-    lowered = block.lower()
+def framing_fields(fields: Fields, lowers: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """The values of Content-Length, Transfer-Encoding and Connection in parsed fields."""
     return (
-        field_values(block, lowered, _CONTENT_LENGTH) if _CONTENT_LENGTH in lowered else [],
-        field_values(block, lowered, _TRANSFER_ENCODING) if _TRANSFER_ENCODING in lowered else [],
-        field_values(block, lowered, _CONNECTION) if _CONNECTION in lowered else [],
+        field_values(fields, lowers, "content-length"),
+        field_values(fields, lowers, "transfer-encoding"),
+        field_values(fields, lowers, "connection"),
     )
 
 
-def field_values(block: bytes, lowered: bytes, key: bytes) -> list[str]:
-    """The values of the field ``key`` (``b"\\nname:"``, lower-case) in a parsed head."""
-    values = []
-    index = lowered.find(key)
-    while index >= 0:
-        start = index + len(key)
-        end = block.find(b"\n", start)
-        values.append(block[start:end].strip(b" \t\r").decode("latin-1"))
-        index = lowered.find(key, end)
-    return values
+def field_values(fields: Fields, lowers: list[str], name: str) -> list[str]:
+    """The values of the field ``name`` (lower-case), in order.
+
+    ``lowers`` holds the lower-case names of ``fields``: searching it takes C-level
+    ``count``/``index`` calls instead of a Python loop over the fields (cheaper on the
+    usual head, where a framing field appears once or not at all).
+    """
+    count = lowers.count(name)
+    if count == 1:
+        return [fields[lowers.index(name)][2]]
+    if not count:
+        return []
+    return [value for _, lower, value in fields if lower == name]
 
 
 def parse_status_head(
     block: bytes, max_header_count: int
-) -> tuple[str, int, str, list[tuple[str, str, str]]]:
-    """Parse a complete response head: ``(http_version, status_code, reason, fields)``,
-    the fields as ``parse_fields`` gives them."""
+) -> tuple[str, int, str, Fields, list[str]]:
+    """Parse a complete response head: ``(http_version, status_code, reason, fields,
+    lowers)``, the fields and their lower-case names as ``parse_fields`` gives them."""
     lines = split_lines(block, "response head")
     if len(lines) - 1 > max_header_count:
         raise TooManyHeaders(
@@ -146,25 +145,33 @@ def parse_status_head(
     if status is None or (len(line) > 12 and line[12] != " "):
         raise RemoteProtocolError(_status_line_error(line))
     version, code = status
-    return version, code, line[13:], parse_fields(lines, 1, "response head")
+    fields, lowers = parse_fields(lines, 1, "response head")
+    return version, code, line[13:], fields, lowers
 
 
-def parse_fields(lines: list[str], first: int, what: str) -> list[tuple[str, str, str]]:
-    """Parse ``lines[first:]`` as field lines into ``(name, lower-case name, value)``
-    triples, the layout ``Headers`` keeps (see ``Headers._from_triples``)."""
-    fields: list[tuple[str, str, str]] = []
+def parse_fields(lines: list[str], first: int, what: str) -> tuple[Fields, list[str]]:
+    """Parse ``lines[first:]`` as field lines: ``(fields, lowers)``.
+
+    ``fields`` holds ``(name, lower-case name, value)`` triples, the layout ``Headers``
+    keeps (it adopts the list, see ``Headers._from_triples``); ``lowers`` the lower-case
+    names alone, for C-level searches (``field_values``) and for checking every name at
+    once (a name is a token exactly when its lower-case form is one).
+    """
+    fields: Fields = []
+    lowers: list[str] = []
     append = fields.append
+    append_lower = lowers.append
     for line in lines[first:] if first else lines:
         name, colon, value = line.partition(":")
         if not colon:
             raise RemoteProtocolError(_field_error(lines, lines.index(line, first), what))
-        append((name, name.lower(), value.strip(" \t")))
-    if fields:
-        names = [field[0] for field in fields]
-        if not _TOKEN.fullmatch("".join(names)) or "" in names:
-            index = next(i for i, name in enumerate(names, first) if not _TOKEN.fullmatch(name))
-            raise RemoteProtocolError(_field_error(lines, index, what))
-    return fields
+        lower = name.lower()
+        append((name, lower, value.strip(" \t")))
+        append_lower(lower)
+    if lowers and (not _TOKEN.fullmatch("".join(lowers)) or "" in lowers):
+        index = next(i for i, name in enumerate(lowers, first) if not _TOKEN.fullmatch(name))
+        raise RemoteProtocolError(_field_error(lines, index, what))
+    return fields, lowers
 
 
 def check_size(size: int, limit: int, what: str) -> None:

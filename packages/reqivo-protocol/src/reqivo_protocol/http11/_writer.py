@@ -50,6 +50,13 @@ _ABSOLUTE: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 _AUTHORITY: Final = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[^/?#@\[\]:]+):[0-9]+")
 _BAD_VALUE: Final = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _DIGITS: Final = re.compile(r"[0-9]{1,19}")
+#: Methods known to be tokens: a set lookup instead of a regex match for the usual ones.
+_KNOWN_METHODS: Final = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"}
+)
+
+
+_new_tuple: Final = tuple.__new__
 
 
 class PreparedRequest(NamedTuple):
@@ -71,10 +78,13 @@ def _text(value: object, what: str) -> str:
 
 
 def _items(headers: HeaderTypes) -> list[tuple[str, str]]:
-    if isinstance(headers, Headers):
-        return headers.multi_items()
     pairs: Iterable[tuple[str | bytes, str | bytes]]
-    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    if type(headers) is list:  # the usual case: skip the isinstance checks (ABC: slow)
+        pairs = headers
+    elif isinstance(headers, Headers):
+        return headers.multi_items()
+    else:
+        pairs = headers.items() if isinstance(headers, Mapping) else headers
     items = []
     for pair in pairs:
         name, value = pair
@@ -104,13 +114,15 @@ def serialize_request(
         method = _text(method, "method")
     if type(target) is not str:
         target = _text(target, "target")
-    if not _TOKEN.fullmatch(method):
+    if method not in _KNOWN_METHODS and not _TOKEN.fullmatch(method):
         raise LocalProtocolError(f"invalid method (not an RFC 9110 token): {method!r}")
     _check_target(method, target)
 
     items = _items(headers)
-    names = [name for name, _ in items]
-    values = [value for _, value in items]
+    names: tuple[str, ...]
+    values: tuple[str, ...]
+    # One C-level transpose of the pairs instead of two comprehensions.
+    names, values = zip(*items, strict=True) if items else ((), ())
     if names and (not _TOKEN.fullmatch("".join(names)) or "" in names):
         bad = next(name for name in names if not _TOKEN.fullmatch(name))
         raise LocalProtocolError(f"invalid header name (not an RFC 9110 token): {bad!r}")
@@ -165,7 +177,8 @@ def serialize_request(
             f"header value cannot be encoded as Latin-1: {text[exc.start : exc.end]!r} "
             "(percent-encode or RFC 8187-encode it)"
         ) from None
-    return PreparedRequest(wire, method, body, keep_alive, "upgrade" in lowered)
+    # tuple.__new__ directly: the NamedTuple's generated __new__ is a Python-level call.
+    return _new_tuple(PreparedRequest, (wire, method, body, keep_alive, "upgrade" in lowered))
 
 
 def _check_target(method: str, target: str) -> None:

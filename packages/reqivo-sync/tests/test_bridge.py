@@ -1,0 +1,524 @@
+"""Tests of ``reqivo_sync._bridge.LoopBridge``: loops per thread, the running-loop fallback,
+64 threads, fork, closing and finalization."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import gc
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from reqivo_sync._bridge import LoopBridge
+
+POSIX = hasattr(os, "fork")
+
+
+class Resource:
+    """A per-loop resource that remembers where it was made and closed."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.thread = threading.get_ident()
+        self.pid = os.getpid()
+        self.closed_in: asyncio.AbstractEventLoop | None = None
+
+    async def aclose(self) -> None:
+        self.closed_in = asyncio.get_running_loop()
+
+
+class Recorder:
+    """Makes resources and keeps them all, for assertions."""
+
+    def __init__(self) -> None:
+        self.made: list[Resource] = []
+        self.lock = threading.Lock()
+
+    def __call__(self) -> Resource:
+        resource = Resource()
+        with self.lock:
+            self.made.append(resource)
+        return resource
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def bridge(recorder: Recorder) -> Iterator[LoopBridge[Resource]]:
+    with LoopBridge(recorder, Resource.aclose) as made:
+        yield made
+
+
+async def where(resource: Resource) -> Resource:
+    await asyncio.sleep(0)
+    assert asyncio.get_running_loop() is resource.loop
+    return resource
+
+
+def test_one_loop_and_resource_per_thread(bridge: LoopBridge[Resource], recorder: Recorder) -> None:
+    first = bridge.run(where)
+    second = bridge.run(where)
+    assert first is second
+    assert first.thread == threading.get_ident()
+    assert recorder.made == [first]
+    other: list[Resource] = []
+    worker = threading.Thread(target=lambda: other.append(bridge.run(where)))
+    worker.start()
+    worker.join()
+    assert other[0] is not first
+    assert other[0].loop is not first.loop
+
+
+def test_result_and_exception_propagate(bridge: LoopBridge[Resource]) -> None:
+    async def fail(resource: Resource) -> None:
+        raise ValueError("boom")
+
+    async def answer(resource: Resource) -> int:
+        return 42
+
+    with pytest.raises(ValueError, match="boom"):
+        bridge.run(fail)
+    assert bridge.run(answer) == 42
+
+
+def test_factory_error_propagates_and_is_retried() -> None:
+    calls: list[int] = []
+
+    def factory() -> Resource:
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError("no resource")
+        return Resource()
+
+    with LoopBridge(factory) as bridge:
+        with pytest.raises(OSError, match="no resource"):
+            bridge.run(where)
+        assert bridge.run(where).thread == threading.get_ident()
+
+
+def test_64_threads_share_one_bridge(bridge: LoopBridge[Resource], recorder: Recorder) -> None:
+    results: list[tuple[int, int]] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(64)
+
+    async def job(resource: Resource, number: int) -> tuple[int, int]:
+        await asyncio.sleep(0)
+        assert resource.thread == threading.get_ident()
+        return threading.get_ident(), number
+
+    def worker() -> None:
+        barrier.wait()
+        try:
+            for number in range(50):
+                ident, echoed = bridge.run(functools.partial(job, number=number))
+                assert (ident, echoed) == (threading.get_ident(), number)
+                results.append((ident, echoed))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(64)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(results) == 64 * 50
+    assert len(recorder.made) == 64
+    bridge.close()
+    assert all(resource.closed_in is resource.loop for resource in recorder.made)
+    assert all(resource.loop.is_closed() for resource in recorder.made)
+
+
+async def test_inside_a_running_loop_uses_the_background_loop(
+    bridge: LoopBridge[Resource], recorder: Recorder
+) -> None:
+    running = asyncio.get_running_loop()
+    first = bridge.run(where)
+    second = bridge.run(where)
+    assert first is second
+    assert first.loop is not running
+    assert first.thread != threading.get_ident()
+    assert recorder.made == [first]
+
+
+async def test_background_errors_propagate(bridge: LoopBridge[Resource]) -> None:
+    async def fail(resource: Resource) -> None:
+        raise KeyError("gone")
+
+    with pytest.raises(KeyError, match="gone"):
+        bridge.run(fail)
+
+
+async def test_background_factory_error_propagates() -> None:
+    def factory() -> Resource:
+        raise OSError("no resource")
+
+    with LoopBridge(factory) as bridge, pytest.raises(OSError, match="no resource"):
+        bridge.run(where)
+
+
+def test_nested_call_from_a_bridged_coroutine(bridge: LoopBridge[Resource]) -> None:
+    async def outer(resource: Resource) -> Resource:
+        return bridge.run(where)  # this thread's loop is running: the fallback serves it
+
+    inner = bridge.run(outer)
+    assert inner.thread != threading.get_ident()
+
+
+async def test_call_from_the_background_loop_refuses_to_deadlock(
+    bridge: LoopBridge[Resource],
+) -> None:
+    async def outer(resource: Resource) -> Resource:
+        return bridge.run(where)
+
+    with pytest.raises(RuntimeError, match="deadlock"):
+        bridge.run(outer)
+
+
+def test_close_closes_every_loop_including_exited_threads(
+    bridge: LoopBridge[Resource], recorder: Recorder
+) -> None:
+    mine = bridge.run(where)
+    worker = threading.Thread(target=bridge.run, args=(where,))
+    worker.start()
+    worker.join()
+    assert not worker.is_alive()
+    open_before = not bridge.closed
+    bridge.close()
+    bridge.close()  # idempotent
+    assert open_before
+    assert bridge.closed
+    assert len(recorder.made) == 2
+    for resource in recorder.made:
+        assert resource.closed_in is resource.loop
+        assert resource.loop.is_closed()
+    assert mine.loop.is_closed()
+    with pytest.raises(RuntimeError, match="closed"):
+        bridge.run(where)
+
+
+def test_a_new_thread_reaps_slots_of_exited_threads(
+    bridge: LoopBridge[Resource], recorder: Recorder
+) -> None:
+    worker = threading.Thread(target=bridge.run, args=(where,))
+    worker.start()
+    worker.join()
+    [dead] = recorder.made
+    assert not dead.loop.is_closed()
+    bridge.run(where)  # this thread's first call reaps the exited one
+    assert dead.loop.is_closed()
+    assert dead.closed_in is dead.loop
+
+
+def test_run_after_close_from_another_thread(recorder: Recorder) -> None:
+    bridge = LoopBridge(recorder, Resource.aclose)
+    bridge.run(where)
+    bridge.close()
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            bridge.run(where)
+        except RuntimeError as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    assert len(errors) == 1
+
+
+async def test_run_in_background_after_close(recorder: Recorder) -> None:
+    bridge = LoopBridge(recorder, Resource.aclose)
+    bridge.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        bridge.run(where)
+
+
+def test_close_from_inside_its_own_call(recorder: Recorder) -> None:
+    bridge = LoopBridge(recorder, Resource.aclose)
+
+    async def closing(resource: Resource) -> Resource:
+        bridge.close()  # cannot close the loop running this: deferred to the call's end
+        assert not resource.loop.is_closed()
+        return resource
+
+    resource = bridge.run(closing)
+    assert bridge.closed
+    assert resource.loop.is_closed()
+    assert resource.closed_in is resource.loop
+
+
+def test_close_waits_for_a_call_in_progress(recorder: Recorder) -> None:
+    bridge = LoopBridge(recorder, Resource.aclose)
+    started = threading.Event()
+    finished: list[bool] = []
+
+    async def slow(resource: Resource) -> None:
+        started.set()
+        await asyncio.sleep(0.1)
+        finished.append(True)
+
+    worker = threading.Thread(target=bridge.run, args=(slow,))
+    worker.start()
+    started.wait(5)
+    bridge.close()
+    worker.join()
+    assert finished == [True]
+    assert recorder.made[0].loop.is_closed()
+
+
+async def test_close_inside_a_running_loop(recorder: Recorder) -> None:
+    bridge = LoopBridge(recorder, Resource.aclose)
+    background = bridge.run(where)
+    worker = threading.Thread(target=bridge.run, args=(where,))
+    worker.start()
+    worker.join()
+    bridge.close()  # this thread runs a loop: a helper thread closes the others
+    assert len(recorder.made) == 2
+    for resource in recorder.made:
+        assert resource.closed_in is resource.loop
+        assert resource.loop.is_closed()
+    assert background.loop.is_closed()
+
+
+async def test_close_error_is_raised_inside_a_running_loop() -> None:
+    async def broken(resource: Resource) -> None:
+        raise OSError("close failed")
+
+    bridge = LoopBridge(Resource, broken)
+    worker = threading.Thread(target=bridge.run, args=(where,))
+    worker.start()
+    worker.join()
+    with pytest.raises(OSError, match="close failed"):
+        bridge.close()
+
+
+def test_close_error_still_closes_the_rest() -> None:
+    made: list[Resource] = []
+
+    def factory() -> Resource:
+        made.append(Resource())
+        return made[-1]
+
+    async def broken(resource: Resource) -> None:
+        raise OSError("close failed")
+
+    bridge = LoopBridge(factory, broken)
+    bridge.run(where)
+
+    async def in_background() -> None:
+        bridge.run(where)
+
+    asyncio.run(in_background())
+    with pytest.raises(OSError, match="close failed"):
+        bridge.close()
+    assert len(made) == 2
+    assert all(resource.loop.is_closed() for resource in made)
+
+
+async def test_close_from_a_coroutine_on_the_background_loop(recorder: Recorder) -> None:
+    bridge = LoopBridge(recorder, Resource.aclose)
+
+    async def closing(resource: Resource) -> Resource:
+        bridge.close()  # cannot wait for itself: the shutdown finishes after this call
+        return resource
+
+    resource = bridge.run(closing)
+    assert bridge.closed
+    for thread in threading.enumerate():
+        if thread.name == "reqivo-sync-close":
+            await asyncio.to_thread(thread.join, 5)
+    assert resource.closed_in is resource.loop
+    assert resource.loop.is_closed()
+
+
+def test_keyboard_interrupt_cancels_and_unwinds_the_call(bridge: LoopBridge[Resource]) -> None:
+    unwound: list[bool] = []
+
+    def interrupt() -> None:
+        raise KeyboardInterrupt
+
+    async def hang(resource: Resource) -> None:
+        resource.loop.call_later(0.01, interrupt)
+        try:
+            await asyncio.sleep(10)
+        finally:
+            unwound.append(True)
+
+    with pytest.raises(KeyboardInterrupt):
+        bridge.run(hang)
+    assert unwound == [True]
+    assert bridge.run(where).thread == threading.get_ident()  # still usable
+
+
+@pytest.mark.skipif(not POSIX, reason="needs SIGALRM")
+async def test_keyboard_interrupt_while_waiting_cancels_the_background_call(
+    bridge: LoopBridge[Resource],
+) -> None:
+    unwound = threading.Event()
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    async def hang(resource: Resource) -> None:
+        try:
+            await asyncio.sleep(10)
+        finally:
+            unwound.set()
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+        with pytest.raises(KeyboardInterrupt):
+            bridge.run(hang)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert unwound.wait(5)
+
+
+def _drop(held: list[LoopBridge[Resource]]) -> None:
+    held.clear()
+    gc.collect()
+
+
+def test_unclosed_bridge_warns_when_collected(recorder: Recorder) -> None:
+    held = [LoopBridge(recorder, Resource.aclose)]
+    held[0].run(where)
+    with pytest.warns(ResourceWarning, match="unclosed"):
+        _drop(held)
+    [resource] = recorder.made
+    assert resource.loop.is_closed()
+    assert resource.closed_in is resource.loop
+
+
+def test_closed_bridge_does_not_warn(recorder: Recorder) -> None:
+    bridge = LoopBridge(recorder, Resource.aclose)
+    bridge.run(where)
+    bridge.close()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        del bridge
+        gc.collect()
+
+
+EXIT_SCRIPT = textwrap.dedent(
+    """
+    import asyncio, contextlib, socket, threading
+    from reqivo_sync._bridge import LoopBridge
+
+    class Pool:
+        def __init__(self, number):
+            self.number = number
+            self.writers = []
+
+        async def aclose(self):
+            for writer in self.writers:
+                writer.close()
+                with contextlib.suppress(OSError):  # the test's listener never accepts
+                    await writer.wait_closed()
+            print("closed", self.number, len(self.writers))
+
+    async def call(pool):
+        reader, writer = await asyncio.open_connection(*server)
+        pool.writers.append(writer)
+        writer.write(b"x")
+        await writer.drain()
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    server = listener.getsockname()
+    counter = iter(range(100))
+    bridge = LoopBridge(lambda: Pool(next(counter)), Pool.aclose)
+    bridge.run(call)
+    worker = threading.Thread(target=bridge.run, args=(call,))
+    worker.start(); worker.join()
+
+    async def inside():
+        bridge.run(call)
+
+    asyncio.run(inside())
+    print("exiting without close")
+    listener.close()
+    """
+)
+
+
+def test_clean_interpreter_exit_without_close() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-X", "dev", "-W", "error", "-c", EXIT_SCRIPT],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.stderr == ""
+    assert completed.returncode == 0
+    lines = completed.stdout.splitlines()
+    assert lines[0] == "exiting without close"
+    assert sorted(lines[1:]) == ["closed 0 1", "closed 1 1", "closed 2 1"]
+
+
+def _forked(child: Callable[[], str]) -> str:
+    """Run ``child`` in a forked child (2 s alarm) and return what it reports."""
+    read_end, write_end = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads (3.12+)
+        pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child, which leaves by os._exit
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 2.0)
+            report = child()
+        except BaseException as exc:
+            report = f"error {type(exc).__name__}: {exc}"
+        os.write(write_end, report.encode())
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as reader:
+        report = reader.read()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, report
+    return report
+
+
+@pytest.mark.skipif(not POSIX, reason="os.fork is POSIX only")
+def test_fork_child_gets_fresh_loops(bridge: LoopBridge[Resource], recorder: Recorder) -> None:
+    parent = bridge.run(where)
+
+    async def in_background() -> Resource:
+        return bridge.run(where)
+
+    parent_background = asyncio.run(in_background())
+
+    def child() -> str:
+        fresh = bridge.run(where)
+        fresh_background = asyncio.run(in_background())
+        checks = [
+            fresh is not parent,
+            fresh.pid == os.getpid(),
+            fresh.loop is not parent.loop,
+            fresh_background is not parent_background,
+            fresh_background.pid == os.getpid(),
+        ]
+        bridge.close()
+        return "ok" if all(checks) else f"failed {checks}"
+
+    assert _forked(child) == "ok"
+    # The parent's loops still work, including wake-ups from other threads.
+    assert bridge.run(where) is parent
+    started = time.perf_counter()
+    assert asyncio.run(in_background()) is parent_background
+    assert time.perf_counter() - started < 1.0
+    assert not parent.loop.is_closed()
