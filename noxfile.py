@@ -99,12 +99,16 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=PYTHONS[0])
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict over the four packages (sources and tests)."""
+    """mypy --strict over the four packages, the scripts, benchmarks and examples."""
     _sync(session, "typecheck", "servers", "bench")
-    session.run("mypy", *(f"packages/{p}/src" for p in PACKAGES), "scripts", "benchmarks")
-    for package in PACKAGES:
-        if any((ROOT / "packages" / package / "tests").rglob("test_*.py")):
-            session.run("mypy", f"packages/{package}/tests")
+    session.run(
+        "mypy",
+        *(f"packages/{p}/src" for p in PACKAGES),
+        "scripts",
+        "benchmarks",
+        "examples",
+        "tests",
+    )
 
 
 @nox.session(python=PYTHONS[0])

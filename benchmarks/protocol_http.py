@@ -107,6 +107,12 @@ def h11_cycle(reads: list[bytes]) -> int:
     raise AssertionError("response did not complete")
 
 
+def _version(distribution: str) -> str:
+    from importlib.metadata import version
+
+    return version(distribution)
+
+
 _reqivo_conn = ClientConnection()
 _h11_conn = h11.Connection(h11.CLIENT)
 
@@ -123,19 +129,19 @@ def run() -> list[Measurement]:
     megabytes = CHUNKED_BODY_SIZE / 1e6
     return [
         measure(scenario_small, "reqivo", lambda: reqivo_cycle(small), unit="resp/s"),
-        measure(scenario_small, f"h11 {h11.__version__}", lambda: h11_cycle(small), unit="resp/s"),
+        measure(scenario_small, f"h11 {_version('h11')}", lambda: h11_cycle(small), unit="resp/s"),
         measure(
             scenario_one_call, "reqivo", lambda: reqivo_send_request_cycle(small), unit="resp/s",
         ),
         measure(
-            scenario_one_call, f"h11 {h11.__version__}", lambda: h11_cycle(small), unit="resp/s",
+            scenario_one_call, f"h11 {_version('h11')}", lambda: h11_cycle(small), unit="resp/s",
         ),
         measure(
             scenario_chunked, "reqivo", lambda: reqivo_cycle(CHUNKED_READS),
             unit="MB/s", work_per_call=megabytes,
         ),
         measure(
-            scenario_chunked, f"h11 {h11.__version__}", lambda: h11_cycle(CHUNKED_READS),
+            scenario_chunked, f"h11 {_version('h11')}", lambda: h11_cycle(CHUNKED_READS),
             unit="MB/s", work_per_call=megabytes,
         ),
     ]  # fmt: skip

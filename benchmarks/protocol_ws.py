@@ -9,8 +9,6 @@ from __future__ import annotations
 import os
 import struct
 
-import websockets
-import wsproto
 from websockets.client import ClientProtocol
 from websockets.protocol import State
 from websockets.uri import parse_uri
@@ -78,7 +76,13 @@ def websockets_decode(conn: ClientProtocol, stream: bytes) -> int:
 
 def wsproto_mask(data: bytes) -> bytes:
     """wsproto's masker (what its client uses for every frame it sends)."""
-    return XorMaskerSimple(KEY).process(data)
+    return bytes(XorMaskerSimple(KEY).process(bytearray(data)))
+
+
+def _version(distribution: str) -> str:
+    from importlib.metadata import version
+
+    return version(distribution)
 
 
 def run() -> list[Measurement]:
@@ -90,15 +94,15 @@ def run() -> list[Measurement]:
 
     decoders = {
         "reqivo": (_reqivo_decoder(), reqivo_decode),
-        f"wsproto {wsproto.__version__}": (_wsproto_decoder(), wsproto_decode),
-        f"websockets {websockets.__version__}": (_websockets_decoder(), websockets_decode),
+        f"wsproto {_version('wsproto')}": (_wsproto_decoder(), wsproto_decode),
+        f"websockets {_version('websockets')}": (_websockets_decoder(), websockets_decode),
     }
     results = [
         measure("mask 1 MiB (MB/s)", "reqivo", lambda: mask(PAYLOAD_1M, KEY),
                 unit="MB/s", work_per_call=MIB / 1e6),
-        measure("mask 1 MiB (MB/s)", f"websockets {websockets.__version__} (C)",
+        measure("mask 1 MiB (MB/s)", f"websockets {_version('websockets')} (C)",
                 lambda: apply_mask(PAYLOAD_1M, KEY), unit="MB/s", work_per_call=MIB / 1e6),
-        measure("mask 1 MiB (MB/s)", f"wsproto {wsproto.__version__}",
+        measure("mask 1 MiB (MB/s)", f"wsproto {_version('wsproto')}",
                 lambda: wsproto_mask(PAYLOAD_1M), unit="MB/s", work_per_call=MIB / 1e6,
                 repeat=3, min_time=0.1),
     ]  # fmt: skip

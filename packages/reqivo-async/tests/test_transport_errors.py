@@ -30,7 +30,16 @@ from reqivo_protocol._exceptions import (
     WriteError,
     WriteTimeout,
 )
-from servers.raw import Close, ReadHead, ReadRequest, Reset, Send, Stall, http_response
+from servers.raw import (
+    Close,
+    ReadBytes,
+    ReadHead,
+    ReadRequest,
+    Reset,
+    Send,
+    Stall,
+    http_response,
+)
 
 
 def _request(url: str, **timeouts: float) -> AsyncRequest:
@@ -101,7 +110,9 @@ async def test_connect_timeout_in_tls_handshake(raw_server: Any) -> None:
 
 
 async def test_tls_handshake_reset(raw_server: Any) -> None:
-    server = raw_server([Reset()])
+    # Read the start of the ClientHello first: a reset right at accept time may reach
+    # the client while it is still connecting (a ConnectError, not a TLS failure).
+    server = raw_server([ReadBytes(5), Reset()])
     with pytest.raises(TlsError):
         await _send(_request(server.url.replace("http:", "https:")))
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
-from typing import IO, Any, TypeAlias, cast
+from typing import IO, TYPE_CHECKING, Any, TypeAlias, cast
 
 from reqivo_protocol._exceptions import StreamConsumed
 from reqivo_protocol._query import encode_form
-from reqivo_protocol.content import MultipartEncoder
+
+if TYPE_CHECKING:
+    from reqivo_protocol.content import MultipartEncoder
 
 __all__ = ["RequestContent", "encode_request_body"]
 
@@ -183,6 +185,8 @@ def encode_request_body(
     if json is not None:
         return _json_body(json)
     if files:
+        from reqivo_protocol.content._multipart import MultipartEncoder  # lazily: rare
+
         encoder = MultipartEncoder(data or {}, files, boundary=boundary)
         return RequestContent(
             _MultipartSource(encoder),

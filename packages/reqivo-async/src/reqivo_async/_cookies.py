@@ -13,13 +13,16 @@ underlying ``CookieJar`` (iterating it yields the full ``Cookie`` records).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from reqivo_protocol._cookiejar import CookieJar
-from reqivo_protocol._cookies import Cookie
 from reqivo_protocol._url import URL
+
+if TYPE_CHECKING:
+    from reqivo_protocol._cookiejar import CookieJar
+    from reqivo_protocol._cookies import Cookie
 
 __all__ = ["CookieTypes", "Cookies"]
 
@@ -34,25 +37,35 @@ class Cookies(MutableMapping[str, str]):
     servers follow RFC 6265 (domain, path, secure, expiry, host-only).
     """
 
-    __slots__ = ("jar",)
+    __slots__ = ("_lock", "jar")
 
     def __init__(self, cookies: CookieTypes | None = None) -> None:
+        # One lock per jar: reqivo-sync shares a session's jar between threads (each with
+        # its own event loop), so every read and update of ``jar`` here is atomic.
+        self._lock = threading.Lock()
+        # Imported here, not at the top: ``import reqivo_async`` does not pay for cookies.
+        from reqivo_protocol._cookiejar import CookieJar
+
         if isinstance(cookies, Cookies):
-            cookies = cookies.jar
-        self.jar: CookieJar = CookieJar(cookies)
-        """The underlying ``reqivo_protocol`` ``CookieJar``."""
+            with cookies._lock:
+                self.jar: CookieJar = CookieJar(cookies.jar)
+        else:
+            self.jar = CookieJar(cookies)
+        """The underlying ``reqivo_protocol`` ``CookieJar`` (not locked: use ``Cookies``)."""
 
     # -- the session's side ------------------------------------------------------------
 
     def extract_set_cookie(self, url: URL, set_cookie_values: Iterable[str]) -> None:
         """Store the cookies of a response to ``url`` given its ``Set-Cookie`` values."""
-        self.jar.set_from_response(url, set_cookie_values, time.time())
+        with self._lock:
+            self.jar.set_from_response(url, set_cookie_values, time.time())
 
     def header_for(self, url: URL) -> str | None:
         """The ``Cookie`` header value to send to ``url`` now, or None."""
         if not len(self.jar):
             return None
-        return self.jar.header_for(url, time.time())
+        with self._lock:
+            return self.jar.header_for(url, time.time())
 
     # -- the user's side ---------------------------------------------------------------
 
@@ -62,7 +75,8 @@ class Cookies(MutableMapping[str, str]):
         Keyword options of ``CookieJar.set`` (``secure``, ``http_only``, ``expires``,
         ``host_only``, ``same_site``) are accepted.
         """
-        self.jar.set(name, value, domain, path, now=time.time(), **options)
+        with self._lock:
+            self.jar.set(name, value, domain, path, now=time.time(), **options)
 
     def get(  # type: ignore[override]
         self,
@@ -76,27 +90,37 @@ class Cookies(MutableMapping[str, str]):
         Raises ``CookieConflict`` (a ``LookupError``) when several cookies have that
         name; pass ``domain=`` or ``path=`` to choose one.
         """
-        return self.jar.get(name, default, domain=domain, path=path)
+        with self._lock:
+            return self.jar.get(name, default, domain=domain, path=path)
 
     def delete(self, name: str, domain: str | None = None, path: str | None = None) -> None:
         """Remove the cookies named ``name`` (only those of ``domain``/``path`` if given)."""
-        self.jar.delete(name, domain, path)
+        with self._lock:
+            self.jar.delete(name, domain, path)
 
     def clear(self, domain: str | None = None, path: str | None = None) -> None:
         """Remove every cookie, or only those of ``domain`` (and ``path``)."""
-        self.jar.clear(domain, path)
+        with self._lock:
+            self.jar.clear(domain, path)
 
     def update(self, cookies: Any = None, /, **kwargs: str) -> None:
         """Add cookies from a mapping, a ``Cookies``/``CookieJar`` or ``Cookie`` records."""
         if isinstance(cookies, Cookies):
-            cookies = cookies.jar
-        if cookies is not None:
-            self.jar.update(cookies)
-        if kwargs:
-            self.jar.update(kwargs)
+            cookies = cookies._records()
+        with self._lock:
+            if cookies is not None:
+                self.jar.update(cookies)
+            if kwargs:
+                self.jar.update(kwargs)
+
+    def _records(self) -> list[Cookie]:
+        """A snapshot of the ``Cookie`` records, taken under the lock."""
+        with self._lock:
+            return list(self.jar)
 
     def __getitem__(self, name: str) -> str:
-        value = self.jar.get(name)
+        with self._lock:
+            value = self.jar.get(name)
         if value is None:
             raise KeyError(name)
         return value
@@ -105,23 +129,25 @@ class Cookies(MutableMapping[str, str]):
         self.set(name, value)
 
     def __delitem__(self, name: str) -> None:
-        if name not in self.jar:
-            raise KeyError(name)
-        self.jar.delete(name)
+        with self._lock:
+            if name not in self.jar:
+                raise KeyError(name)
+            self.jar.delete(name)
 
     def __iter__(self) -> Iterator[str]:
-        return (cookie.name for cookie in self.jar)
+        return iter([cookie.name for cookie in self._records()])
 
     def __len__(self) -> int:
         return len(self.jar)
 
     def __contains__(self, name: object) -> bool:
-        return name in self.jar
+        with self._lock:
+            return name in self.jar
 
     def __bool__(self) -> bool:
         return len(self.jar) > 0
 
     def __repr__(self) -> str:
         # Values stay hidden: they are credentials more often than not.
-        names = ", ".join(f"{c.name}=... for {c.domain or '*'}{c.path}" for c in self.jar)
+        names = ", ".join(f"{c.name}=... for {c.domain or '*'}{c.path}" for c in self._records())
         return f"<Cookies [{names}]>"

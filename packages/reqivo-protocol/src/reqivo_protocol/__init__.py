@@ -15,22 +15,71 @@ live in their own namespaces, whose event names would otherwise collide:
 - ``reqivo_protocol.content``: content decoders, text and line decoding, multipart.
 """
 
-from reqivo_protocol import content, http11, websocket
-from reqivo_protocol._cookiejar import CookieJar, CookieTypes
-from reqivo_protocol._cookies import Cookie, parse_set_cookie
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from reqivo_protocol._exceptions import *  # noqa: F403
 from reqivo_protocol._exceptions import __all__ as _exception_names
 from reqivo_protocol._headers import SENSITIVE_HEADERS, Headers, HeaderTypes
-from reqivo_protocol._query import QueryParams, QueryParamTypes, encode_form
-from reqivo_protocol._url import DEFAULT_PORTS, URL, Origin, URLTypes
-from reqivo_protocol.content import (
-    ContentDecoder,
-    LineDecoder,
-    MultipartEncoder,
-    TextDecoder,
-    charset_from_content_type,
-    supported_encodings,
-)
+
+if TYPE_CHECKING:
+    from reqivo_protocol import content, http11, websocket
+    from reqivo_protocol._cookiejar import CookieJar, CookieTypes
+    from reqivo_protocol._cookies import Cookie, parse_set_cookie
+    from reqivo_protocol._query import QueryParams, QueryParamTypes, encode_form
+    from reqivo_protocol._url import DEFAULT_PORTS, URL, Origin, URLTypes
+    from reqivo_protocol.content import (
+        ContentDecoder,
+        LineDecoder,
+        MultipartEncoder,
+        TextDecoder,
+        charset_from_content_type,
+        supported_encodings,
+    )
+
+# Everything but the exceptions and ``Headers`` loads on first use (PEP 562), so that a
+# client pays import time only for what it uses: an HTTP client never loads the
+# WebSocket codec, multipart encoding or the cookie jar unless it needs them.
+#: Public names defined in modules imported on first use: name -> module.
+_LAZY = {
+    "content": "reqivo_protocol.content",
+    "http11": "reqivo_protocol.http11",
+    "websocket": "reqivo_protocol.websocket",
+    "CookieJar": "reqivo_protocol._cookiejar",
+    "CookieTypes": "reqivo_protocol._cookiejar",
+    "Cookie": "reqivo_protocol._cookies",
+    "parse_set_cookie": "reqivo_protocol._cookies",
+    "QueryParams": "reqivo_protocol._query",
+    "QueryParamTypes": "reqivo_protocol._query",
+    "encode_form": "reqivo_protocol._query",
+    "DEFAULT_PORTS": "reqivo_protocol._url",
+    "URL": "reqivo_protocol._url",
+    "Origin": "reqivo_protocol._url",
+    "URLTypes": "reqivo_protocol._url",
+    "ContentDecoder": "reqivo_protocol.content._decoders",
+    "supported_encodings": "reqivo_protocol.content._decoders",
+    "MultipartEncoder": "reqivo_protocol.content._multipart",
+    "LineDecoder": "reqivo_protocol.content._text",
+    "TextDecoder": "reqivo_protocol.content._text",
+    "charset_from_content_type": "reqivo_protocol.content._text",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'reqivo_protocol' has no attribute {name!r}")
+    module = importlib.import_module(module_name)
+    value = module if module_name.endswith("." + name) else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __version__ = "0.1.0"
 

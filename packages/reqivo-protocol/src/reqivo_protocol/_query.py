@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeAlias
-from urllib.parse import parse_qsl, quote_plus
 
 from reqivo_protocol._exceptions import LocalProtocolError
 
@@ -74,6 +73,8 @@ def _to_pairs(params: Any) -> tuple[tuple[str, str], ...]:
             return ()
         if params[0] == "?":
             params = params[1:]
+        from urllib.parse import parse_qsl  # lazily, like every urllib.parse use here
+
         # parse_qsl keeps malformed %-escapes as they are and replaces invalid UTF-8.
         return tuple(parse_qsl(params, keep_blank_values=True))
     pairs: list[tuple[str, str]] = []
@@ -100,6 +101,9 @@ def _to_pairs(params: Any) -> tuple[tuple[str, str], ...]:
 
 
 def _encode_pairs(pairs: Sequence[tuple[str, str]]) -> str:
+    # urllib.parse (and the ipaddress it imports) is loaded on first use: import time.
+    from urllib.parse import quote_plus
+
     try:
         return "&".join(
             [quote_plus(key, safe="*") + "=" + quote_plus(value, safe="*") for key, value in pairs]

@@ -26,13 +26,12 @@ Relative references (no scheme) are valid ``URL`` objects, for ``base_url.join()
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any, TypeAlias
-from urllib.parse import unquote
 
 from reqivo_protocol._exceptions import InvalidURL
 from reqivo_protocol._query import QueryParams, QueryParamTypes, primitive_value_to_str
@@ -51,45 +50,100 @@ _SECURE_SCHEMES = frozenset({"https", "wss"})
 URLTypes: TypeAlias = "URL | str"
 """What URL-taking functions accept."""
 
-# RFC 3986 appendix B. Every string matches it (control characters are refused first).
-_split = re.compile(
-    r"(?:([A-Za-z][A-Za-z0-9+.\-]*):)?(?://([^/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#(.*))?",
-    re.DOTALL,
-).fullmatch
-_find_control = re.compile(r"[\x00-\x1f\x7f]").search
-_scheme_ok = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*").fullmatch
-# A reg-name after lowercasing and IDNA: unreserved and sub-delims (RFC 3986 3.2.2).
-_host_ok = re.compile(r"[a-z0-9\-._~!$&'()*+,;=]*").fullmatch
 _IPV4 = (
     r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}"
     r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 )
-_ipv4_ok = re.compile(_IPV4).fullmatch
-# The common case in one expression: lowercase scheme, no userinfo, a lowercase host
-# that is a canonical IPv4 address or whose last label cannot be read as a number
-# (it has a letter other than a-f and x), and components needing no percent-encoding.
-# What it matches needs no further checks but the port range; the rest takes the
-# general path, which gives the same result.
 _LABEL = r"[a-z0-9\-_~!$&'()*+,;=]*"
-_fast_match = re.compile(
-    r"([a-z][a-z0-9+.\-]*)://"
-    rf"((?:[a-z0-9\-._~!$&'()*+,;=]*\.)?{_LABEL}[g-wyz\-_~!$&'()*+,;=]{_LABEL}\.?|{_IPV4})"
-    r"(?::([0-9]{1,5}))?"
-    r"((?:/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]+|%[0-9A-Fa-f]{2})*)*)"
-    r"(?:\?((?:[\x21\x24\x26\x28-\x3b\x3d\x3f-\x7e]+|%[0-9A-Fa-f]{2})*))?"
-    r"(?:#((?:[\x21\x23\x24\x26-\x3b\x3d\x3f-\x5f\x61-\x7e]+|%[0-9A-Fa-f]{2})*))?"
-).fullmatch
-_hex_label = re.compile(r"0[xX][0-9A-Fa-f]*").fullmatch
 
-# Characters to percent-encode in each component: anything outside the allowed set, and
-# a "%" that does not start a valid escape. Control characters never reach these.
-_PATH_BAD = re.compile(r"%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,;=:@/%]")
-_USERINFO_BAD = re.compile(r"%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,;=:%]")
-_USERPART_BAD = re.compile(r"%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,;=%]")
-# WHATWG special-query set: everything printable except space " # ' < >.
-_QUERY_BAD = re.compile(r"%(?![0-9A-Fa-f]{2})|[^\x21\x24-\x26\x28-\x3b\x3d\x3f-\x7e]")
-# WHATWG fragment set: everything printable except space " < > `.
-_FRAGMENT_BAD = re.compile(r"%(?![0-9A-Fa-f]{2})|[^\x21\x23-\x3b\x3d\x3f-\x5f\x61-\x7e]")
+
+class _Patterns:
+    """This module's regular expressions, each compiled on first use.
+
+    Compiling all of them at import would cost every client a few milliseconds of
+    ``import reqivo_async``; a ``cached_property`` compiles one when first read and
+    keeps it, after which a read is a plain instance attribute lookup.
+    """
+
+    @cached_property
+    def split(self) -> re.Pattern[str]:
+        """RFC 3986 appendix B. Every string matches it (control characters are refused
+        first)."""
+        return re.compile(
+            r"(?:([A-Za-z][A-Za-z0-9+.\-]*):)?(?://([^/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#(.*))?",
+            re.DOTALL,
+        )
+
+    @cached_property
+    def control(self) -> re.Pattern[str]:
+        return re.compile(r"[\x00-\x1f\x7f]")
+
+    @cached_property
+    def scheme(self) -> re.Pattern[str]:
+        return re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*")
+
+    @cached_property
+    def host(self) -> re.Pattern[str]:
+        """A reg-name after lowercasing and IDNA: unreserved and sub-delims (RFC 3986
+        3.2.2)."""
+        return re.compile(r"[a-z0-9\-._~!$&'()*+,;=]*")
+
+    @cached_property
+    def ipv4(self) -> re.Pattern[str]:
+        return re.compile(_IPV4)
+
+    @cached_property
+    def fast(self) -> re.Pattern[str]:
+        """The common case in one expression: lowercase scheme, no userinfo, a lowercase
+        host that is a canonical IPv4 address or whose last label cannot be read as a
+        number (it has a letter other than a-f and x), and components needing no
+        percent-encoding. What it matches needs no further checks but the port range;
+        the rest takes the general path, which gives the same result."""
+        return re.compile(
+            r"([a-z][a-z0-9+.\-]*)://"
+            rf"((?:[a-z0-9\-._~!$&'()*+,;=]*\.)?{_LABEL}[g-wyz\-_~!$&'()*+,;=]{_LABEL}\.?|{_IPV4})"
+            r"(?::([0-9]{1,5}))?"
+            r"((?:/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]+|%[0-9A-Fa-f]{2})*)*)"
+            r"(?:\?((?:[\x21\x24\x26\x28-\x3b\x3d\x3f-\x7e]+|%[0-9A-Fa-f]{2})*))?"
+            r"(?:#((?:[\x21\x23\x24\x26-\x3b\x3d\x3f-\x5f\x61-\x7e]+|%[0-9A-Fa-f]{2})*))?"
+        )
+
+    @cached_property
+    def hex_label(self) -> re.Pattern[str]:
+        return re.compile(r"0[xX][0-9A-Fa-f]*")
+
+    # Characters to percent-encode in each component: anything outside the allowed set,
+    # and a "%" that does not start a valid escape. Control characters never reach these.
+
+    @cached_property
+    def path_bad(self) -> re.Pattern[str]:
+        return re.compile(r"%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,;=:@/%]")
+
+    @cached_property
+    def userinfo_bad(self) -> re.Pattern[str]:
+        return re.compile(r"%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,;=:%]")
+
+    @cached_property
+    def userpart_bad(self) -> re.Pattern[str]:
+        return re.compile(r"%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,;=%]")
+
+    @cached_property
+    def query_bad(self) -> re.Pattern[str]:
+        """WHATWG special-query set: everything printable except space " # ' < >."""
+        return re.compile(r"%(?![0-9A-Fa-f]{2})|[^\x21\x24-\x26\x28-\x3b\x3d\x3f-\x7e]")
+
+    @cached_property
+    def fragment_bad(self) -> re.Pattern[str]:
+        """WHATWG fragment set: everything printable except space " < > `."""
+        return re.compile(r"%(?![0-9A-Fa-f]{2})|[^\x21\x23-\x3b\x3d\x3f-\x5f\x61-\x7e]")
+
+
+_rx = _Patterns()
+
+
+def _fast_match(url: str) -> re.Match[str] | None:
+    """Match ``url`` against the fast-path expression (tests replace this function)."""
+    return _rx.fast.fullmatch(url)
 
 
 _SECRET_PARTS = frozenset({"userinfo", "username", "password"})
@@ -104,7 +158,7 @@ def _encode(text: str, bad: re.Pattern[str], what: str) -> str:
         return text
     # Credentials are never echoed into messages (they end up in logs).
     shown = "" if what in _SECRET_PARTS else f" {text[:200]!r}"
-    control = _find_control(text)
+    control = _rx.control.search(text)
     if control is not None:
         raise InvalidURL(
             f"invalid URL {what}{shown}: control character {control.group()!r} "
@@ -130,6 +184,8 @@ def _check_port(port: str) -> int | None:
 def _check_ipv6(host: str) -> str:
     if "%" in host:
         raise InvalidURL(f"invalid IPv6 address {host!r}: zone identifiers are not supported")
+    import ipaddress  # lazily, as is urllib.parse: they cost import time
+
     try:
         address = ipaddress.IPv6Address(host)
     except ValueError:
@@ -143,6 +199,8 @@ def _check_ipv6(host: str) -> str:
 def _normalize_host(host: str) -> str:
     """Lowercase, IDNA-encode and validate a host given without brackets or port."""
     if "%" in host:
+        from urllib.parse import unquote
+
         try:
             host = unquote(host, errors="strict")
         except UnicodeDecodeError:
@@ -156,7 +214,7 @@ def _normalize_host(host: str) -> str:
                 f"invalid international domain name {host!r} (IDNA 2003): {reason}"
             ) from None
     host = host.lower()
-    if _host_ok(host) is None:
+    if _rx.host.fullmatch(host) is None:
         if ":" in host:
             return _check_ipv6(host)
         raise InvalidURL(f"invalid character in host {host!r}")
@@ -172,7 +230,8 @@ def _check_ipv4_like(host: str) -> None:
     """
     last = host[:-1] if host[-1:] == "." else host
     last = last[last.rfind(".") + 1 :]
-    if (last.isdigit() or _hex_label(last) is not None) and _ipv4_ok(host) is None:
+    numeric = last.isdigit() or _rx.hex_label.fullmatch(last) is not None
+    if numeric and _rx.ipv4.fullmatch(host) is None:
         raise InvalidURL(f"invalid IPv4 address {host!r}")
 
 
@@ -181,7 +240,7 @@ def _split_authority(authority: str) -> tuple[str, str, int | None]:
     userinfo = ""
     if "@" in authority:
         userinfo, _, authority = authority.rpartition("@")
-        userinfo = _encode(userinfo, _USERINFO_BAD, "userinfo")
+        userinfo = _encode(userinfo, _rx.userinfo_bad, "userinfo")
     if authority[:1] == "[":
         end = authority.find("]")
         if end < 0:
@@ -197,7 +256,7 @@ def _split_authority(authority: str) -> tuple[str, str, int | None]:
         authority = authority[:colon]
     else:
         port = None
-    if _host_ok(authority) is None:
+    if _rx.host.fullmatch(authority) is None:
         authority = _normalize_host(authority)
     else:
         _check_ipv4_like(authority)
@@ -330,13 +389,13 @@ class URL:
             self._str = None
             self._origin = None
             return
-        control = _find_control(url)
+        control = _rx.control.search(url)
         if control is not None:
             raise InvalidURL(
                 f"invalid URL: control character {control.group()!r} at position {control.start()}"
             )
         url = url.strip(" ")
-        match = _split(url)
+        match = _rx.split.fullmatch(url)
         assert match is not None  # the expression matches every string
         scheme, authority, path, query, fragment = match.groups()
         if scheme is None:
@@ -354,8 +413,8 @@ class URL:
             self._userinfo = userinfo
             self._host = host
             self._port = None if port == _DEFAULT_PORTS.get(scheme) else port
-        if _PATH_BAD.search(path) is not None:
-            path = _encode(path, _PATH_BAD, "path")
+        if _rx.path_bad.search(path) is not None:
+            path = _encode(path, _rx.path_bad, "path")
         if scheme or authority is not None:
             if _has_dot_segment(path):
                 path = _remove_dot_segments(path)
@@ -365,13 +424,13 @@ class URL:
         self._path = path
         self._query = (
             query
-            if query is None or _QUERY_BAD.search(query) is None
-            else _encode(query, _QUERY_BAD, "query")
+            if query is None or _rx.query_bad.search(query) is None
+            else _encode(query, _rx.query_bad, "query")
         )
         self._fragment = (
             fragment
-            if fragment is None or _FRAGMENT_BAD.search(fragment) is None
-            else _encode(fragment, _FRAGMENT_BAD, "fragment")
+            if fragment is None or _rx.fragment_bad.search(fragment) is None
+            else _encode(fragment, _rx.fragment_bad, "fragment")
         )
         self._str = None
         self._origin = None
@@ -436,11 +495,15 @@ class URL:
     @property
     def username(self) -> str:
         """The percent-decoded user name (``""`` when absent)."""
+        from urllib.parse import unquote
+
         return unquote(self._userinfo.partition(":")[0])
 
     @property
     def password(self) -> str:
         """The percent-decoded password (``""`` when absent)."""
+        from urllib.parse import unquote
+
         return unquote(self._userinfo.partition(":")[2])
 
     @property
@@ -562,7 +625,7 @@ class URL:
         for key, value in kwargs.items():
             if key == "scheme":
                 value = _expect_str(key, value)
-                if value and _scheme_ok(value) is None:
+                if value and _rx.scheme.fullmatch(value) is None:
                     raise InvalidURL(f"invalid URL scheme {value!r}")
                 scheme = value.lower()
             elif key == "host":
@@ -570,7 +633,7 @@ class URL:
                     host = None
                 else:
                     value = _expect_str(key, value)
-                    if _find_control(value) is not None:
+                    if _rx.control.search(value) is not None:
                         raise InvalidURL(f"invalid character in host {value!r}")
                     if value[:1] == "[" and value[-1:] == "]":
                         host = _check_ipv6(value[1:-1])
@@ -583,10 +646,12 @@ class URL:
                     raise InvalidURL(f"invalid port {value!r}: expected an int from 0 to 65535")
                 port = value
             elif key == "path":
-                path = _encode(_expect_str(key, value), _PATH_BAD, "path")
+                path = _encode(_expect_str(key, value), _rx.path_bad, "path")
             elif key == "query":
                 query = (
-                    None if value is None else _encode(_expect_str(key, value), _QUERY_BAD, "query")
+                    None
+                    if value is None
+                    else _encode(_expect_str(key, value), _rx.query_bad, "query")
                 )
             elif key == "params":
                 params = str(QueryParams(value))
@@ -595,12 +660,12 @@ class URL:
                 fragment = (
                     None
                     if value is None
-                    else _encode(_expect_str(key, value), _FRAGMENT_BAD, "fragment")
+                    else _encode(_expect_str(key, value), _rx.fragment_bad, "fragment")
                 )
             elif key == "userinfo":
-                userinfo = _encode(_expect_str(key, value), _USERINFO_BAD, "userinfo")
+                userinfo = _encode(_expect_str(key, value), _rx.userinfo_bad, "userinfo")
             elif key == "username":
-                user = _encode(_expect_str(key, value), _USERPART_BAD, "username")
+                user = _encode(_expect_str(key, value), _rx.userpart_bad, "username")
                 userinfo = user + userinfo[userinfo.find(":") :] if ":" in userinfo else user
             elif key == "password":
                 user = userinfo.partition(":")[0]
@@ -608,7 +673,7 @@ class URL:
                     userinfo = user
                 else:
                     userinfo = (
-                        user + ":" + _encode(_expect_str(key, value), _USERINFO_BAD, "password")
+                        user + ":" + _encode(_expect_str(key, value), _rx.userinfo_bad, "password")
                     )
             else:
                 raise TypeError(f"copy_with() got an unexpected keyword argument {key!r}")

@@ -1,12 +1,85 @@
-"""Reqivo's blocking HTTP client, a thin wrapper over reqivo-async.
+"""reqivo-sync: Reqivo's blocking HTTP client, a thin wrapper over reqivo-async.
 
-This package is a skeleton until its issue fills it; it already re-exports the shared
-exception hierarchy so that ``except reqivo_sync.ReadTimeout`` works everywhere.
+    from reqivo_sync import Session
+
+    with Session(base_url="https://api.example.com") as session:
+        response = session.get("/users", params={"page": 2})
+        response.raise_for_status()
+        users = response.json()
+
+        with session.stream("GET", "/export") as response:
+            for chunk in response.iter_bytes():
+                ...
+
+``Session``, ``Request``, ``Response``, ``Connection`` and ``ConnectionPool`` take the
+same arguments and raise the same exceptions as their async twins, whose code they run
+(ADR-006 explains how: an event loop per calling thread). The configuration classes,
+auth classes and the exception hierarchy are the async package's own, re-exported, so
+``except reqivo_sync.ReadTimeout`` catches what every Reqivo package raises. Rarely used
+names (digest auth, retries) load on first use, to keep ``import reqivo_sync`` cheap.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from reqivo_async._auth import Auth, BasicAuth, BearerAuth, FunctionAuth
+from reqivo_async._config import Limits, Timeout
+from reqivo_async._connection import ConnectionInfo
+from reqivo_async._cookies import Cookies
+from reqivo_async._session import USE_SESSION
+from reqivo_protocol import URL, Headers, QueryParams
 from reqivo_protocol._exceptions import *  # noqa: F403
 from reqivo_protocol._exceptions import __all__ as _exception_names
+from reqivo_sync._models import Request, Response
+from reqivo_sync._session import Session
+
+if TYPE_CHECKING:
+    from reqivo_async._auth import DigestAuth
+    from reqivo_async._retries import Retry
+    from reqivo_sync._transports import Connection, ConnectionPool
 
 __version__ = "0.1.0"
 
-__all__ = [*_exception_names, "__version__"]
+#: Public names defined in modules that are imported on first use: name -> module.
+_LAZY = {
+    "DigestAuth": "reqivo_async._auth",
+    "Retry": "reqivo_async._retries",
+    "Connection": "reqivo_sync._transports",
+    "ConnectionPool": "reqivo_sync._transports",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'reqivo_sync' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = [
+    *_exception_names,
+    "URL",
+    "USE_SESSION",
+    "Auth",
+    "BasicAuth",
+    "BearerAuth",
+    "Connection",
+    "ConnectionInfo",
+    "ConnectionPool",
+    "Cookies",
+    "DigestAuth",
+    "FunctionAuth",
+    "Headers",
+    "Limits",
+    "QueryParams",
+    "Request",
+    "Response",
+    "Retry",
+    "Session",
+    "Timeout",
+    "__version__",
+]

@@ -24,10 +24,8 @@ its ``Content-Length``.
 from __future__ import annotations
 
 import io
-import mimetypes
 import os
 import re
-import secrets
 from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any, TypeAlias
 
@@ -151,7 +149,7 @@ class MultipartEncoder:
         boundary: bytes | str | None = None,
     ) -> None:
         if boundary is None:
-            boundary = secrets.token_hex(16)
+            boundary = os.urandom(16).hex()  # what secrets.token_hex(16) does
         elif isinstance(boundary, bytes):
             boundary = boundary.decode("latin-1")
         if not _BOUNDARY.fullmatch(boundary):
@@ -208,6 +206,8 @@ class MultipartEncoder:
         if isinstance(content, io.TextIOBase):
             raise TypeError(f"file {name!r}: open files in binary mode ('rb') to upload them")
         if content_type is None:
+            import mimetypes  # lazily: it costs import time and reads system tables
+
             guessed = mimetypes.guess_type(filename)[0] if filename else None
             content_type = guessed or "application/octet-stream"
         header = bytearray(delimiter + self._disposition(name, filename))

@@ -21,17 +21,32 @@ from __future__ import annotations
 
 import codecs
 import re
+from functools import cached_property
 
 from reqivo_protocol._exceptions import DecodingError, LineTooLong
 
 __all__ = ["LineDecoder", "TextDecoder", "charset_from_content_type"]
 
-# One "; name=value" parameter: a quoted-string value may hold ";" and escaped quotes.
-_PARAM = re.compile(
-    r';[ \t]*([^\s;=]+)[ \t]*=[ \t]*("(?:[^"\\]|\\.)*"|[^;]*)|;[^;]*',
-    re.DOTALL,
-)
-_QUOTED_PAIR = re.compile(r"\\(.)", re.DOTALL)
+
+class _Patterns:
+    """This module's regular expressions, each compiled on first use (compiling them at
+    import would cost every client import time); then read as instance attributes."""
+
+    @cached_property
+    def param(self) -> re.Pattern[str]:
+        """One "; name=value" parameter: a quoted-string value may hold ";" and escaped
+        quotes."""
+        return re.compile(
+            r';[ \t]*([^\s;=]+)[ \t]*=[ \t]*("(?:[^"\\]|\\.)*"|[^;]*)|;[^;]*',
+            re.DOTALL,
+        )
+
+    @cached_property
+    def quoted_pair(self) -> re.Pattern[str]:
+        return re.compile(r"\\(.)", re.DOTALL)
+
+
+_rx = _Patterns()
 
 
 def charset_from_content_type(value: str | None) -> str | None:
@@ -46,13 +61,13 @@ def charset_from_content_type(value: str | None) -> str | None:
     start = value.find(";")
     if start < 0:
         return None
-    for match in _PARAM.finditer(value, start):
+    for match in _rx.param.finditer(value, start):
         name = match.group(1)
         if name is None or name.lower() != "charset":
             continue
         raw = match.group(2).strip()
         if raw.startswith('"'):
-            raw = _QUOTED_PAIR.sub(
+            raw = _rx.quoted_pair.sub(
                 r"\1", raw[1:-1] if raw.endswith('"') and len(raw) > 1 else raw[1:]
             )
         raw = raw.strip()

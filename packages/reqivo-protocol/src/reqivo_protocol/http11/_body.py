@@ -10,6 +10,7 @@ copying when a received block is taken whole.
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from typing import Final
 
 from reqivo_protocol._exceptions import LineTooLong, RemoteProtocolError, TooManyHeaders
@@ -29,8 +30,21 @@ __all__ = ["BodyReader", "ChunkedReader", "ContentLengthReader", "UntilCloseRead
 
 BodyEvent = Data | EndOfMessage | NeedData
 
-_HEX: Final = re.compile(rb"[0-9A-Fa-f]{1,16}")
-_BAD_LINE: Final = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+
+class _Patterns:
+    """This module's regular expressions, each compiled on first use (compiling them at
+    import would cost every client import time); then read as instance attributes."""
+
+    @cached_property
+    def hex(self) -> re.Pattern[bytes]:
+        return re.compile(rb"[0-9A-Fa-f]{1,16}")
+
+    @cached_property
+    def bad_line(self) -> re.Pattern[bytes]:
+        return re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+_rx: Final = _Patterns()
 
 
 class BodyReader:
@@ -159,7 +173,7 @@ class ChunkedReader(BodyReader):
 
     def _parse_size_line(self, line: bytes) -> None:
         size = line.partition(b";")[0].rstrip(b" \t")
-        if not _HEX.fullmatch(size) or _BAD_LINE.search(line):
+        if not _rx.hex.fullmatch(size) or _rx.bad_line.search(line):
             raise RemoteProtocolError(f"invalid chunk-size line: {line[:80]!r}")
         self.remaining = int(size, 16)
         self.step = _CHUNK_DATA if self.remaining else _TRAILERS

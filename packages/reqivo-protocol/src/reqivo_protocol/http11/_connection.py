@@ -24,6 +24,7 @@ Keep-alive: an HTTP/1.1 response is reusable unless either message says
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from typing import Final, NoReturn
 
 from reqivo_protocol._exceptions import LocalProtocolError, RemoteProtocolError
@@ -85,9 +86,20 @@ from reqivo_protocol.http11._writer import (
 
 __all__ = ["ClientConnection"]
 
-_LENGTH: Final = re.compile(r"[0-9]{1,19}")
 _PREFIX: Final = b"HTTP/"
 _NONE: Final[frozenset[str]] = frozenset()
+
+
+class _Patterns:
+    """This module's regular expressions, each compiled on first use (compiling them at
+    import would cost every client import time); then read as instance attributes."""
+
+    @cached_property
+    def length(self) -> re.Pattern[str]:
+        return re.compile(r"[0-9]{1,19}")
+
+
+_rx: Final = _Patterns()
 
 
 def _list_elements(values: list[str]) -> set[str] | frozenset[str]:
@@ -107,7 +119,7 @@ def _content_length(values: list[str]) -> int:
         if len(distinct) != 1:
             raise RemoteProtocolError(f"conflicting Content-Length values: {', '.join(values)!r}")
         value = distinct.pop()
-    if not _LENGTH.fullmatch(value):
+    if not _rx.length.fullmatch(value):
         raise RemoteProtocolError(f"invalid Content-Length: {', '.join(values)!r}")
     return int(value)
 

@@ -24,6 +24,7 @@ Decisions (also recorded in ADR-003):
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from typing import Final, TypeAlias
 
 from reqivo_protocol._exceptions import (
@@ -43,18 +44,36 @@ __all__ = [
     "split_lines",
 ]
 
-_BAD_CTL: Final = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 #: Bytes allowed in a status line or field line: HTAB, SP, VCHAR, obs-text.
 _ALLOWED: Final = bytes([9, *range(32, 127), *range(128, 256)])
 _CRLFS: Final = b"\r\n" * 4096
-_TOKEN: Final = re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
-#: Every valid start of a status line (``HTTP/1.1 200``) -> (version, status code): one
-#: dict lookup checks the version, the three digits and the range 100-999 at once.
-_STATUS: Final = {
-    f"HTTP/{version} {code}": (version, code)
-    for version in ("1.1", "1.0")
-    for code in range(100, 1000)
-}
+
+
+class _Tables:
+    """This module's regular expressions and status table, each built on first use
+    (building them at import would cost every client import time)."""
+
+    @cached_property
+    def bad_ctl(self) -> re.Pattern[bytes]:
+        return re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+    @cached_property
+    def token(self) -> re.Pattern[str]:
+        return re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
+
+    @cached_property
+    def status(self) -> dict[str, tuple[str, int]]:
+        """Every valid start of a status line (``HTTP/1.1 200``) -> (version, status
+        code): one dict lookup checks the version, the three digits and the range
+        100-999 at once."""
+        return {
+            f"HTTP/{version} {code}": (version, code)
+            for version in ("1.1", "1.0")
+            for code in range(100, 1000)
+        }
+
+
+_tables: Final = _Tables()
 
 #: Parsed header fields: ``(name, lower-case name, value)`` triples.
 Fields: TypeAlias = list[tuple[str, str, str]]
@@ -94,7 +113,7 @@ def _split_lenient(block: bytes, what: str) -> list[str]:
         raise RemoteProtocolError(
             f"bare CR in {what} at byte {_bare_cr_offset(block)}: {_excerpt(block)}"
         )
-    bad = _BAD_CTL.search(block)
+    bad = _tables.bad_ctl.search(block)
     if bad is not None:
         raise RemoteProtocolError(
             f"invalid control character {bad.group()!r} in {what} at byte {bad.start()}: "
@@ -141,7 +160,7 @@ def parse_status_head(
             limit=max_header_count,
         )
     line = lines[0]
-    status = _STATUS.get(line[:12])
+    status = _tables.status.get(line[:12])
     if status is None or (len(line) > 12 and line[12] != " "):
         raise RemoteProtocolError(_status_line_error(line))
     version, code = status
@@ -168,8 +187,8 @@ def parse_fields(lines: list[str], first: int, what: str) -> tuple[Fields, list[
         lower = name.lower()
         append((name, lower, value.strip(" \t")))
         append_lower(lower)
-    if lowers and (not _TOKEN.fullmatch("".join(lowers)) or "" in lowers):
-        index = next(i for i, name in enumerate(lowers, first) if not _TOKEN.fullmatch(name))
+    if lowers and (not _tables.token.fullmatch("".join(lowers)) or "" in lowers):
+        index = next(i for i, name in enumerate(lowers, first) if not _tables.token.fullmatch(name))
         raise RemoteProtocolError(_field_error(lines, index, what))
     return fields, lowers
 

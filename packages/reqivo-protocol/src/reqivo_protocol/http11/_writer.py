@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import cached_property
 from typing import Final, NamedTuple
 
 from reqivo_protocol._exceptions import LocalProtocolError
@@ -44,12 +45,37 @@ NO_BODY: Final = -1
 #: ``PreparedRequest.body`` for a chunked body.
 CHUNKED: Final = -2
 
-_TOKEN: Final = re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
-_TARGET: Final = re.compile(r"[\x21-\x7e]+")
-_ABSOLUTE: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
-_AUTHORITY: Final = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[^/?#@\[\]:]+):[0-9]+")
-_BAD_VALUE: Final = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-_DIGITS: Final = re.compile(r"[0-9]{1,19}")
+
+class _Patterns:
+    """This module's regular expressions, each compiled on first use (compiling them at
+    import would cost every client import time); then read as instance attributes."""
+
+    @cached_property
+    def token(self) -> re.Pattern[str]:
+        return re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
+
+    @cached_property
+    def target(self) -> re.Pattern[str]:
+        return re.compile(r"[\x21-\x7e]+")
+
+    @cached_property
+    def absolute(self) -> re.Pattern[str]:
+        return re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+
+    @cached_property
+    def authority(self) -> re.Pattern[str]:
+        return re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[^/?#@\[\]:]+):[0-9]+")
+
+    @cached_property
+    def bad_value(self) -> re.Pattern[str]:
+        return re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+    @cached_property
+    def digits(self) -> re.Pattern[str]:
+        return re.compile(r"[0-9]{1,19}")
+
+
+_rx: Final = _Patterns()
 #: Methods known to be tokens: a set lookup instead of a regex match for the usual ones.
 _KNOWN_METHODS: Final = frozenset(
     {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"}
@@ -114,7 +140,7 @@ def serialize_request(
         method = _text(method, "method")
     if type(target) is not str:
         target = _text(target, "target")
-    if method not in _KNOWN_METHODS and not _TOKEN.fullmatch(method):
+    if method not in _KNOWN_METHODS and not _rx.token.fullmatch(method):
         raise LocalProtocolError(f"invalid method (not an RFC 9110 token): {method!r}")
     _check_target(method, target)
 
@@ -123,11 +149,11 @@ def serialize_request(
     values: tuple[str, ...]
     # One C-level transpose of the pairs instead of two comprehensions.
     names, values = zip(*items, strict=True) if items else ((), ())
-    if names and (not _TOKEN.fullmatch("".join(names)) or "" in names):
-        bad = next(name for name in names if not _TOKEN.fullmatch(name))
+    if names and (not _rx.token.fullmatch("".join(names)) or "" in names):
+        bad = next(name for name in names if not _rx.token.fullmatch(name))
         raise LocalProtocolError(f"invalid header name (not an RFC 9110 token): {bad!r}")
-    if _BAD_VALUE.search("".join(values)):
-        name, value = next(item for item in items if _BAD_VALUE.search(item[1]))
+    if _rx.bad_value.search("".join(values)):
+        name, value = next(item for item in items if _rx.bad_value.search(item[1]))
         raise LocalProtocolError(
             f"invalid header value for {name!r}: control characters (CR, LF, NUL, ...) "
             f"are not allowed: {value!r}"
@@ -182,17 +208,17 @@ def serialize_request(
 
 
 def _check_target(method: str, target: str) -> None:
-    if not _TARGET.fullmatch(target):
+    if not _rx.target.fullmatch(target):
         raise LocalProtocolError(
             "invalid request target (empty, or contains space, control or non-ASCII "
             f"characters): {target!r}"
         )
     if method == "CONNECT":
-        if not _AUTHORITY.fullmatch(target):
+        if not _rx.authority.fullmatch(target):
             raise LocalProtocolError(
                 f"CONNECT needs an authority-form target (host:port): {target!r}"
             )
-    elif target[0] == "/" or _ABSOLUTE.match(target):
+    elif target[0] == "/" or _rx.absolute.match(target):
         return
     elif target == "*":
         if method != "OPTIONS":
@@ -227,7 +253,7 @@ def _framing_from_headers(
     lengths = [
         value.strip() for i, (_, value) in enumerate(items) if lowered[i] == "content-length"
     ]
-    if len(lengths) != 1 or not _DIGITS.fullmatch(lengths[0]):
+    if len(lengths) != 1 or not _rx.digits.fullmatch(lengths[0]):
         raise LocalProtocolError(
             f"invalid Content-Length (one decimal value expected): {', '.join(lengths)!r}"
         )
@@ -256,9 +282,9 @@ def serialize_trailers(trailers: Headers) -> bytes:
     if not items:
         return b"0\r\n\r\n"
     for name, value in items:
-        if not _TOKEN.fullmatch(name):
+        if not _rx.token.fullmatch(name):
             raise LocalProtocolError(f"invalid trailer name (not an RFC 9110 token): {name!r}")
-        if _BAD_VALUE.search(value):
+        if _rx.bad_value.search(value):
             raise LocalProtocolError(
                 f"invalid trailer value for {name!r}: control characters are not allowed: {value!r}"
             )

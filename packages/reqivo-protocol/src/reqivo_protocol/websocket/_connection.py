@@ -22,6 +22,13 @@ Contract
 
 After we sent a close frame, data messages from the server are still delivered until
 its close frame arrives. Nothing after the server's close frame is parsed.
+
+``defer_close=True`` lets the I/O layer decide when the close frame answering the
+server's close (or the close frame of a failure) goes out: input stops as usual, but
+the frame is held and the state stays OPEN, so messages that arrived before it can
+still be answered (an echo server's client echoes them first, as RFC 6455 section 5.5.1
+allows). ``close_pending`` is then true until ``take_close_reply()`` returns the frame
+and moves the state on (``send_close()`` does the same).
 """
 
 from __future__ import annotations
@@ -71,6 +78,7 @@ class WebSocketConnection:
 
     __slots__ = (
         "_buf",
+        "_defer",
         "_close_code",
         "_close_reason",
         "_decoder",
@@ -92,6 +100,8 @@ class WebSocketConnection:
         "_need",
         "_out",
         "_partial",
+        "_reply",
+        "_reply_trigger",
         "_send_opcode",
         "_state",
     )
@@ -103,6 +113,7 @@ class WebSocketConnection:
         max_message_size: int | None = 2**20,
         max_frame_size: int | None = None,
         mask_key_source: Callable[[], bytes] | None = None,
+        defer_close: bool = False,
     ) -> None:
         self._state = _OPEN
         self._buf = bytearray()
@@ -133,6 +144,9 @@ class WebSocketConnection:
         self._close_code: int | None = None
         self._close_reason = ""
         self._failure: WebSocketProtocolError | None = None
+        self._defer = defer_close
+        self._reply: bytes | None = None  # the held close frame (defer_close)
+        self._reply_trigger = Trigger.RECEIVE_CLOSE
 
     # -- public state ----------------------------------------------------------------
 
@@ -158,6 +172,20 @@ class WebSocketConnection:
         return self._failure
 
     @property
+    def close_pending(self) -> bool:
+        """Whether a close frame is held for ``take_close_reply()`` (``defer_close``)."""
+        return self._reply is not None
+
+    def take_close_reply(self) -> bytes:
+        """The held close frame (``b""`` if none); the state then becomes CLOSED."""
+        reply = self._reply
+        if reply is None:
+            return b""
+        self._reply = None
+        self._transition(self._reply_trigger)
+        return reply
+
+    @property
     def deflate(self) -> DeflateParams | None:
         """The permessage-deflate settings in use, if negotiated."""
         return self._deflate
@@ -166,7 +194,7 @@ class WebSocketConnection:
 
     def receive_data(self, data: bytes | bytearray | memoryview) -> None:
         """Feed bytes received from the server; ``b""`` signals end of file."""
-        if self._state is _CLOSED:
+        if self._state is _CLOSED or self._reply is not None:
             return
         if not data:
             self._close_code = 1006
@@ -194,7 +222,7 @@ class WebSocketConnection:
         except UnicodeDecodeError:
             self._fail(WebSocketProtocolError("invalid UTF-8 in a text message", close_code=1007))
             return
-        if self._state is _CLOSED:
+        if self._state is _CLOSED or self._reply is not None:
             self._buf = bytearray()
         elif source is buf:
             del buf[:consumed]
@@ -385,18 +413,30 @@ class WebSocketConnection:
         self._close_reason = reason
         self._events.append(CloseReceived(code, reason))
         if self._state is _OPEN:
-            self._out += encode_frame(0x88, payload, self._key())
+            frame = encode_frame(0x88, payload, self._key())
+            if self._defer:
+                self._reply = frame
+                self._reply_trigger = Trigger.RECEIVE_CLOSE
+                return
+            self._out += frame
         self._transition(Trigger.RECEIVE_CLOSE)
 
     def _fail(self, exc: WebSocketProtocolError) -> None:
         code = exc.close_code
         reason = exc.message.encode("utf-8")[:123].decode("utf-8", "ignore")
-        if self._state is _OPEN:
-            self._out += encode_frame(0x88, build_close_payload(code, reason), self._key())
         self._failure = exc
         self._close_code = code
         self._close_reason = reason
         self._events.append(ConnectionFailed(code, reason, exc))
+        if self._state is _OPEN:
+            frame = encode_frame(0x88, build_close_payload(code, reason), self._key())
+            if self._defer:
+                self._reply = frame
+                self._reply_trigger = Trigger.FAIL
+                self._buf = bytearray()
+                self._msg_parts = []
+                return
+            self._out += frame
         self._transition(Trigger.FAIL)
         self._buf = bytearray()
         self._msg_parts = []
@@ -497,8 +537,11 @@ class WebSocketConnection:
         """Our close frame (``code=None`` sends none); the state becomes CLOSING.
 
         Valid codes are 1000-1003, 1007-1014 and 3000-4999; ``reason`` is at most 123
-        bytes of UTF-8.
+        bytes of UTF-8. While a close frame is held (``defer_close``), that frame is
+        returned instead: it is the answer the server waits for.
         """
+        if self._reply is not None:
+            return self.take_close_reply()
         payload = build_close_payload(code, reason)
         self._transition(Trigger.SEND_CLOSE)
         return encode_frame(0x88, payload, self._key())

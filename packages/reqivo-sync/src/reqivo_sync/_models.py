@@ -1,0 +1,178 @@
+"""``Request`` and ``Response``: the blocking views of ``AsyncRequest`` and the async ``Response``.
+
+Both are subclasses of their async twins, so every attribute and every rule (decoding,
+``raise_for_status``, ``json()``, the request body encoding) has one definition: the
+async one. A response returned by the async client is turned into the sync class in place
+(``__class__`` is switched, nothing is copied) and remembers the ``LoopBridge`` and the
+event loop its body stream belongs to. The blocking methods (``read``, ``close``,
+``iter_bytes``, ``iter_text``, ``iter_lines``, ``iter_raw``) run the async ones:
+
+* on a body already in memory, by stepping the coroutine directly (it never suspends);
+* on a streamed body, one step per chunk through the bridge, on the response's own loop
+  (an asyncio transport belongs to the loop that made it: a streamed response must be
+  read in the thread that opened it; another thread gets a ``RuntimeError``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from reqivo_async._models import AsyncRequest
+from reqivo_async._models import Response as AsyncResponse
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from reqivo_sync._bridge import LoopBridge
+
+__all__ = ["Request", "Response"]
+
+T = TypeVar("T")
+_DONE: Any = object()
+
+
+def _drive(awaitable: Awaitable[T]) -> T:
+    """Run an awaitable that completes without suspending (no I/O), without a loop."""
+    coroutine = awaitable.__await__()
+    try:
+        coroutine.send(None)
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+    close = getattr(coroutine, "close", None)
+    if close is not None:
+        close()
+    raise RuntimeError("this body is read asynchronously; use the async API to read it")
+
+
+class Request(AsyncRequest):
+    """An HTTP request for the blocking API: ``AsyncRequest`` with a blocking ``read()``.
+
+    Build one with ``Session.build_request`` (session headers, cookies, base URL) or
+    directly, with the same arguments as ``AsyncRequest``; send it with ``Session.send``.
+    """
+
+    __slots__ = ()
+
+    def read(self) -> bytes:
+        """Read a streamed body (bytes, a file, a sync iterable) into memory and return it."""
+        return _drive(self.aread())
+
+    def __repr__(self) -> str:
+        return f"<Request [{self.method} {self.url}]>"
+
+
+async def _step(loop: asyncio.AbstractEventLoop, awaitable: Awaitable[T]) -> T:
+    if asyncio.get_running_loop() is not loop:
+        if isinstance(awaitable, Coroutine):
+            awaitable.close()
+        raise RuntimeError(
+            "a streamed response must be read in the thread that opened it "
+            "(its connection belongs to that thread's event loop)"
+        )
+    try:
+        return await awaitable
+    except StopAsyncIteration:
+        return _DONE  # type: ignore[no-any-return]
+
+
+class Response(AsyncResponse):
+    """An HTTP response for the blocking API.
+
+    Everything of the async ``Response`` (``status_code``, ``headers``, ``content``,
+    ``text``, ``json()``, ``raise_for_status()``, ``history``, ``elapsed``, ...) plus
+    blocking ``read()``, ``close()``, ``iter_bytes()``, ``iter_text()``, ``iter_lines()``
+    and ``iter_raw()``; ``with response:`` closes it.
+    """
+
+    _bridge: LoopBridge[Any] | None = None
+    _loop: asyncio.AbstractEventLoop | None = None
+
+    def _run(self, make: Callable[[], Awaitable[T]]) -> T:
+        if self._content is not None or self._bridge is None or self._loop is None:
+            return _drive(make())
+        loop = self._loop
+        return self._bridge.run(lambda _: _step(loop, make()))
+
+    def read(self) -> bytes:
+        """Read (the rest of) the body into memory and return it."""
+        return self._run(self.aread)
+
+    def close(self) -> None:
+        """Release the connection; the rest of an unread body is discarded."""
+        if not self.is_closed:
+            self._run(self.aclose)
+
+    def _iterate(self, iterator: AsyncIterator[T]) -> Iterator[T]:
+        run = self._run
+        finished = False
+        try:
+            while True:
+                try:
+                    item = run(iterator.__anext__)
+                except BaseException:
+                    finished = True  # an async generator that raised is finished
+                    raise
+                if item is _DONE:
+                    finished = True
+                    return
+                yield item
+        finally:
+            aclose = getattr(iterator, "aclose", None)
+            if not finished and aclose is not None:  # the caller stopped early
+                run(aclose)
+
+    def iter_raw(self, chunk_size: int | None = None) -> Iterator[bytes]:
+        """The body as received (content coding not undone), chunk by chunk."""
+        return self._iterate(self.aiter_raw(chunk_size))
+
+    def iter_bytes(self, chunk_size: int | None = None) -> Iterator[bytes]:
+        """The body with its content coding (gzip, deflate, br, zstd) undone."""
+        return self._iterate(self.aiter_bytes(chunk_size))
+
+    def iter_text(self) -> Iterator[str]:
+        """The body decoded as text, chunk by chunk."""
+        return self._iterate(self.aiter_text())
+
+    def iter_lines(self) -> Iterator[str]:
+        """The body as lines of text, without their line endings."""
+        return self._iterate(self.aiter_lines())
+
+    def __enter__(self) -> Response:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def as_sync_response(
+    response: AsyncResponse, bridge: LoopBridge[Any] | None, loop: asyncio.AbstractEventLoop
+) -> Response:
+    """Turn an async ``Response`` (and its history, requests) into the sync classes, in place.
+
+    Called inside ``loop`` (the loop the response's stream belongs to).
+    """
+    if type(response) is AsyncResponse:
+        response.__class__ = Response
+    elif not isinstance(response, Response):
+        raise TypeError(
+            f"a transport returned {type(response).__name__}; the sync API needs "
+            "reqivo_async.Response itself"
+        )
+    synced: Response = response  # type: ignore[assignment]
+    synced._bridge = bridge
+    synced._loop = loop
+    request = response._request
+    if request is not None and type(request) is AsyncRequest:
+        request.__class__ = Request
+    if response.next_request is not None and type(response.next_request) is AsyncRequest:
+        response.next_request.__class__ = Request
+    for previous in response.history:
+        as_sync_response(previous, None, loop)
+    return synced

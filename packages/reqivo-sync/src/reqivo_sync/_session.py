@@ -1,0 +1,610 @@
+"""``Session``: the blocking client, a wrapper over ``AsyncSession`` through the bridge.
+
+Mechanism (ADR-006): the Session holds one ``AsyncSession`` (``_async``, never used to
+send) that owns the configuration and state: headers, params, cookies, auth, timeouts,
+redirect, retry and hook settings. Each event loop the bridge runs (one per calling
+thread, plus the fallback loop for threads that already run one) gets its own
+``AsyncSession`` sharing that state (the very same objects: one ``Cookies`` jar, guarded
+by its lock, one ``Headers``...), with its own connection pool, because asyncio
+connections belong to the loop that opened them. Assigning a setting on the Session
+(``session.headers = ...``) updates every per-loop session at once.
+
+Consequences, documented for users: connection limits (``Limits``) apply per thread; a
+streamed response must be read in the thread that opened it; a transport passed with
+``transport=`` is shared by every loop, so it must not hold loop-bound state
+(``MockTransport`` does not); event hooks receive the async request and response objects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+
+from reqivo_async._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, Limits, Timeout
+from reqivo_async._cookies import CookieTypes
+from reqivo_async._hooks import EventHook
+from reqivo_async._models import AsyncRequest
+from reqivo_async._session import USE_SESSION, AsyncSession
+from reqivo_async._session import _StreamContext as _AsyncStreamContext
+from reqivo_async._transports._base import AsyncBaseTransport
+from reqivo_protocol._headers import HeaderTypes
+from reqivo_protocol._url import URL
+from reqivo_sync._models import Request, Response, as_sync_response
+from reqivo_sync._wrapper import BlockingWrapper, PerLoop
+
+if TYPE_CHECKING:
+    from reqivo_async._auth import Auth
+    from reqivo_async._cookies import Cookies
+    from reqivo_async._hooks import EventHooks
+    from reqivo_async._retries import Retry
+    from reqivo_async._trace import TraceCallback
+    from reqivo_protocol._headers import Headers
+    from reqivo_protocol._query import QueryParams
+
+__all__ = ["Session"]
+
+T = TypeVar("T")
+#: Attributes of an ``AsyncSession`` that belong to one loop (everything else is shared).
+_PER_LOOP = frozenset({"_transport", "_owns_transport", "_closed", "_opened"})
+
+
+class _Setting(Generic[T]):
+    """A Session attribute stored on its ``AsyncSession``; assigning it updates every loop's."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+        self.__doc__ = getattr(getattr(AsyncSession, name, None), "__doc__", None)
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> _Setting[T]: ...
+    @overload
+    def __get__(self, instance: Session, owner: type) -> T: ...
+    def __get__(self, instance: Session | None, owner: type) -> T | _Setting[T]:
+        if instance is None:
+            return self
+        value: T = getattr(instance._async, self._name)
+        return value
+
+    def __set__(self, instance: Session, value: Any) -> None:
+        setattr(instance._async, self._name, value)
+        instance._share_settings()
+
+
+class _Sessions(PerLoop[AsyncSession]):
+    """Makes the ``AsyncSession`` of each loop: the shared state, the loop's own pool."""
+
+    __slots__ = ("master", "pool_options", "spare")
+
+    def __init__(self, master: AsyncSession, pool_options: dict[str, Any] | None) -> None:
+        self.master = master
+        self.pool_options = pool_options
+        # The pool the AsyncSession built (checking the options) serves the first loop.
+        self.spare: AsyncBaseTransport | None = master.transport
+        super().__init__(None, self._new)
+
+    def _new(self) -> AsyncSession:
+        transport = self.master.transport  # the user's transport is shared by every loop
+        if self.pool_options is not None:
+            with self._lock:
+                spare, self.spare = self.spare, None
+            if spare is not None:
+                transport = spare
+            else:
+                from reqivo_async._pool import AsyncConnectionPool
+
+                transport = AsyncConnectionPool(**self.pool_options)
+        session: AsyncSession = object.__new__(AsyncSession)
+        session.__dict__.update(self.master.__dict__)
+        session._transport = transport
+        # The Session warns when left unclosed; its per-loop sessions stay quiet.
+        session._owns_transport = False
+        return session
+
+    async def close(self, session: AsyncSession) -> None:
+        """The bridge's closer: close a loop's pool (a user's transport is closed once)."""
+        session._closed = True
+        if self.pool_options is not None:
+            await session.transport.aclose()
+
+
+class Session(BlockingWrapper):
+    """A blocking HTTP client with connection pooling, cookies, auth, redirects and retries.
+
+    The same options, defaults, methods and exceptions as ``reqivo_async.AsyncSession``,
+    blocking: ``with Session() as session: session.get(url).json()``. One Session may be
+    shared by many threads (cookies and settings are shared; each thread keeps its own
+    event loop and connections, so ``limits`` apply per thread) and works inside a
+    running event loop too (it then blocks that loop for the call: prefer the async API
+    in async code). Unclosed, it is closed at interpreter exit (or when collected, with
+    a ``ResourceWarning``); in a child process after ``fork()`` it starts afresh.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: URL | str | None = None,
+        headers: HeaderTypes | None = None,
+        params: Any = None,
+        cookies: CookieTypes | None = None,
+        auth: Any = None,
+        timeout: Timeout | float | None = DEFAULT_TIMEOUT,
+        limits: Limits = DEFAULT_LIMITS,
+        follow_redirects: bool = True,
+        max_redirects: int = 20,
+        verify: Any = True,
+        cert: Any = None,
+        proxy: Any = None,
+        trust_env: bool = True,
+        transport: AsyncBaseTransport | None = None,
+        event_hooks: Mapping[str, Iterable[EventHook]] | None = None,
+        retries: Retry | int | None = None,
+        default_encoding: str = "utf-8",
+        max_decompressed_size: int | None = None,
+        trace: TraceCallback | None = None,
+    ) -> None:
+        self._async = AsyncSession(
+            base_url=base_url,
+            headers=headers,
+            params=params,
+            cookies=cookies,
+            auth=auth,
+            timeout=timeout,
+            limits=limits,
+            follow_redirects=follow_redirects,
+            max_redirects=max_redirects,
+            verify=verify,
+            cert=cert,
+            proxy=proxy,
+            trust_env=trust_env,
+            transport=transport,
+            event_hooks=event_hooks,
+            retries=retries,
+            default_encoding=default_encoding,
+            max_decompressed_size=max_decompressed_size,
+            trace=trace,
+        )
+        pool_options = None
+        if transport is None:
+            pool_options = {
+                "verify": verify,
+                "cert": cert,
+                "limits": limits,
+                "proxy": proxy,
+                "trust_env": trust_env,
+            }
+        self._sessions = _Sessions(self._async, pool_options)
+        self._user_transport = transport
+        self._start(self._sessions, self._sessions.close)
+
+    # -- settings (shared by every thread) -----------------------------------------------
+
+    base_url: _Setting[URL | None] = _Setting()
+    headers: _Setting[Headers] = _Setting()
+    params: _Setting[QueryParams | None] = _Setting()
+    cookies: _Setting[Cookies] = _Setting()
+    auth: _Setting[Auth | None] = _Setting()
+    timeout: _Setting[Timeout] = _Setting()
+    follow_redirects: _Setting[bool] = _Setting()
+    max_redirects: _Setting[int] = _Setting()
+    event_hooks: _Setting[EventHooks] = _Setting()
+    retries: _Setting[Retry | None] = _Setting()
+    default_encoding: _Setting[str] = _Setting()
+    max_decompressed_size: _Setting[int | None] = _Setting()
+    trace: _Setting[TraceCallback | None] = _Setting()
+
+    def _share_settings(self) -> None:
+        state = {k: v for k, v in self._async.__dict__.items() if k not in _PER_LOOP}
+        for session in self._sessions.each():
+            session.__dict__.update(state)
+
+    @property
+    def is_closed(self) -> bool:
+        """Whether ``close()`` was called."""
+        return self._bridge.closed
+
+    @property
+    def transport(self) -> AsyncBaseTransport:
+        """The transport given with ``transport=``, else the first thread's connection pool."""
+        return self._async.transport
+
+    # -- building requests -------------------------------------------------------------
+
+    def build_request(
+        self,
+        method: str,
+        url: URL | str,
+        *,
+        params: Any = None,
+        headers: HeaderTypes | None = None,
+        cookies: CookieTypes | None = None,
+        content: Any = None,
+        data: Any = None,
+        files: Any = None,
+        json: Any = None,
+        timeout: Any = USE_SESSION,
+        extensions: dict[str, Any] | None = None,
+    ) -> Request:
+        """A ``Request`` with the session's base URL, params, headers and cookies.
+
+        Send it with ``send()``; auth is applied when it is sent.
+        """
+        request = self._async.build_request(
+            method,
+            url,
+            params=params,
+            headers=headers,
+            cookies=cookies,
+            content=content,
+            data=data,
+            files=files,
+            json=json,
+            timeout=timeout,
+            extensions=extensions,
+        )
+        request.__class__ = Request
+        return request  # type: ignore[return-value]
+
+    # -- sending -----------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        url: URL | str,
+        *,
+        params: Any = None,
+        headers: HeaderTypes | None = None,
+        cookies: CookieTypes | None = None,
+        content: Any = None,
+        data: Any = None,
+        files: Any = None,
+        json: Any = None,
+        auth: Any = USE_SESSION,
+        timeout: Any = USE_SESSION,
+        follow_redirects: Any = USE_SESSION,
+        extensions: dict[str, Any] | None = None,
+    ) -> Response:
+        """Send a request and return its response, body read."""
+        bridge = self._bridge
+
+        async def call(session: AsyncSession) -> Response:
+            response = await session.request(
+                method,
+                url,
+                params=params,
+                headers=headers,
+                cookies=cookies,
+                content=content,
+                data=data,
+                files=files,
+                json=json,
+                auth=auth,
+                timeout=timeout,
+                follow_redirects=follow_redirects,
+                extensions=extensions,
+            )
+            return as_sync_response(response, bridge, asyncio.get_running_loop())
+
+        return bridge.run(call)
+
+    def send(
+        self,
+        request: AsyncRequest,
+        *,
+        stream: bool = False,
+        auth: Any = USE_SESSION,
+        follow_redirects: Any = USE_SESSION,
+    ) -> Response:
+        """Send ``request``; read the body unless ``stream`` (then close the response).
+
+        ``auth`` and ``follow_redirects`` override the session's settings.
+        """
+        bridge = self._bridge
+
+        async def call(session: AsyncSession) -> Response:
+            response = await session.send(
+                request, stream=stream, auth=auth, follow_redirects=follow_redirects
+            )
+            return as_sync_response(response, bridge, asyncio.get_running_loop())
+
+        return bridge.run(call)
+
+    def stream(
+        self,
+        method: str,
+        url: URL | str,
+        *,
+        params: Any = None,
+        headers: HeaderTypes | None = None,
+        cookies: CookieTypes | None = None,
+        content: Any = None,
+        data: Any = None,
+        files: Any = None,
+        json: Any = None,
+        auth: Any = USE_SESSION,
+        timeout: Any = USE_SESSION,
+        follow_redirects: Any = USE_SESSION,
+        extensions: dict[str, Any] | None = None,
+    ) -> _StreamContext:
+        """``with session.stream(...) as response:`` the body is not read yet.
+
+        Iterate ``response.iter_bytes()`` (or ``iter_text``, ``iter_lines``,
+        ``iter_raw``) in the same thread; the response is closed when the block ends.
+        """
+        request = self.build_request(
+            method,
+            url,
+            params=params,
+            headers=headers,
+            cookies=cookies,
+            content=content,
+            data=data,
+            files=files,
+            json=json,
+            timeout=timeout,
+            extensions=extensions,
+        )
+        return _StreamContext(self._bridge, request, auth, follow_redirects)
+
+    # -- the HTTP methods --------------------------------------------------------------
+
+    def get(
+        self,
+        url: URL | str,
+        *,
+        params: Any = None,
+        headers: HeaderTypes | None = None,
+        cookies: CookieTypes | None = None,
+        auth: Any = USE_SESSION,
+        timeout: Any = USE_SESSION,
+        follow_redirects: Any = USE_SESSION,
+        extensions: dict[str, Any] | None = None,
+    ) -> Response:
+        """Send a GET request."""
+        return self.request(
+            "GET",
+            url,
+            params=params,
+            headers=headers,
+            cookies=cookies,
+            auth=auth,
+            timeout=timeout,
+            follow_redirects=follow_redirects,
+            extensions=extensions,
+        )
+
+    def head(
+        self,
+        url: URL | str,
+        *,
+        params: Any = None,
+        headers: HeaderTypes | None = None,
+        cookies: CookieTypes | None = None,
+        auth: Any = USE_SESSION,
+        timeout: Any = USE_SESSION,
+        follow_redirects: Any = USE_SESSION,
+        extensions: dict[str, Any] | None = None,
+    ) -> Response:
+        """Send a HEAD request."""
+        return self.request(
+            "HEAD",
+            url,
+            params=params,
+            headers=headers,
+            cookies=cookies,
+            auth=auth,
+            timeout=timeout,
+            follow_redirects=follow_redirects,
+            extensions=extensions,
+        )
+
+    def options(
+        self,
+        url: URL | str,
+        *,
+        params: Any = None,
+        headers: HeaderTypes | None = None,
+        cookies: CookieTypes | None = None,
+        auth: Any = USE_SESSION,
+        timeout: Any = USE_SESSION,
+        follow_redirects: Any = USE_SESSION,
+        extensions: dict[str, Any] | None = None,
+    ) -> Response:
+        """Send an OPTIONS request."""
+        return self.request(
+            "OPTIONS",
+            url,
+            params=params,
+            headers=headers,
+            cookies=cookies,
+            auth=auth,
+            timeout=timeout,
+            follow_redirects=follow_redirects,
+            extensions=extensions,
+        )
+
+    def delete(
+        self,
+        url: URL | str,
+        *,
+        params: Any = None,
+        headers: HeaderTypes | None = None,
+        cookies: CookieTypes | None = None,
+        auth: Any = USE_SESSION,
+        timeout: Any = USE_SESSION,
+        follow_redirects: Any = USE_SESSION,
+        extensions: dict[str, Any] | None = None,
+    ) -> Response:
+        """Send a DELETE request (use ``request("DELETE", ...)`` to send a body)."""
+        return self.request(
+            "DELETE",
+            url,
+            params=params,
+            headers=headers,
+            cookies=cookies,
+            auth=auth,
+            timeout=timeout,
+            follow_redirects=follow_redirects,
+            extensions=extensions,
+        )
+
+    def post(
+        self,
+        url: URL | str,
+        *,
+        content: Any = None,
+        data: Any = None,
+        files: Any = None,
+        json: Any = None,
+        params: Any = None,
+        headers: HeaderTypes | None = None,
+        cookies: CookieTypes | None = None,
+        auth: Any = USE_SESSION,
+        timeout: Any = USE_SESSION,
+        follow_redirects: Any = USE_SESSION,
+        extensions: dict[str, Any] | None = None,
+    ) -> Response:
+        """Send a POST request."""
+        return self.request(
+            "POST",
+            url,
+            params=params,
+            headers=headers,
+            cookies=cookies,
+            content=content,
+            data=data,
+            files=files,
+            json=json,
+            auth=auth,
+            timeout=timeout,
+            follow_redirects=follow_redirects,
+            extensions=extensions,
+        )
+
+    def put(
+        self,
+        url: URL | str,
+        *,
+        content: Any = None,
+        data: Any = None,
+        files: Any = None,
+        json: Any = None,
+        params: Any = None,
+        headers: HeaderTypes | None = None,
+        cookies: CookieTypes | None = None,
+        auth: Any = USE_SESSION,
+        timeout: Any = USE_SESSION,
+        follow_redirects: Any = USE_SESSION,
+        extensions: dict[str, Any] | None = None,
+    ) -> Response:
+        """Send a PUT request."""
+        return self.request(
+            "PUT",
+            url,
+            params=params,
+            headers=headers,
+            cookies=cookies,
+            content=content,
+            data=data,
+            files=files,
+            json=json,
+            auth=auth,
+            timeout=timeout,
+            follow_redirects=follow_redirects,
+            extensions=extensions,
+        )
+
+    def patch(
+        self,
+        url: URL | str,
+        *,
+        content: Any = None,
+        data: Any = None,
+        files: Any = None,
+        json: Any = None,
+        params: Any = None,
+        headers: HeaderTypes | None = None,
+        cookies: CookieTypes | None = None,
+        auth: Any = USE_SESSION,
+        timeout: Any = USE_SESSION,
+        follow_redirects: Any = USE_SESSION,
+        extensions: dict[str, Any] | None = None,
+    ) -> Response:
+        """Send a PATCH request."""
+        return self.request(
+            "PATCH",
+            url,
+            params=params,
+            headers=headers,
+            cookies=cookies,
+            content=content,
+            data=data,
+            files=files,
+            json=json,
+            auth=auth,
+            timeout=timeout,
+            follow_redirects=follow_redirects,
+            extensions=extensions,
+        )
+
+    # -- lifetime ----------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close every connection (in every thread's event loop) and the loops. Idempotent.
+
+        Waits for requests in progress in other threads (bounded by their timeouts).
+        """
+        if self._bridge.closed:
+            return
+        transport = self._user_transport
+        try:
+            if transport is not None:
+                self._bridge.run(lambda _: transport.aclose())
+        finally:
+            self._bridge.close()
+            self._async._closed = True
+
+    def __repr__(self) -> str:
+        state = "closed" if self._bridge.closed else "open"
+        base = self._async.base_url
+        shown = f" base_url={str(base)!r}" if base is not None else ""
+        return f"<Session{shown} [{state}]>"
+
+
+class _StreamContext:
+    """``with session.stream(...) as response``: sends on entry, closes on exit."""
+
+    __slots__ = ("_bridge", "_context", "_response")
+
+    def __init__(self, bridge: Any, request: AsyncRequest, auth: Any, follow: Any) -> None:
+        self._bridge = bridge
+        self._context: tuple[AsyncRequest, Any, Any] | _AsyncStreamContext = (
+            request,
+            auth,
+            follow,
+        )
+        self._response: Response | None = None
+
+    def __enter__(self) -> Response:
+        request, auth, follow = self._context  # type: ignore[misc]
+        bridge = self._bridge
+
+        async def enter(session: AsyncSession) -> Response:
+            context = _AsyncStreamContext(session, request, auth, follow)
+            response = await context.__aenter__()
+            self._context = context
+            return as_sync_response(response, bridge, asyncio.get_running_loop())
+
+        self._response = bridge.run(enter)
+        return self._response
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        response, context = self._response, self._context
+        if response is not None and isinstance(context, _AsyncStreamContext):
+            response._run(lambda: context.__aexit__(exc_type, exc, traceback))
