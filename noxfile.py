@@ -4,7 +4,8 @@ Sessions (``nox -l`` lists them):
 
 - ``lint``: ruff check and ruff format --check, plus the version-coupling check.
 - ``typecheck``: mypy --strict over all four packages and their tests.
-- ``tests``: the test matrix, every CPython 3.11+ found on the machine x package.
+- ``tests``: the test matrix, every CPython 3.11+ found on the machine x package (x API
+  mode, sync and async, for the packages with a dual suite: ``tests-3.11(reqivo-sync-async)``).
   A Python that is not installed is skipped with a visible message.
 - ``workspace``: tests of the workspace itself (version coupling, layering rules).
 - ``coverage``: combines the matrix's coverage data and enforces the gates.
@@ -29,7 +30,7 @@ ROOT = Path(__file__).parent
 PYTHONS = ["3.11", "3.12", "3.13"]
 PACKAGES = ["reqivo-protocol", "reqivo-async", "reqivo-sync", "reqivo-ws"]
 #: Coverage gates (line + branch, percent) per package, enforced by the coverage session.
-COVERAGE_GATES = {"reqivo_protocol": 95}
+COVERAGE_GATES = {"reqivo_protocol": 95, "reqivo_async": 95}
 
 
 def _expose_pyenv_versions() -> None:
@@ -118,10 +119,26 @@ def workspace(session: nox.Session) -> None:
     session.run("pytest", "tests", "-q", *session.posargs)
 
 
+#: Packages whose behavioural suite (``tests/dual``) runs against both APIs: their tests
+#: session is split by mode. ``sync`` runs the whole test folder with ``--mode=sync``;
+#: ``async`` runs only the dual suite with ``--mode=async`` (nothing else differs).
+DUAL_MODE_PACKAGES = ["reqivo-sync"]
+MODES = ["sync", "async"]
+TEST_MATRIX = [
+    (package, mode)
+    for package in PACKAGES
+    for mode in (MODES if package in DUAL_MODE_PACKAGES else ["-"])
+]
+
+
 @nox.session(python=PYTHONS)
-@nox.parametrize("package", PACKAGES)
-def tests(session: nox.Session, package: str) -> None:
-    """One package's test suite on one Python, with coverage data collected."""
+@nox.parametrize(
+    ("package", "mode"),
+    TEST_MATRIX,
+    ids=[package if mode == "-" else f"{package}-{mode}" for package, mode in TEST_MATRIX],
+)
+def tests(session: nox.Session, package: str, mode: str) -> None:
+    """One package's test suite on one Python (and API mode), with coverage data collected."""
     _sync(session, "test", "servers")
     tests_dir = ROOT / "packages" / package / "tests"
     if not any(tests_dir.rglob("test_*.py")):
@@ -130,7 +147,11 @@ def tests(session: nox.Session, package: str) -> None:
         # The client packages' tests start real services (a forward proxy): install them
         # when missing (idempotent, quick when present).
         session.run("bash", "scripts/ci-services.sh", external=True, silent=True)
+    target = [f"packages/{package}/tests"]
     data_file = f".coverage.{session.python}.{package}"
+    if mode != "-":
+        data_file += f"-{mode}"
+        target = [f"{target[0]}/dual" if mode == "async" else target[0], f"--mode={mode}"]
     for stale in ROOT.glob(f"{data_file}*"):
         stale.unlink()
     session.run(
@@ -140,7 +161,7 @@ def tests(session: nox.Session, package: str) -> None:
         f"--source={package.replace('-', '_')}",
         "-m",
         "pytest",
-        f"packages/{package}/tests",
+        *target,
         *session.posargs,
     )
 
@@ -177,3 +198,59 @@ def bench(session: nox.Session) -> None:
     """Benchmarks against the peers, side by side in one run (not part of CI)."""
     _sync(session, "bench")
     session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session(python=PYTHONS[0])
+def autobahn(session: nox.Session) -> None:
+    """The Autobahn fuzzing server against reqivo-ws's client, sections 1-13.
+
+    Installs the suite when missing (``/work/shared/tools/autobahn-install.sh`` or
+    ``$AUTOBAHN_INSTALL``), runs it on 127.0.0.1 without compression, prints the counts
+    per behaviour and fails on any FAILED case. ``nox -s autobahn -- --deflate`` runs
+    the compressed variant (about 10 minutes: sections 12 and 13).
+    """
+    import json
+    import socket
+    import tempfile
+    import time
+
+    _sync(session, "test")
+    installer = os.environ.get("AUTOBAHN_INSTALL", "/work/shared/tools/autobahn-install.sh")
+    env_dir = os.environ.get("AUTOBAHN_ENV", "/tmp/autobahn/env")
+    out = subprocess.run(
+        ["bash", installer, env_dir], check=True, capture_output=True, text=True
+    ).stdout.split()
+    wstest = Path(out[-1]).with_name("wstest-loopback")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    compliance = ROOT / "packages" / "reqivo-ws" / "compliance"
+    workdir = Path(tempfile.mkdtemp(prefix="autobahn-"))
+    spec = json.loads((compliance / "fuzzingserver.json").read_text())
+    spec["url"] = f"ws://127.0.0.1:{port}"
+    spec["outdir"] = str(workdir / "reports")
+    (workdir / "fuzzingserver.json").write_text(json.dumps(spec))
+    log = (workdir / "server.log").open("w")
+    server = subprocess.Popen(
+        [str(wstest), "-m", "fuzzingserver", "-s", "fuzzingserver.json", "-u", "0"],
+        cwd=workdir,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    session.error(f"wstest did not start; see {workdir / 'server.log'}")
+                time.sleep(0.2)
+        client = str(compliance / "autobahn_client.py")
+        session.run("python", client, "--url", spec["url"], *session.posargs)
+        session.run("python", client, "--summary", str(workdir / "reports" / "index.json"))
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        log.close()

@@ -80,10 +80,8 @@ async def _reqivo(url: str) -> list[Measurement]:
 
 
 async def _websockets(url: str) -> list[Measurement]:
-    async with websockets.connect(
-        url, compression=None, max_size=None, ping_interval=None
-    ) as ws:
-        return await _measure(ws.send, ws.recv, f"websockets {websockets.__version__}")
+    async with websockets.connect(url, compression=None, max_size=None, ping_interval=None) as ws:
+        return await _measure(ws.send, ws.recv, f"websockets {websockets.version.version}")
 
 
 async def _aiohttp(url: str) -> list[Measurement]:
@@ -96,9 +94,7 @@ async def _aiohttp(url: str) -> list[Measurement]:
 
 def run() -> list[Measurement]:
     """Start the echo server, measure each client, stop the server."""
-    server = subprocess.Popen(
-        [sys.executable, "-c", _SERVER], stdout=subprocess.PIPE, text=True
-    )
+    server = subprocess.Popen([sys.executable, "-c", _SERVER], stdout=subprocess.PIPE, text=True)
     try:
         assert server.stdout is not None
         port = int(server.stdout.readline())
@@ -129,4 +125,7 @@ if __name__ == "__main__":
     measured = run()
     print(report(TITLE, measured))
     print({k: round(v, 2) for k, v in ratios(measured).items()})
-    print("medians:", {f"{m.scenario}/{m.contender}": round(statistics.median(m.rates)) for m in measured})
+    print(
+        "medians:",
+        {f"{m.scenario}/{m.contender}": round(statistics.median(m.rates)) for m in measured},
+    )

@@ -12,6 +12,8 @@ Every measurement runs in a fresh interpreter. Two views:
 * wall clock: the best time of ``python -c "import asyncio, ssl"`` against
   ``python -c "import asyncio, ssl, reqivo_async"``, and their difference. This includes
   interpreter start-up and is noisier; the best of many runs is the fair comparison.
+  Also shown: the import plus a first ``AsyncSession()``, which loads the transport stack
+  (connection pool, HTTP/1.1 machine, TLS, cookie jar) that the import leaves for later.
 
 Bytecode: an installed package has its ``.pyc`` files (installers compile them), but a
 development shell may set ``PYTHONDONTWRITEBYTECODE``, and then every run compiles the
@@ -35,6 +37,7 @@ import time
 
 BASE = "import asyncio, ssl"
 FULL = "import asyncio, ssl; import reqivo_async"
+SESSION = FULL + "; reqivo_async.AsyncSession()"
 MEASURED = ("reqivo_async", "reqivo_protocol")
 
 
@@ -48,7 +51,7 @@ def importtime_run(python: str, env: dict[str, str]) -> list[tuple[str, int, int
         check=True,
         env=env,
     )
-    rows = []
+    rows: list[tuple[str, int, int]] = []
     for line in proc.stderr.splitlines():
         if not line.startswith("import time:") or "self [us]" in line:
             continue
@@ -113,14 +116,19 @@ def measure(args: argparse.Namespace, env: dict[str, str]) -> None:
         for name, self_us in sorted(best_self.items(), key=lambda kv: -kv[1])[: args.top]:
             print(f"  {self_us / 1000:6.2f} ms  {name.strip()}")
 
-    base, full = [], []
-    for _ in range(args.w):  # interleaved, so load changes hit both alike
+    base: list[float] = []
+    full: list[float] = []
+    session: list[float] = []
+    for _ in range(args.w):  # interleaved, so load changes hit all alike
         base.append(wall_clock(args.python, BASE, env))
-        full.append(wall_clock(args.python, BASE + ", reqivo_async", env))
+        full.append(wall_clock(args.python, FULL, env))
+        session.append(wall_clock(args.python, SESSION, env))
     print(f"wall clock, best of {args.w}:")
-    print(f"  import asyncio, ssl                {min(base) * 1000:7.2f} ms")
-    print(f"  import asyncio, ssl, reqivo_async  {min(full) * 1000:7.2f} ms")
-    print(f"  difference                         {(min(full) - min(base)) * 1000:7.2f} ms")
+    print(f"  import asyncio, ssl                 {min(base) * 1000:7.2f} ms")
+    print(f"  ... + import reqivo_async           {min(full) * 1000:7.2f} ms")
+    print(f"  ... + a first AsyncSession()        {min(session) * 1000:7.2f} ms")
+    print(f"  import reqivo_async costs           {(min(full) - min(base)) * 1000:7.2f} ms")
+    print(f"  import + AsyncSession() costs       {(min(session) - min(base)) * 1000:7.2f} ms")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import json
 import sys
 import time
@@ -54,10 +55,8 @@ async def run(base: str, deflate: bool, cases: list[int] | None) -> int:
         except (WebSocketError, OSError) as exc:
             print(f"case {case}: {exc!r}", file=sys.stderr)
     async with AsyncWebSocket(f"{base}/updateReports?agent={AGENT}", compression=None) as ws:
-        try:
+        with contextlib.suppress(ConnectionClosed):
             await ws.recv(timeout=30)
-        except ConnectionClosed:
-            pass
     return count
 
 
@@ -69,8 +68,6 @@ def summary(index_path: str) -> int:
     counts: collections.Counter[str] = collections.Counter()
     odd: dict[str, list[str]] = collections.defaultdict(list)
     for case, result in results.items():
-        for key in ("behavior", "behaviorClose"):
-            pass
         behaviour = result["behavior"]
         counts[behaviour] += 1
         if behaviour not in ("OK", "INFORMATIONAL"):

@@ -10,7 +10,8 @@
 The exception hierarchy is defined once in reqivo-protocol and re-exported here, so
 ``except reqivo_async.ReadTimeout`` catches what every Reqivo package raises.
 Rarely used names (digest auth, retries, the mock and ASGI transports, proxy and TLS
-helpers) load on first use, to keep ``import reqivo_async`` cheap.
+helpers) and the connection pool's transport stack load on first use, to keep
+``import reqivo_async`` cheap.
 """
 
 from __future__ import annotations
@@ -20,10 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from reqivo_async._auth import Auth, BasicAuth, BearerAuth, FunctionAuth
 from reqivo_async._config import Limits, Timeout
-from reqivo_async._connection import AsyncConnection, ConnectionInfo
 from reqivo_async._cookies import Cookies
 from reqivo_async._models import AsyncByteStream, AsyncRequest, Response
-from reqivo_async._pool import AsyncConnectionPool
 from reqivo_async._session import USE_SESSION, AsyncSession
 from reqivo_async._transports._base import AsyncBaseTransport
 from reqivo_protocol import URL, Headers, QueryParams
@@ -32,6 +31,8 @@ from reqivo_protocol._exceptions import __all__ as _exception_names
 
 if TYPE_CHECKING:
     from reqivo_async._auth import DigestAuth
+    from reqivo_async._connection import AsyncConnection, ConnectionInfo
+    from reqivo_async._pool import AsyncConnectionPool
     from reqivo_async._proxy import Proxy
     from reqivo_async._retries import Retry
     from reqivo_async._tls import create_ssl_context
@@ -41,7 +42,12 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 #: Public names defined in modules that are imported on first use: name -> module.
+#: The connection pool and its transport stack (HTTP/1.1 machine, TLS, proxies) load
+#: with the first ``AsyncSession`` that needs them, not with ``import reqivo_async``.
 _LAZY = {
+    "AsyncConnection": "reqivo_async._connection",
+    "ConnectionInfo": "reqivo_async._connection",
+    "AsyncConnectionPool": "reqivo_async._pool",
     "DigestAuth": "reqivo_async._auth",
     "Proxy": "reqivo_async._proxy",
     "Retry": "reqivo_async._retries",

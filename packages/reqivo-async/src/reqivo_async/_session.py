@@ -64,7 +64,8 @@ __all__ = ["USE_SESSION", "AsyncSession"]
 DEBUG = 10
 _perf_counter = time.perf_counter
 _URL_CACHE_SIZE = 128
-_has_scheme = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:").match
+#: Compiled on first use by ``re``'s own cache, not at import (import time matters).
+_HAS_SCHEME = r"[A-Za-z][A-Za-z0-9+.\-]*:"
 
 
 class _UseSession:
@@ -269,7 +270,7 @@ class AsyncSession:
         merged = cache.get(url)
         if merged is None:
             base = self._base_text
-            if base is None or _has_scheme(url):
+            if base is None or re.match(_HAS_SCHEME, url):
                 merged = URL(url)
             else:
                 merged = URL(base + url.lstrip("/"))

@@ -44,6 +44,7 @@ exit codes:
   6  too many redirects (see --max-redirects)
   7  network or transport error: connection refused, DNS, timeout, TLS, proxy, or a
      peer that broke the HTTP protocol
+  130  interrupted (Ctrl-C)
 """
 
 _EPILOG = (

@@ -4,19 +4,17 @@ It turns a :class:`Command` into session options and request arguments, sends th
 request, and yields the response head with an iterator over its (decoded) body. The
 rest of the CLI never touches the library, so the driver underneath can change alone.
 
-The driver today is ``reqivo_async.AsyncSession`` run by a private event loop
-(``asyncio.Runner``) that lives exactly as long as the exchange: one process, one
-request, so the sync wrapper's pooled loop (ADR-006) would buy nothing here.
+The driver is ``reqivo_sync.Session`` (the blocking wrapper), with ``stream()`` so
+that a download goes to its file as it arrives, never held whole.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import getpass
 import json
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 from urllib.parse import urlencode
@@ -149,49 +147,22 @@ class Exchange:
     chunks: Iterator[bytes]
 
 
-def _drive(loop: asyncio.AbstractEventLoop, agen: AsyncIterator[bytes]) -> Iterator[bytes]:
-    """A blocking iterator over ``agen``, each step run on ``loop``."""
-
-    async def step() -> bytes | None:
-        return await anext(agen, None)
-
-    while (chunk := loop.run_until_complete(step())) is not None:
-        yield chunk
-
-
 @contextlib.contextmanager
 def exchange(command: Command, body: Body) -> Iterator[Exchange]:
     """Send ``command`` with ``body``; yield the :class:`Exchange`; close everything."""
-    from reqivo_async import AsyncSession
+    from reqivo_sync._session import Session
 
-    options = session_options(command)
-    with contextlib.ExitStack() as files, asyncio.Runner() as runner:
+    with contextlib.ExitStack() as stack:
         for file in body.opened:
-            files.callback(file.close)
-        stack = contextlib.AsyncExitStack()
-
-        async def start() -> Any:
-            session = await stack.enter_async_context(AsyncSession(**options))
-            return await stack.enter_async_context(
-                session.stream(
-                    command.method,
-                    command.url,
-                    params=command.params or None,
-                    headers=_merge_headers(command, body),
-                    **body.kwargs,
-                )
+            stack.callback(file.close)
+        session = stack.enter_context(Session(**session_options(command)))
+        response = stack.enter_context(
+            session.stream(
+                command.method,
+                command.url,
+                params=command.params or None,
+                headers=_merge_headers(command, body),
+                **body.kwargs,
             )
-
-        # loop.run_until_complete, not runner.run: in the main thread the latter installs
-        # and restores a SIGINT handler on each call, which costs ~1 ms a body chunk.
-        # Ctrl-C still works: KeyboardInterrupt leaves the loop, the runner then cancels.
-        loop = runner.get_loop()
-        try:
-            response = loop.run_until_complete(start())
-            chunks = response.aiter_bytes()
-            try:
-                yield Exchange(response, _drive(loop, chunks))
-            finally:
-                loop.run_until_complete(chunks.aclose())
-        finally:
-            loop.run_until_complete(stack.aclose())
+        )
+        yield Exchange(response, response.iter_bytes())

@@ -9,6 +9,7 @@ way the last line is the same summary, e.g.
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any, Protocol, TextIO
 
@@ -127,7 +128,7 @@ class _RichProgress:
         self.target = target
         self.received = 0
         self.started = time.monotonic()
-        self.task = self.bar.add_task(target, total=total)
+        self.task = self.bar.add_task(os.path.basename(target) or target, total=total)
         self.bar.start()
 
     def advance(self, size: int) -> None:

@@ -40,6 +40,8 @@ def _drive(awaitable: Awaitable[T]) -> T:
         coroutine.send(None)
     except StopIteration as stop:
         return stop.value  # type: ignore[no-any-return]
+    except StopAsyncIteration:  # the end of an async generator
+        return _DONE  # type: ignore[no-any-return]
     close = getattr(coroutine, "close", None)
     if close is not None:
         close()

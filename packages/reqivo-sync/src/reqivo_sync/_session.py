@@ -557,6 +557,7 @@ class Session(BlockingWrapper):
         """
         if self._bridge.closed:
             return
+        self._closed_by_user = True
         transport = self._user_transport
         try:
             if transport is not None:

@@ -12,6 +12,7 @@ there, as in the async API; it is handed to the first loop that needs one.
 
 from __future__ import annotations
 
+import sys
 import threading
 import warnings
 import weakref
@@ -59,6 +60,7 @@ class BlockingWrapper:
 
     _bridge: LoopBridge[Any]
     _per_loop: PerLoop[Any]
+    _closed_by_user = False
 
     def _start(
         self,
@@ -70,6 +72,7 @@ class BlockingWrapper:
 
     def close(self) -> None:
         """Close every connection, in every thread's event loop, and those loops. Idempotent."""
+        self._closed_by_user = True
         self._bridge.close()
 
     def __enter__(self) -> Self:
@@ -87,9 +90,12 @@ class BlockingWrapper:
 
     def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
         bridge: LoopBridge[Any] | None = getattr(self, "_bridge", None)
-        if bridge is None or bridge.closed:  # closed, or closed at interpreter exit
+        if bridge is None:
             return
-        if self._per_loop.used:
+        # The bridge may already be closed by its own finalizer: at interpreter exit
+        # (quietly, by design), or collected in the same garbage cycle as this wrapper
+        # (then the wrapper was still dropped unclosed, and says so).
+        if self._per_loop.used and not self._closed_by_user and not sys.is_finalizing():
             _warn(
                 f"unclosed {self!r}: use 'with {type(self).__name__}(...)' or call close()",
                 ResourceWarning,

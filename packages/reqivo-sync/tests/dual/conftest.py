@@ -110,9 +110,8 @@ class Client:
         return self._iterate(response, "iter_lines")
 
     def read(self, response: Any) -> bytes:
-        if self._runner is None:
-            return response.read()  # type: ignore[no-any-return]
-        return self._run(response.aread())
+        body: bytes = response.read() if self._runner is None else self._run(response.aread())
+        return body
 
     def close(self) -> None:
         if self._runner is None:

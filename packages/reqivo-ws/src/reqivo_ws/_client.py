@@ -104,7 +104,9 @@ class AsyncWebSocket:
         elif compression is None or isinstance(compression, DeflateOffer):
             self._deflate = compression
         else:
-            raise ValueError(f"compression must be 'deflate', None or a DeflateOffer, not {compression!r}")
+            raise ValueError(
+                f"compression must be 'deflate', None or a DeflateOffer, not {compression!r}"
+            )
         if max_queue is not None and max_queue < 1:
             raise ValueError("max_queue must be at least 1 (or None)")
         self._max_message_size = max_message_size
@@ -147,7 +149,7 @@ class AsyncWebSocket:
         await self._open()
         return self
 
-    async def _open(self) -> None:
+    async def _open(self) -> WebSocketProtocol:
         session = self._session
         own = session is None
         if session is None:
@@ -198,6 +200,7 @@ class AsyncWebSocket:
         if old.lost:
             protocol.connection_lost(old.error if isinstance(old.error, Exception) else None)
         self._start_keepalive()
+        return protocol
 
     async def __aenter__(self) -> AsyncWebSocket:
         return await self.connect()
@@ -275,7 +278,7 @@ class AsyncWebSocket:
                 return message
         return await self._recv_wait(timeout)
 
-    async def _recv_wait(self, timeout: float | None) -> Data:
+    async def _recv_wait(self, timeout: float | None) -> Data:  # noqa: ASYNC109
         p = self._require()
         loop = p.loop
         deadline = None if timeout is None else loop.time() + timeout
@@ -524,7 +527,9 @@ class AsyncWebSocket:
             return
         if p.read_paused:
             # We stopped reading (backpressure): the pong may wait in the socket.
-            self._ka_timer = p.loop.call_later(self._ping_timeout or 0.0, self._keepalive_due, future)
+            self._ka_timer = p.loop.call_later(
+                self._ping_timeout or 0.0, self._keepalive_due, future
+            )
             return
         p.fail_locally(1011, "keepalive ping timeout")
 
@@ -575,13 +580,13 @@ class AsyncWebSocket:
     async def _open_replacing(self, old: WebSocketProtocol | None) -> None:
         self._p = None
         try:
-            await self._open()
+            new = await self._open()
         except BaseException:
             self._p = old
             raise
         if old is not None and old.queue:
             # Messages unread on the old connection come first.
-            self._p.queue.extendleft(reversed(old.queue))  # type: ignore[union-attr]
+            new.queue.extendleft(reversed(old.queue))
 
     def __repr__(self) -> str:
         p = self._p
@@ -601,4 +606,3 @@ async def _aiter(items: Iterable[Data] | AsyncIterable[Data]) -> AsyncIterator[D
     else:
         for item in items:
             yield item
-

@@ -122,7 +122,7 @@ async def open_handshake(
     subprotocols: Sequence[str],
     headers: HeaderTypes | None,
     deflate: DeflateOffer | None,
-    timeout: float | None,
+    timeout: float | None,  # noqa: ASYNC109 - a request setting, not awaited here
     proxy: Proxy | None,
 ) -> Handshaked:
     """Send the upgrade request (following redirects); ``HandshakeError`` if refused."""

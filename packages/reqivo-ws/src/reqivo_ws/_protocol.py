@@ -35,7 +35,6 @@ from reqivo_protocol._exceptions import (
     ConnectionClosed,
     ConnectionClosedError,
     ConnectionClosedOK,
-    LocalProtocolError,
 )
 from reqivo_protocol.websocket import (
     BytesMessage,
@@ -235,10 +234,7 @@ class WebSocketProtocol(asyncio.Protocol):
             return
         conn = self.conn
         if conn.state is _OPEN:
-            try:
-                self.transport.write(conn.send_close(code, reason))
-            except LocalProtocolError:  # pragma: no cover - state checked above
-                pass
+            self.transport.write(conn.send_close(code, reason))
         self.exc = ConnectionClosedError(code, reason)
         self.terminated = True
         self.abort()

@@ -42,5 +42,5 @@ class Reconnect:
     def delay(self, attempt: int, rand: float | None = None) -> float:
         """Seconds to wait before attempt number ``attempt`` (0-based)."""
         base = min(self.max_delay, self.initial_delay * self.factor**attempt)
-        r = random.random() if rand is None else rand  # noqa: S311 - not cryptographic
+        r = random.random() if rand is None else rand
         return base * (1.0 - self.jitter * r)

@@ -35,11 +35,12 @@ without its trap of half-decoding a stack; a caller that prefers an error passes
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from reqivo_protocol._exceptions import DecodingError, DecompressionLimitExceeded
-from reqivo_protocol.content import _stages
-from reqivo_protocol.content._stages import Stage
+
+if TYPE_CHECKING:
+    from reqivo_protocol.content._stages import Stage
 
 __all__ = ["ContentDecoder", "parse_content_encoding", "supported_encodings"]
 
@@ -57,6 +58,8 @@ def supported_encodings() -> list[str]:
     newer) is installed; ``zstd`` with ``compression.zstd`` (Python 3.14+),
     ``backports.zstd`` or ``zstandard``.
     """
+    from reqivo_protocol.content import _stages
+
     names = ["gzip", "deflate"]
     if _stages.brotli_module() is not None:
         names.append("br")
@@ -127,7 +130,11 @@ class ContentDecoder:
                 limit_name="max_encodings",
                 limit=max_encodings,
             )
-        stages = [_stages.make_stage(name) for name in reversed(names)]
+        stages: list[Stage | None] = []
+        if names:  # the stages (and zlib) load only once an encoded body comes
+            from reqivo_protocol.content import _stages
+
+            stages = [_stages.make_stage(name) for name in reversed(names)]
         unsupported = tuple(n for n, s in zip(reversed(names), stages, strict=True) if s is None)
         if unsupported and strict:
             raise DecodingError(

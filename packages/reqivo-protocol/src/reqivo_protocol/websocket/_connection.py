@@ -78,10 +78,10 @@ class WebSocketConnection:
 
     __slots__ = (
         "_buf",
-        "_defer",
         "_close_code",
         "_close_reason",
         "_decoder",
+        "_defer",
         "_deflate",
         "_deflater",
         "_events",

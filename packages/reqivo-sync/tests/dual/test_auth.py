@@ -1,0 +1,36 @@
+"""Basic, bearer and digest authentication against the real servers, in both modes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from reqivo_sync import BasicAuth, BearerAuth, DigestAuth
+from servers.models import Server
+
+
+def test_basic(make_client: Any, uvicorn_h11_server: Server) -> None:
+    url = uvicorn_h11_server.join("/basic-auth/ann/pw")
+    client = make_client(auth=("ann", "pw"))
+    assert client.get(url).status_code == 200
+    assert client.get(url, auth=BasicAuth("ann", "nope")).status_code == 401
+    assert client.get(url, auth=None).status_code == 401
+    userinfo = url.replace("http://", "http://ann:pw@")
+    assert make_client().get(userinfo).status_code == 200
+
+
+def test_bearer(client: Any, uvicorn_h11_server: Server) -> None:
+    url = uvicorn_h11_server.join("/bearer?token=t0k")
+    assert client.get(url, auth=BearerAuth("t0k")).status_code == 200
+    assert client.get(url, auth=BearerAuth("bad")).status_code == 401
+
+
+@pytest.mark.parametrize("algorithm", ["MD5", "SHA-256"])
+@pytest.mark.parametrize("qop", ["auth", "none"])
+def test_digest(client: Any, hypercorn_server: Server, algorithm: str, qop: str) -> None:
+    url = hypercorn_server.join(f"/digest-auth/{qop}/ann/pw/{algorithm}")
+    response = client.get(url, auth=DigestAuth("ann", "pw"))
+    assert response.status_code == 200, response.text
+    assert [r.status_code for r in response.history] == []
+    assert client.get(url, auth=DigestAuth("ann", "wrong")).status_code == 401
