@@ -4,7 +4,8 @@ The scenarios of the design brief's "Measured anchors" table, side by side in on
 
 - sequential keep-alive ``GET /1k`` (req/s), with a raw ``asyncio.Protocol`` floor;
 - 64 concurrent ``GET /1k`` through one client (req/s);
-- 64 MiB download, streamed (chunks iterated and dropped; MB/s, 1 MB = 10**6 bytes);
+- 64 MiB download, streamed (chunks iterated and dropped; MB/s, 1 MB = 10**6 bytes),
+  also with the raw floor (a protocol that only counts the bytes it receives);
 - 16 MiB upload from a ``bytes`` body (``POST /upload``; MB/s).
 
 Each measurement runs for ``REQIVO_BENCH_SECONDS`` (default 2.5 s) on a fresh event loop
@@ -30,6 +31,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -159,9 +161,13 @@ class _FloorProtocol(asyncio.Protocol):
     def __init__(self) -> None:
         self.buffer = bytearray()
         self.waiter: asyncio.Future[None] | None = None
+        self.remaining = 0  # body bytes still to drop (a streamed download)
 
     def data_received(self, data: bytes) -> None:
-        self.buffer += data
+        if self.remaining:
+            self.remaining -= len(data)
+        else:
+            self.buffer += data
         waiter = self.waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
@@ -174,6 +180,39 @@ class RawFloor:
 
     async def open(self) -> None:
         self.transport: asyncio.Transport | None = None
+
+    async def stream(self, url: str) -> int:
+        """Receive a body and drop it as it arrives: the download's floor."""
+        loop = asyncio.get_running_loop()
+        await self._connect(url)
+        protocol = self.protocol
+        self.transport.write(self.request.encode())  # type: ignore[union-attr]
+        while True:
+            buffer = protocol.buffer
+            end = buffer.find(b"\r\n\r\n")
+            if end >= 0:
+                start = buffer.find(b"Content-Length:", 0, end) + 15
+                length = int(buffer[start : buffer.find(b"\r\n", start)])
+                protocol.remaining = length - (len(buffer) - end - 4)
+                del buffer[:]
+                break
+            protocol.waiter = loop.create_future()
+            await protocol.waiter
+        while protocol.remaining > 0:
+            protocol.waiter = loop.create_future()
+            await protocol.waiter
+        protocol.remaining = 0
+        return length
+
+    async def _connect(self, url: str) -> None:
+        if self.transport is None:
+            loop = asyncio.get_running_loop()
+            host_port = url.split("/")[2]
+            host, port = host_port.rsplit(":", 1)
+            self.transport, self.protocol = await loop.create_connection(
+                _FloorProtocol, host, int(port)
+            )
+        self.request = f"GET /{url.split('/', 3)[3]} HTTP/1.1\r\nHost: {url.split('/')[2]}\r\n\r\n"
 
     async def get(self, url: str) -> int:
         loop = asyncio.get_running_loop()
@@ -258,7 +297,7 @@ async def _measure_once(client: Any, scenario: str, base: str, seconds: float) -
 
 
 def _contenders(scenario: str) -> list[Callable[[], Any]]:
-    return [*PEERS, RawFloor] if scenario == SEQUENTIAL else list(PEERS)
+    return [*PEERS, RawFloor] if scenario in (SEQUENTIAL, DOWNLOAD) else list(PEERS)
 
 
 def _label(factory: Callable[[], Any]) -> str:
@@ -313,10 +352,15 @@ def ratio_table(results: list[Measurement]) -> str:
                 mark = f">={target:g} MISS"
             cells += [ratio, mark]
         lines.append(f"{scenario:<36} {cells[0]:>15} {cells[1]:>7} {cells[2]:>13} {cells[3]:>7}")
-    floor = best.get((SEQUENTIAL, "raw"))
-    ours = best.get((SEQUENTIAL, "reqivo"))
-    if floor and ours:
-        lines.append(f"reqivo sequential = {ours / floor:.0%} of the raw asyncio floor")
+    for scenario in (SEQUENTIAL, DOWNLOAD):
+        floor = best.get((scenario, "raw"))
+        ours = best.get((scenario, "reqivo"))
+        theirs = best.get((scenario, "aiohttp"))
+        if floor and ours and theirs:
+            lines.append(
+                f"{scenario}: reqivo {ours / floor:.0%}, aiohttp {theirs / floor:.0%} "
+                "of the raw asyncio floor"
+            )
     return "\n".join(lines)
 
 
@@ -343,7 +387,7 @@ def _reset_peak() -> bool:
 
 
 async def _child_rss(base: str, name: str) -> dict[str, Any]:
-    client = {"reqivo": Reqivo, "aiohttp": Aiohttp, "httpx": Httpx}[name]()
+    client: Any = {"reqivo": Reqivo, "aiohttp": Aiohttp, "httpx": Httpx}[name]()
     await client.open()
     try:
         # Warm the streaming code path (imports, first connection) on a small body.
@@ -418,14 +462,24 @@ async def _child_leaks(base: str, count: int) -> dict[str, Any]:
     return {"requests": count, "elapsed": elapsed, "before": before, "after": after}
 
 
+_PYCACHE = os.path.join(tempfile.gettempdir(), "reqivo-bench-pycache")
+
+
 def _import_time(statement: str) -> float:
-    """Seconds ``statement`` takes in a fresh interpreter (startup excluded)."""
+    """Seconds ``statement`` takes in a fresh interpreter (startup excluded).
+
+    Installed packages import from compiled bytecode; a development shell may set
+    ``PYTHONDONTWRITEBYTECODE`` and then every run would compile the sources anew. So the
+    child gets a private ``PYTHONPYCACHEPREFIX`` (filled by the first, discarded runs).
+    """
     code = (
         "import time; started = time.perf_counter(); "
         f"{statement}; print(time.perf_counter() - started)"
     )
+    env = dict(os.environ, PYTHONPYCACHEPREFIX=_PYCACHE)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     completed = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True, env=env
     )
     return float(completed.stdout)
 
@@ -477,6 +531,9 @@ def resource_checks(base: str) -> list[str]:
     )
     ours: list[float] = []
     base_cost: list[float] = []
+    for _ in range(2):  # warm the private bytecode cache
+        _import_time("import reqivo_async")
+        _import_time("import asyncio, ssl")
     for _ in range(IMPORT_RUNS):
         ours.append(_import_time("import reqivo_async"))
         base_cost.append(_import_time("import asyncio, ssl"))

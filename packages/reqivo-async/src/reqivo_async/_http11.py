@@ -77,6 +77,8 @@ HIGH_WATER: Final = 1024 * 1024
 LOW_WATER: Final = 256 * 1024
 #: Bodies up to this size are written together with the head (one write).
 SMALL_BODY: Final = 64 * 1024
+#: Large in-memory bodies are written in slices of this size (see ``_write_large``).
+WRITE_SLICE: Final = 256 * 1024
 #: How long a graceful close (TLS close_notify) may take before the transport is aborted.
 CLOSE_TIMEOUT: Final = 0.5
 #: How long ``Expect: 100-continue`` waits for the server before sending the body.
@@ -107,6 +109,9 @@ class HTTP11Protocol(asyncio.Protocol):
         self._read_paused = False
         self._write_paused = False
         self._waiter: asyncio.Future[bool] | None = None
+        # The read timeout: one timer per connection, moved lazily (see wait_readable).
+        self._deadline: float | None = None
+        self._timer: asyncio.TimerHandle | None = None
         self._drain_waiter: asyncio.Future[bool] | None = None
         self._lost_waiter: asyncio.Future[bool] | None = None
         self.received = 0
@@ -142,6 +147,10 @@ class HTTP11Protocol(asyncio.Protocol):
         if exc is not None:
             self.error = exc
         self._wake()
+        timer = self._timer
+        if timer is not None:
+            self._timer = None
+            timer.cancel()
         for waiter in (self._drain_waiter, self._lost_waiter):
             if waiter is not None and not waiter.done():
                 waiter.set_result(True)
@@ -189,23 +198,43 @@ class HTTP11Protocol(asyncio.Protocol):
         return data
 
     async def wait_readable(self, seconds: float | None) -> bool:
-        """Wait until bytes or end of file arrive; False if ``timeout`` passed first."""
+        """Wait until bytes or end of file arrive; False if ``seconds`` passed first.
+
+        The timeout is one timer per connection, not one per wait: a wait only records
+        its deadline, and schedules the timer when none is pending before it. When the
+        timer fires it expires the waiter whose deadline passed, or moves itself to the
+        current deadline. Sequential requests thus share a timer instead of creating and
+        cancelling one each (a measurable share of a keep-alive request's cost).
+        """
         if self._chunks or self.eof:
             return True
         loop = self._loop
         waiter: asyncio.Future[bool] = loop.create_future()
         self._waiter = waiter
         if seconds is None:
-            try:
-                return await waiter
-            finally:
-                self._waiter = None
-        handle = loop.call_later(seconds, _expire, waiter)
+            self._deadline = None
+        else:
+            deadline = self._deadline = loop.time() + seconds
+            timer = self._timer
+            if timer is None or timer.when() > deadline:
+                if timer is not None:
+                    timer.cancel()
+                self._timer = loop.call_at(deadline, self._on_timer)
         try:
             return await waiter
         finally:
             self._waiter = None
-            handle.cancel()
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        waiter = self._waiter
+        deadline = self._deadline
+        if waiter is None or waiter.done() or deadline is None:
+            return  # nobody waits: the next wait schedules a timer again
+        if self._loop.time() >= deadline:
+            waiter.set_result(False)
+        else:
+            self._timer = self._loop.call_at(deadline, self._on_timer)
 
     async def wait_lost(self, seconds: float) -> bool:
         """Wait until the transport is gone; False if ``seconds`` passed first."""
@@ -417,20 +446,47 @@ class HTTP11Connection:
         self._received_at_start = self.protocol.received
         phase = "write"
         try:
-            if trace is not None:
+            if trace is None:
+                # The hot path: no trace events, the head (and a small body) in one write,
+                # and the response head parsed right where the wait for it ends.
+                if self._send_small(request):
+                    if self.protocol.write_paused:
+                        await self._drain(timeout.write)
+                    head = None
+                else:
+                    head = await self._send(request, timeout)
+                phase = "read"
+                if head is None:
+                    read = timeout.read
+                    protocol = self.protocol
+                    if self._expecting:
+                        event = self._next_event()
+                    else:
+                        if (
+                            not protocol._chunks
+                            and not protocol.eof
+                            and not await protocol.wait_readable(read)
+                        ):
+                            raise ReadTimeout(f"the server sent nothing within {read} seconds")
+                        event = self._fresh_event()
+                    if type(event) is ResponseHead:
+                        head = event
+                    else:
+                        head = await self._finish_head(event, read)
+            else:
                 started = time.perf_counter()
                 await emit(trace, "http11.send_request.started")
-            head = await self._send(request, timeout)
-            if trace is not None:
+                head = await self._send(request, timeout)
                 await emit(
                     trace, "http11.send_request.complete", elapsed=time.perf_counter() - started
                 )
                 started = time.perf_counter()
                 await emit(trace, "http11.receive_response_head.started")
-            phase = "read"
-            if head is None:
-                head = await self._receive_head(timeout.read, fresh=not self._expecting)
-            if trace is not None:
+                phase = "read"
+                if head is None:
+                    head = await self._finish_head(
+                        NEED_DATA if not self._expecting else self._next_event(), timeout.read
+                    )
                 await emit(
                     trace,
                     "http11.receive_response_head.complete",
@@ -533,9 +589,34 @@ class HTTP11Connection:
         expect = "expect" in lowered and "100-continue" in request.headers.get("expect", "")
         return items, expect
 
+    def _send_small(self, request: AsyncRequest) -> bool:
+        """Write a request whose body is in memory and small, head and body in one write;
+        False (nothing written) for any other request."""
+        body = request.stream.body
+        if body is None or len(body) > SMALL_BODY:
+            return False
+        protocol = self.protocol
+        transport = protocol.transport
+        if protocol.lost or transport is None:
+            raise WriteError("write failed: the connection is closed", request=request)
+        items, expect = self._head_fields(request)
+        if expect:
+            return False
+        self._expecting = False
+        url = request.url
+        target = f"{url.scheme}://{url.netloc}{url.target}" if self.absolute_form else url.target
+        method = request.method
+        payload = None if not body and method in _NO_BODY_METHODS else body
+        transport.write(self.machine.send_request(method, target, items, payload))
+        return True
+
     async def _send(self, request: AsyncRequest, timeouts: Timeout) -> ResponseHead | None:
         """Send the request; returns a final response head received early, else None."""
         protocol = self.protocol
+        if self._send_small(request):
+            if protocol.write_paused:
+                await self._drain(timeouts.write)
+            return None
         if protocol.lost or protocol.transport is None:
             raise WriteError("write failed: the connection is closed", request=request)
         url = request.url
@@ -547,12 +628,6 @@ class HTTP11Connection:
         body = stream.body
         machine = self.machine
         transport = protocol.transport
-        if body is not None and len(body) <= SMALL_BODY and not expect:
-            payload = None if not body and method in _NO_BODY_METHODS else body
-            transport.write(machine.send_request(method, target, items, payload))
-            if protocol.write_paused:
-                await self._drain(timeouts.write)
-            return None
 
         lowered = {name.lower() for name, _ in items}
         framed = "content-length" in lowered or "transfer-encoding" in lowered
@@ -572,7 +647,7 @@ class HTTP11Connection:
                 return early
         if body is not None:
             if body:
-                transport.write(machine.send(Data(body)))
+                await self._write_large(machine.send(Data(body)), timeouts.write)
         else:
             async for chunk in stream:
                 if protocol.lost or transport.is_closing():
@@ -587,6 +662,34 @@ class HTTP11Connection:
         if protocol.write_paused:
             await self._drain(timeouts.write)
         return None
+
+    async def _write_large(self, data: bytes, seconds: float | None) -> None:
+        """Write a large in-memory payload without copying it.
+
+        ``transport.write`` sends what the socket takes at once and copies the rest into
+        its buffer (on Python 3.11 also slicing a ``bytes`` remainder: two copies). So
+        the payload goes in ``WRITE_SLICE`` memoryview slices, each written only once the
+        transport's buffer is empty (its high-water mark is 0 meanwhile): the socket
+        takes each slice straight from the caller's bytes.
+        """
+        protocol = self.protocol
+        transport = protocol.transport
+        assert transport is not None
+        if len(data) <= WRITE_SLICE:
+            transport.write(data)
+            return
+        view = memoryview(data)
+        transport.set_write_buffer_limits(high=0)
+        try:
+            for start in range(0, len(data), WRITE_SLICE):
+                if protocol.lost or transport.is_closing():
+                    raise _write_failed(protocol)
+                transport.write(view[start : start + WRITE_SLICE])
+                if protocol.write_paused:
+                    await self._drain(seconds)
+        finally:
+            if not transport.is_closing():
+                transport.set_write_buffer_limits()
 
     async def _drain(self, seconds: float | None) -> None:
         protocol = self.protocol
@@ -660,17 +763,28 @@ class HTTP11Connection:
             event = await self._receive_more(seconds)
         return event
 
-    async def _receive_head(self, seconds: float | None, *, fresh: bool) -> ResponseHead:
-        """The final response head. ``fresh``: the machine holds no unparsed bytes (the
-        request was just sent), so go straight to the received blocks."""
-        event = await self._receive_more(seconds) if fresh else await self._receive_event(seconds)
+    def _fresh_event(self) -> ReceiveResult:
+        """The next event when the machine holds no unparsed bytes (the request was just
+        sent): feed it the queued blocks first."""
+        machine = self.machine
+        while self._feed():
+            event = machine.next_event()
+            if event is not NEED_DATA:
+                return event
+        return NEED_DATA
+
+    async def _finish_head(self, event: ReceiveResult, seconds: float | None) -> ResponseHead:
+        """The final response head, starting from ``event`` (``NEED_DATA``, a 1xx or the
+        head itself)."""
         while True:
+            if event is NEED_DATA:
+                event = await self._receive_more(seconds)
             kind = type(event)
             if kind is ResponseHead:
                 return event  # type: ignore[return-value]
             if kind is not InformationalResponse:  # pragma: no cover - the machine forbids it
                 raise RemoteProtocolError(f"unexpected {kind.__name__} before the response")
-            event = await self._receive_event(seconds)
+            event = self._next_event()
 
 
 def _write_failed(protocol: HTTP11Protocol) -> WriteError:
@@ -721,21 +835,63 @@ class HTTP11ResponseStream:
             if type(event) is not EndOfMessage:  # pragma: no cover - the machine forbids it
                 raise RemoteProtocolError(f"unexpected {type(event).__name__} in a body")
         except BaseException as exc:
-            self._done = True
-            connection._end_cycle(reusable=False)
-            if self._trace is not None:
-                await emit(self._trace, "http11.response_body.failed", error=exc)
-            if isinstance(exc, RequestError):
-                if exc.request is None:
-                    exc.request = self._request
-            elif isinstance(exc, Exception):
-                raise map_error(exc, "read", self._request) from exc
-            raise
+            mapped = await self._failed(exc)
+            if mapped is exc:
+                raise
+            raise mapped from exc
+        await self._complete()
+        raise StopAsyncIteration
+
+    async def aread_all(self) -> bytes:
+        """The rest of the body at once (``Response.aread`` uses it when present).
+
+        One coroutine for the whole body instead of one ``__anext__`` per chunk; a body
+        that arrived in one block is returned as that very ``bytes`` object.
+        """
+        if self._done:
+            return b""
+        connection = self._connection
+        timeout = self._timeout
+        chunks: list[bytes] = []
+        try:
+            while True:
+                event = connection._next_event()
+                if event is NEED_DATA:
+                    event = await connection._receive_more(timeout)
+                if type(event) is Data:
+                    chunks.append(event.data)
+                    continue
+                if type(event) is not EndOfMessage:  # pragma: no cover - the machine forbids it
+                    raise RemoteProtocolError(f"unexpected {type(event).__name__} in a body")
+                break
+        except BaseException as exc:
+            mapped = await self._failed(exc)
+            if mapped is exc:
+                raise
+            raise mapped from exc
+        await self._complete()
+        if len(chunks) == 1:
+            return chunks[0]
+        return b"".join(chunks)
+
+    async def _complete(self) -> None:
         self._done = True
-        connection._end_cycle(reusable=True)
+        self._connection._end_cycle(reusable=True)
         if self._trace is not None:
             await emit(self._trace, "http11.response_body.complete")
-        raise StopAsyncIteration
+
+    async def _failed(self, exc: BaseException) -> BaseException:
+        """Close the connection after ``exc``; the exception to raise in its place."""
+        self._done = True
+        self._connection._end_cycle(reusable=False)
+        if self._trace is not None:
+            await emit(self._trace, "http11.response_body.failed", error=exc)
+        if isinstance(exc, RequestError):
+            if exc.request is None:
+                exc.request = self._request
+        elif isinstance(exc, Exception):
+            return map_error(exc, "read", self._request)
+        return exc
 
     async def aclose(self) -> None:
         """Release the connection: reused if the body was read to its end, else closed."""

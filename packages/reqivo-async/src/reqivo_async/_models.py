@@ -44,7 +44,11 @@ def _has_field(headers: Headers, lower_name: str) -> bool:
 
 @runtime_checkable
 class AsyncByteStream(Protocol):
-    """A response body as transports hand it over: async chunks, then ``aclose()``."""
+    """A response body as transports hand it over: async chunks, then ``aclose()``.
+
+    A stream may also offer ``async aread_all() -> bytes`` (the rest of the body at
+    once); ``Response.aread`` then uses it instead of iterating.
+    """
 
     def __aiter__(self) -> AsyncIterator[bytes]: ...
 
@@ -304,11 +308,16 @@ class Response:
             else:
                 # The common case (no content coding) without the generator layers.
                 self._stream_consumed = True
+                stream = self._stream
+                read_all = getattr(stream, "aread_all", None)
                 try:
-                    chunks = [chunk async for chunk in self._stream]
+                    if read_all is not None:
+                        self._content = await read_all()
+                    else:
+                        chunks = [chunk async for chunk in stream]
+                        self._content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
                 finally:
                     await self.aclose()
-                self._content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         return self._content
 
     # -- streaming ---------------------------------------------------------------------

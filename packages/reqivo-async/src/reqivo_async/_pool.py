@@ -156,9 +156,17 @@ class AsyncConnectionPool(AsyncBaseTransport):
         key: _Key = origin if proxy is None else (origin, proxy)
         timeout: Timeout = request.extensions.get("timeout") or DEFAULT_TIMEOUT
         retried = False
+        traced = "trace" in request.extensions
         while True:
-            connection = await self._acquire(key, proxy, request, timeout)
+            # The fast path: an idle connection is there (no await, no trace to emit).
+            connection = None if traced or self._closed else self._reuse(key)
+            if connection is None:
+                connection = await self._acquire(key, proxy, request, timeout)
             try:
+                http = connection._http
+                if http is not None and not http.closed:
+                    # Connected already: skip AsyncConnection's own layer.
+                    return await http.handle_async_request(request)
                 return await connection.handle_async_request(request)
             except (ReadError, WriteError, RemoteProtocolError) as exc:
                 if retried or not connection.failed_before_response or not _may_resend(request):
@@ -209,19 +217,12 @@ class AsyncConnectionPool(AsyncBaseTransport):
         while True:
             if self._closed:
                 raise RuntimeError("cannot send a request: the connection pool is closed")
-            now = time.monotonic()
-            if now >= self._next_sweep:
-                self._sweep(now)
-            stack = self._idle.get(key)
-            while stack:
-                connection = stack.pop()
-                self._idle_count -= 1
-                if connection.is_available() and not connection.has_expired(now):
-                    trace = request.extensions.get("trace")
-                    if trace is not None:
-                        await emit(trace, "connection.reused", origin=str(connection.origin))
-                    return connection
-                self._discard(connection)
+            connection = self._reuse(key)
+            if connection is not None:
+                trace = request.extensions.get("trace")
+                if trace is not None:
+                    await emit(trace, "connection.reused", origin=str(connection.origin))
+                return connection
             limits = self._limits
             total = len(self._keys)
             if (limits.max_connections is None or total < limits.max_connections) and (
@@ -241,6 +242,21 @@ class AsyncConnectionPool(AsyncBaseTransport):
                 self._evict_oldest_idle()
                 continue
             await self._wait(loop, timeouts.pool, request)
+
+    def _reuse(self, key: _Key) -> AsyncConnection | None:
+        """The most recently used idle connection for ``key`` that is still good, taken
+        off its stack (stale or expired ones met on the way are closed); or None."""
+        now = time.monotonic()
+        if now >= self._next_sweep:
+            self._sweep(now)
+        stack = self._idle.get(key)
+        while stack:
+            connection = stack.pop()
+            self._idle_count -= 1
+            if connection.is_available() and not connection.has_expired(now):
+                return connection
+            self._discard(connection)
+        return None
 
     def _create(self, key: _Key, proxy: Proxy | None) -> AsyncConnection:
         origin = key if isinstance(key, Origin) else key[0]
