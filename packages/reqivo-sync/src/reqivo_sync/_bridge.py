@@ -14,6 +14,12 @@ How a call runs (measured in ``benchmarks/experiments/sync_wrapper_mechanism.py`
   every call, which measured 40-50 us a call.) An exception that interrupts the loop
   (Ctrl-C) cancels the call's task and lets it unwind before it propagates, so no
   half-done request is left pending for the next call.
+* Catching up: between two calls nothing runs the thread's loop, so what the network
+  did meanwhile (typically a server closing an idle keep-alive connection) is not seen.
+  A call that comes more than ``CATCH_UP_AFTER`` seconds after the previous one first
+  runs one loop iteration, so that the pool finds such connections closed instead of
+  sending a request on them (a POST would then fail: it is never resent). Back-to-back
+  calls skip it, so the hot path pays one clock read.
 * Fallback: a thread that already runs an event loop (a coroutine, a notebook cell)
   cannot run a second one; its calls go to a single background loop thread, started on
   first need, through a lean handoff (``call_soon_threadsafe`` and a lock as the waiter).
@@ -36,6 +42,7 @@ import os
 import select
 import selectors
 import threading
+import time
 import warnings
 import weakref
 from collections.abc import Callable, Coroutine
@@ -45,6 +52,10 @@ __all__ = ["LoopBridge"]
 
 R = TypeVar("R")
 T = TypeVar("T")
+
+#: Seconds between two calls of a thread after which its loop first catches up with
+#: network events (see the module docstring); one iteration costs a few microseconds.
+CATCH_UP_AFTER = 0.001
 
 #: Objects inherited through ``fork()``: kept alive so that no finalizer ever runs them.
 _INHERITED: list[object] = []
@@ -70,7 +81,7 @@ def _isolate_inherited_loop(loop: asyncio.AbstractEventLoop) -> None:
 class _Slot(Generic[R]):
     """The loop and resource of one calling thread."""
 
-    __slots__ = ("closed", "lock", "loop", "made", "resource", "running", "thread")
+    __slots__ = ("closed", "ended", "lock", "loop", "made", "resource", "running", "thread")
 
     resource: R
 
@@ -83,6 +94,8 @@ class _Slot(Generic[R]):
         self.made = False
         self.running = False
         self.closed = False
+        #: ``time.monotonic()`` when the last call ended.
+        self.ended = 0.0
 
     def is_orphaned(self) -> bool:
         thread = self.thread()
@@ -211,9 +224,12 @@ class _State(Generic[R]):
                 if not slot.made:
                     slot.resource = _run_on(slot.loop, _make(self.factory))
                     slot.made = True
+                elif _monotonic() - slot.ended > CATCH_UP_AFTER:
+                    _catch_up(slot.loop)
                 return _run_on(slot.loop, fn(slot.resource))
             finally:
                 slot.running = False
+                slot.ended = _monotonic()
                 if self.closed:  # close() was called from inside this very call
                     slot.close_locked(self.closer)
 
@@ -349,6 +365,16 @@ class _State(Generic[R]):
 
 async def _make(factory: Callable[[], R]) -> R:
     return factory()
+
+
+_monotonic = time.monotonic
+
+
+def _catch_up(loop: asyncio.AbstractEventLoop) -> None:
+    """Run one iteration of ``loop``: the I/O events that arrived while it was not
+    running are handled (a peer's FIN or reset reaches its protocol)."""
+    loop.call_soon(loop.stop)
+    loop.run_forever()
 
 
 def _run_on(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T]) -> T:
