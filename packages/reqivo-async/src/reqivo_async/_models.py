@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from reqivo_async._content import RequestContent, encode_request_body
 from reqivo_protocol import (
+    BodyTooLarge,
     Headers,
     HeaderTypes,
     HTTPStatusError,
@@ -151,6 +152,7 @@ class Response:
         history: list[Response] | None = None,
         default_encoding: str = "utf-8",
         max_decompressed_size: int | None = None,
+        max_body_size: int | None = None,
     ) -> None:
         self.status_code = status_code
         self.headers = headers if isinstance(headers, Headers) else Headers(headers)
@@ -161,6 +163,8 @@ class Response:
         self.history: list[Response] = [] if history is None else history
         self.default_encoding = default_encoding
         self.max_decompressed_size = max_decompressed_size
+        self.max_body_size = max_body_size
+        """Bytes the body may have as received (before content decoding); None: no limit."""
         self._elapsed = 0.0  # seconds; a timedelta is built only when asked for
         self._cookies: Cookies | None = None
         self.next_request: AsyncRequest | None = None
@@ -302,6 +306,7 @@ class Response:
             if (
                 self._stream_consumed
                 or self._closed
+                or self.max_body_size is not None
                 or _has_field(self.headers, "content-encoding")
             ):
                 self._content = b"".join([chunk async for chunk in self.aiter_bytes()])
@@ -330,12 +335,16 @@ class Response:
             raise StreamClosed("the response was closed before its body was read")
         self._stream_consumed = True
         try:
+            if self.max_body_size is not None:
+                chunks = _limited(self._stream, self.max_body_size, self.headers)
+            else:
+                chunks = self._stream.__aiter__()
             if chunk_size is None:
-                async for chunk in self._stream:
+                async for chunk in chunks:
                     yield chunk
             else:
                 buffer = bytearray()
-                async for chunk in self._stream:
+                async for chunk in chunks:
                     buffer += chunk
                     while len(buffer) >= chunk_size:
                         yield bytes(buffer[:chunk_size])
@@ -415,3 +424,28 @@ class Response:
 
     def __repr__(self) -> str:
         return f"<Response [{self.status_code} {self.reason}]>"
+
+
+async def _limited(stream: AsyncByteStream, limit: int, headers: Headers) -> AsyncIterator[bytes]:
+    """``stream``'s chunks, raising ``BodyTooLarge`` once more than ``limit`` bytes came.
+
+    A ``Content-Length`` over the limit fails before any byte is read.
+    """
+    declared = headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(
+            f"the response body has {int(declared)} bytes (Content-Length), more than "
+            f"max_body_size={limit}",
+            limit_name="max_body_size",
+            limit=limit,
+        )
+    received = 0
+    async for chunk in stream:
+        received += len(chunk)
+        if received > limit:
+            raise BodyTooLarge(
+                f"the response body exceeds max_body_size={limit} bytes",
+                limit_name="max_body_size",
+                limit=limit,
+            )
+        yield chunk

@@ -31,7 +31,7 @@ from reqivo_async._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, Limits, Timeou
 from reqivo_async._content import EMPTY
 from reqivo_async._cookies import Cookies, CookieTypes
 from reqivo_async._hooks import EventHook, EventHooks, call_hooks, to_event_hooks
-from reqivo_async._logging import log_error, log_response, logger
+from reqivo_async._logging import log_error, log_response, logger, redact_url
 from reqivo_async._models import AsyncRequest, Response, _has_field
 from reqivo_async._redirects import (
     REDIRECT_STATUSES,
@@ -99,6 +99,8 @@ class AsyncSession:
     - ``retries``: a ``Retry`` (or a number of retries); off by default;
     - ``default_encoding``: the charset of ``response.text`` when the server names none;
     - ``max_decompressed_size``: bytes a compressed body may expand to (None: no limit);
+    - ``max_body_size``: bytes a response body may have on the wire (None: no limit;
+      exceeding it raises ``BodyTooLarge``, before reading when Content-Length says so);
     - ``trace``: a trace callback (see ``reqivo_async._trace``) for every request.
     """
 
@@ -123,6 +125,7 @@ class AsyncSession:
         retries: Retry | int | None = None,
         default_encoding: str = "utf-8",
         max_decompressed_size: int | None = None,
+        max_body_size: int | None = None,
         trace: TraceCallback | None = None,
     ) -> None:
         self._closed = False
@@ -153,6 +156,7 @@ class AsyncSession:
         self._retries = to_retry(retries)
         self.default_encoding = default_encoding
         self.max_decompressed_size = max_decompressed_size
+        self.max_body_size = max_body_size
         self.trace = trace
         if transport is None:
             from reqivo_async._pool import AsyncConnectionPool  # lazily: not needed by mocks
@@ -627,6 +631,8 @@ class AsyncSession:
         response.default_encoding = self.default_encoding
         if self.max_decompressed_size is not None:
             response.max_decompressed_size = self.max_decompressed_size
+        if self.max_body_size is not None:
+            response.max_body_size = self.max_body_size
         if _has_field(response.headers, "set-cookie"):
             self._cookies.extract_set_cookie(request.url, response.headers.get_list("set-cookie"))
         if logger.isEnabledFor(DEBUG):
@@ -870,7 +876,8 @@ class AsyncSession:
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
-        base = f" base_url={str(self._base_url)!r}" if self._base_url is not None else ""
+        # The base URL's password never shows (reprs end up in logs and tracebacks).
+        base = f" base_url={redact_url(self._base_url)!r}" if self._base_url is not None else ""
         return f"<AsyncSession{base} [{state}]>"
 
 

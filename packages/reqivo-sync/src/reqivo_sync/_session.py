@@ -142,6 +142,7 @@ class Session(BlockingWrapper):
         retries: Retry | int | None = None,
         default_encoding: str = "utf-8",
         max_decompressed_size: int | None = None,
+        max_body_size: int | None = None,
         trace: TraceCallback | None = None,
     ) -> None:
         self._async = AsyncSession(
@@ -163,6 +164,7 @@ class Session(BlockingWrapper):
             retries=retries,
             default_encoding=default_encoding,
             max_decompressed_size=max_decompressed_size,
+            max_body_size=max_body_size,
             trace=trace,
         )
         pool_options = None
@@ -192,6 +194,7 @@ class Session(BlockingWrapper):
     retries: _Setting[Retry | None] = _Setting()
     default_encoding: _Setting[str] = _Setting()
     max_decompressed_size: _Setting[int | None] = _Setting()
+    max_body_size: _Setting[int | None] = _Setting()
     trace: _Setting[TraceCallback | None] = _Setting()
 
     def _share_settings(self) -> None:
