@@ -45,7 +45,18 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _config(root: Path, port: int) -> str:
+#: Fault endpoints added by ``start_nginx(faults=True)`` (used by the soak, ``soak.py``):
+#: ``/fault/close`` closes the connection without a response (nginx's ``return 444``),
+#: ``/fault/503`` answers 503, ``/fault/slow/<file>`` sends a file at 1 KiB/s.
+_FAULTS = """
+        location = /fault/close {{ return 444; }}
+        location = /fault/503 {{ return 503 "unavailable"; }}
+        location /fault/slow/ {{ alias {root}/www/; limit_rate 1k; limit_rate_after 0; }}
+"""
+
+
+def _config(root: Path, port: int, faults: bool = False) -> str:
+    extra = _FAULTS.format(root=root) if faults else ""
     return f"""
 daemon off;
 worker_processes 1;
@@ -72,14 +83,17 @@ http {{
         root {root}/www;
         # nginx reads and discards the body; the client still sends all of it.
         location = /upload {{ return 200 "ok"; }}
-    }}
+{extra}    }}
 }}
 """
 
 
 @contextlib.contextmanager
-def start_nginx() -> Iterator[Nginx]:
-    """Run nginx on a free loopback port for the duration of the ``with`` block."""
+def start_nginx(*, faults: bool = False) -> Iterator[Nginx]:
+    """Run nginx on a free loopback port for the duration of the ``with`` block.
+
+    ``faults=True`` adds the fault endpoints of ``_FAULTS`` (abrupt close, 503, slow body).
+    """
     binary = shutil.which("nginx") or (
         "/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None
     )
@@ -100,7 +114,7 @@ def start_nginx() -> Iterator[Nginx]:
                     remaining -= len(piece)
             (root / "www" / name).chmod(0o644)
         port = _free_port()
-        (root / "nginx.conf").write_text(_config(root, port))
+        (root / "nginx.conf").write_text(_config(root, port, faults))
         process = subprocess.Popen(
             [
                 binary,

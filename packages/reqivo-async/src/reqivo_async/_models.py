@@ -127,7 +127,9 @@ class AsyncRequest:
         return self.stream.body or b""
 
     def __repr__(self) -> str:
-        return f"<AsyncRequest [{self.method} {self.url}]>"
+        from reqivo_async._logging import redact_url  # reprs are not a hot path
+
+        return f"<AsyncRequest [{self.method} {redact_url(self.url)}]>"
 
 
 class Response:

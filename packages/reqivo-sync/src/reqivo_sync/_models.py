@@ -62,7 +62,9 @@ class Request(AsyncRequest):
         return _drive(self.aread())
 
     def __repr__(self) -> str:
-        return f"<Request [{self.method} {self.url}]>"
+        from reqivo_async._logging import redact_url  # reprs are not a hot path
+
+        return f"<Request [{self.method} {redact_url(self.url)}]>"
 
 
 async def _step(loop: asyncio.AbstractEventLoop, awaitable: Awaitable[T]) -> T:

@@ -572,7 +572,12 @@ class Session(BlockingWrapper):
     def __repr__(self) -> str:
         state = "closed" if self._bridge.closed else "open"
         base = self._async.base_url
-        shown = f" base_url={str(base)!r}" if base is not None else ""
+        if base is None:
+            shown = ""
+        else:
+            from reqivo_async._logging import redact_url  # reprs are not a hot path
+
+            shown = f" base_url={redact_url(URL(base))!r}"
         return f"<Session{shown} [{state}]>"
 
 
