@@ -98,14 +98,21 @@ class _Patterns:
         host that is a canonical IPv4 address or whose last label cannot be read as a
         number (it has a letter other than a-f and x), and components needing no
         percent-encoding. What it matches needs no further checks but the port range;
-        the rest takes the general path, which gives the same result."""
+        the rest takes the general path, which gives the same result.
+
+        It runs in linear time: every repetition is possessive (``*+``, ``++``) over
+        alternatives that cannot start alike, so a near-miss is never re-split. (Nested
+        greedy repetitions like ``(?:[...]+|%..)*`` backtrack exponentially on a long
+        path followed by a character that fails the match, a ReDoS found by fuzzing.)
+        The host's last label reads "digits, a-f or x; then one other label character;
+        then anything", and a host with a trailing dot takes the general path."""
         return re.compile(
-            r"([a-z][a-z0-9+.\-]*)://"
-            rf"((?:[a-z0-9\-._~!$&'()*+,;=]*\.)?{_LABEL}[g-wyz\-_~!$&'()*+,;=]{_LABEL}\.?|{_IPV4})"
+            r"([a-z][a-z0-9+.\-]*+)://"
+            rf"((?:{_LABEL}\.)*+[a-fx0-9]*+[g-wyz\-_~!$&'()*+,;=]{_LABEL}+|{_IPV4})"
             r"(?::([0-9]{1,5}))?"
-            r"((?:/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]+|%[0-9A-Fa-f]{2})*)*)"
-            r"(?:\?((?:[\x21\x24\x26\x28-\x3b\x3d\x3f-\x7e]+|%[0-9A-Fa-f]{2})*))?"
-            r"(?:#((?:[\x21\x23\x24\x26-\x3b\x3d\x3f-\x5f\x61-\x7e]+|%[0-9A-Fa-f]{2})*))?"
+            r"((?:/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]++|%[0-9A-Fa-f]{2})*+)*+)"
+            r"(?:\?((?:[\x21\x24\x26\x28-\x3b\x3d\x3f-\x7e]++|%[0-9A-Fa-f]{2})*+))?"
+            r"(?:#((?:[\x21\x23\x24\x26-\x3b\x3d\x3f-\x5f\x61-\x7e]++|%[0-9A-Fa-f]{2})*+))?"
         )
 
     @cached_property

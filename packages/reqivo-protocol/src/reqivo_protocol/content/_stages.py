@@ -13,6 +13,7 @@ for "everything this input expands to". zlib and ``compression.zstd`` honour a
 ``max_length`` exactly; brotli (1.2 and newer) honours ``output_buffer_limit`` to within
 its buffer growth; ``zstandard``, which has no output bound in its streaming API, is fed
 small input slices so one step expands to at most ``_ZSTANDARD_SLICE * 32768`` bytes.
+What those two return beyond ``max_length`` is kept and handed out in later reads.
 
 Library errors (``zlib.error``, ``brotli.error``, ``ZstdError``) become ``DecodingError``
 with the original as ``__cause__``.
@@ -160,12 +161,42 @@ def _deflate_wbits(head: bytes | memoryview) -> int:
     return -zlib.MAX_WBITS
 
 
-class BrotliStage:
+class _Sliced:
+    """Hands out a library's output ``max_length`` bytes at a time, for libraries that
+    may return more than asked (brotli's buffer growth, python-zstandard's unbounded
+    calls): the pieces of ``iter_decode`` and the size limit are then exact."""
+
+    __slots__ = ("_out", "_out_pos")
+
+    def __init__(self) -> None:
+        self._out = b""  # output not handed out yet, from _out_pos on
+        self._out_pos = 0
+
+    def _hand_out(self, out: bytes, max_length: int) -> bytes:
+        if len(out) <= max_length:
+            return out
+        self._out = out
+        self._out_pos = 0
+        return self._take(max_length)
+
+    def _take(self, max_length: int) -> bytes:
+        start = self._out_pos
+        end = start + max_length
+        piece = self._out[start:end]
+        if end >= len(self._out):
+            self._out = b""
+            end = 0
+        self._out_pos = end
+        return piece
+
+
+class BrotliStage(_Sliced):
     """br, through ``brotli`` or ``brotlicffi`` 1.2+ (``output_buffer_limit``)."""
 
     __slots__ = ("_dec", "_error", "_input", "_seen")
 
     def __init__(self, module: ModuleType) -> None:
+        super().__init__()
         self._dec: Any = module.Decompressor()
         self._error: type[BaseException] = module.error
         self._input = b""
@@ -177,6 +208,8 @@ class BrotliStage:
             self._seen = True
 
     def read(self, max_length: int) -> bytes:
+        if self._out:
+            return self._take(max_length)
         dec = self._dec
         try:
             while True:
@@ -184,7 +217,9 @@ class BrotliStage:
                 if self._input and dec.can_accept_more_data():
                     src, self._input = self._input, b""
                 out: bytes = dec.process(src, output_buffer_limit=max_length)
-                if out or not self._input:
+                if out:
+                    return self._hand_out(out, max_length)
+                if not self._input:
                     return out
         except self._error as exc:
             raise _fail("br", exc) from exc
@@ -244,16 +279,18 @@ class ZstdStage:
             raise _truncated("zstd")
 
 
-class ZstandardStage:
+class ZstandardStage(_Sliced):
     """zstd through python-zstandard, whose streaming API has no output bound.
 
     The input is fed in ``_ZSTANDARD_SLICE`` slices instead, which bounds one step's
-    output to about 32 MiB whatever ``max_length`` asks.
+    output to about 32 MiB; that output is then handed out ``max_length`` bytes at a
+    time, so the pieces (and the size limit) are exact as with the other stages.
     """
 
     __slots__ = ("_error", "_fed", "_input", "_new", "_obj")
 
     def __init__(self, module: ModuleType) -> None:
+        super().__init__()
         self._new: Any = module.ZstdDecompressor().decompressobj
         self._error: type[BaseException] = module.ZstdError
         self._obj: Any = self._new()
@@ -265,6 +302,8 @@ class ZstandardStage:
             self._input = memoryview(data)
 
     def read(self, max_length: int) -> bytes:
+        if self._out:
+            return self._take(max_length)
         try:
             while True:
                 obj = self._obj
@@ -283,7 +322,7 @@ class ZstandardStage:
                 self._fed = True
                 out: bytes = obj.decompress(src)
                 if out:
-                    return out
+                    return self._hand_out(out, max_length)
         except self._error as exc:
             raise _fail("zstd", exc) from exc
 

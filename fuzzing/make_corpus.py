@@ -1,0 +1,265 @@
+"""Regenerate the committed seed corpus (``fuzzing/corpus/<target>/``), by hand.
+
+Seeds are small and meaningful: real server responses from the protocol package's
+captures, real gzip/deflate/br/zstd streams, RFC 3986 URLs, RFC 6455 frames (plain and
+permessage-deflate), Set-Cookie values. Each is stored in the layout ``common.unpack``
+reads (flags, cuts, payload), with flags chosen to match the payload (a HEAD capture
+gets the HEAD request, a br stream the br decoder...). Run::
+
+    uv run python fuzzing/make_corpus.py
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import shutil
+import struct
+import zlib
+from pathlib import Path
+
+from common import seed
+
+HERE = Path(__file__).resolve().parent
+CORPUS = HERE / "corpus"
+CAPTURES = HERE.parent / "packages" / "reqivo-protocol" / "tests" / "captures"
+#: Captures above this size are left out (the 1 MiB static file).
+MAX_CAPTURE = 8 * 1024
+
+TEXT = b"".join(
+    b"%d: Reqivo decodes this line of a body, again and again (%s)\n"
+    % (i, hashlib.sha256(b"%d" % i).hexdigest()[: i % 24].encode())
+    for i in range(60)
+)
+
+
+def _write(target: str, name: str, data: bytes) -> None:
+    folder = CORPUS / target
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(data)
+
+
+def _cuts(payload: bytes, count: int = 4) -> tuple[int, ...]:
+    """Deterministic cut points spread over ``payload``."""
+    if len(payload) < 2:
+        return ()
+    return tuple(sorted({(len(payload) * (k + 1)) // (count + 1) for k in range(count)}))
+
+
+def http11() -> None:
+    for meta_path in sorted(CAPTURES.glob("*.json")):
+        if meta_path.name.startswith("uvicorn-httptools"):
+            continue  # byte-identical to uvicorn-h11 for most scenarios
+        wire = meta_path.with_suffix(".bin").read_bytes()
+        if len(wire) > MAX_CAPTURE:
+            continue
+        meta = json.loads(meta_path.read_text())
+        flags = 1 if meta["requests"][0]["method"] == "HEAD" else 0
+        if meta["server_closed"]:
+            flags |= 4
+        _write("http11", meta_path.stem, seed(wire, flags, _cuts(wire)))
+    handwritten = {
+        "switch-101": (
+            3,
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\n\r\n\x81\x05hello",
+        ),
+        "connect-200": (2, b"HTTP/1.1 200 Connection established\r\n\r\n\x16\x03\x01"),
+        "chunked-trailers": (
+            0,
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"5;ext=1\r\nhello\r\n0\r\nX-Sum: 1\r\n\r\n",
+        ),
+        "interim-103": (
+            0,
+            b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n"
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        ),
+        "obs-fold": (4, b"HTTP/1.1 200 OK\r\nX: a\r\n b\r\nContent-Length: 0\r\n\r\n"),
+        "te-and-cl": (
+            4,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"3\r\nabc\r\n0\r\n\r\n",
+        ),
+        "cl-list": (0, b"HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\nokextra"),
+        "http10-close": (4, b"HTTP/1.0 200 OK\r\n\r\nuntil close"),
+        "small-limits": (8, b"HTTP/1.1 200 OK\r\n" + b"X-A: b\r\n" * 9 + b"\r\n"),
+    }
+    for name, (flags, wire) in handwritten.items():
+        _write("http11", name, seed(wire, flags, _cuts(wire)))
+
+
+def chunked() -> None:
+    for name in ("nginx-gzip-chunked", "nginx-gzip-trailers", "nginx-autoindex-chunked"):
+        wire = (CAPTURES / f"{name}.bin").read_bytes()
+        body = wire.partition(b"\r\n\r\n")[2]
+        _write("chunked", name, seed(body, 0, _cuts(body)))
+    handwritten = {
+        "simple": (0, b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"),
+        "extensions": (0, b'5 ; name=value;q="x"\r\nhello\r\n0;last\r\n\r\n'),
+        "trailers": (0, b"3\r\nabc\r\n0\r\nX-Checksum: 42\r\nX-Other: y\r\n\r\n"),
+        "upper-hex": (0, b"A\r\n0123456789\r\n0\r\n\r\n"),
+        "truncated-eof": (1, b"10\r\nonly a part"),
+        "small-limits": (2, b"0000000000000000005\r\nhello\r\n0\r\n\r\n"),
+        "close-framed": (4, b"2\r\nok\r\n0\r\n\r\n"),
+        "bare-lf-trailer": (0, b"1\r\nx\r\n0\r\n\n"),
+    }
+    for name, (flags, body) in handwritten.items():
+        _write("chunked", name, seed(body, flags, _cuts(body)))
+
+
+def decoders() -> None:
+    import brotli
+    from backports import zstd
+
+    raw = zlib.compressobj(6, zlib.DEFLATED, -15)
+    raw_deflate = raw.compress(TEXT) + raw.flush()
+    bomb = gzip.compress(b"\0" * (1024 * 1024), 9)
+    # flags: bits 0-2 coding (see fuzz_decoders.CODINGS), bits 3-4 limit, bit 5 flush
+    streams = {
+        "gzip": (0, gzip.compress(TEXT, mtime=0)),
+        "gzip-two-members": (
+            0,
+            gzip.compress(TEXT[:900], mtime=0) + gzip.compress(b"tail", mtime=0),
+        ),
+        "gzip-truncated": (0 | 32, gzip.compress(TEXT, mtime=0)[:-7]),
+        "gzip-bomb-limit": (0 | (2 << 3) | 32, bomb),
+        "deflate-zlib": (1 | 32, zlib.compress(TEXT)),
+        "deflate-raw": (1 | 32, raw_deflate),
+        "br": (2 | 32, brotli.compress(TEXT)),
+        "zstd": (3 | 32, zstd.compress(TEXT)),
+        "zstd-zstandard": (4 | 32, zstd.compress(TEXT)),
+        "gzip-deflate-stack": (5 | 32, zlib.compress(gzip.compress(TEXT, mtime=0))),
+        "br-gzip-stack": (6 | 32, gzip.compress(brotli.compress(TEXT), mtime=0)),
+        "identity": (7, TEXT[:200]),
+    }
+    for name, (flags, stream) in streams.items():
+        _write("decoders", name, seed(stream, flags, _cuts(stream)))
+
+
+RFC3986_BASE = "http://a/b/c/d;p?q"
+RFC3986_REFS = [
+    "g:h", "g", "./g", "g/", "/g", "//g", "?y", "g?y", "#s", "g#s", "g?y#s", ";x", "g;x",
+    "g;x?y#s", "", ".", "./", "..", "../", "../g", "../..", "../../", "../../g",
+    "../../../g", "../../../../g", "/./g", "/../g", "g.", ".g", "g..", "..g", "./../g",
+    "./g/.", "g/./h", "g/../h", "g;x=1/./y", "g;x=1/../y", "g?y/./x", "g?y/../x",
+    "g#s/./x", "g#s/../x", "http:g",
+]  # fmt: skip
+URLS = [
+    "https://user:pa%20ss@Example.COM:8443/a/./b/../c?x=1&y=%zz#frag",
+    "http://[2001:db8::1]:80/p",
+    "http://[fe80::1%25eth0]/",
+    "https://bücher.example/straße?q=ü",
+    "http://192.168.0.1:0/",
+    "ws://host/chat?room=1",
+    "mailto:someone@example.com",
+    "file:///etc/hosts",
+    "//example.com/path",
+    "http://a.b.c.d.e.f.g.h/%2e%2E/x",
+    "HTTP://EXAMPLE.com:00080/",
+    "http://0x7f.1/",
+]
+
+
+def url() -> None:
+    # flags: bits 0-1 text decoding (utf-8/latin-1/surrogateescape); 0xFF separates
+    # the base from the reference to join.
+    for index, ref in enumerate(RFC3986_REFS):
+        payload = RFC3986_BASE.encode() + b"\xff" + ref.encode()
+        _write("url", f"rfc3986-{index:02d}", seed(payload))
+    for index, text in enumerate(URLS):
+        payload = text.encode()
+        _write("url", f"url-{index:02d}", seed(payload + b"\xff../x?y#z"))
+
+
+COOKIES = [
+    "SID=31d4d96e407aad42; Path=/; Secure; HttpOnly",
+    "lang=en-US; Path=/; Domain=example.com",
+    "lang=; Expires=Sun, 06 Nov 1994 08:49:37 GMT",
+    "id=a3fWa; Max-Age=2592000; SameSite=Lax",
+    "__Host-token=x; Secure; Path=/",
+    "__Secure-x=1; Secure; Domain=sub.example.com",
+    'quoted="a b c"; Expires=Wed, 21 Oct 2015 07:28:00 GMT; Max-Age=-1',
+    "n=v; expires=Thu, 01-Jan-1970 00:00:01 GMT; path=/a/b; samesite=None; secure",
+    "weird = spaced value ; Domain=.EXAMPLE.com ; Path = /x",
+    "ü=ÿ; Domain=bücher.example",
+]
+
+
+def cookies() -> None:
+    # flags: bits 0-1 the request URL (fuzz_cookies.URLS), bits 2-3 text decoding
+    for index, value in enumerate(COOKIES):
+        _write("cookies", f"cookie-{index:02d}", seed(value.encode(), index % 4))
+
+
+def _frame(opcode: int, payload: bytes, *, fin: bool = True, rsv1: bool = False) -> bytes:
+    b0 = (0x80 if fin else 0) | (0x40 if rsv1 else 0) | opcode
+    size = len(payload)
+    if size < 126:
+        head = bytes([b0, size])
+    elif size < 65536:
+        head = bytes([b0, 126]) + struct.pack("!H", size)
+    else:
+        head = bytes([b0, 127]) + struct.pack("!Q", size)
+    return head + payload
+
+
+def _deflate(data: bytes, compressor: zlib._Compress | None = None) -> bytes:
+    obj = compressor or zlib.compressobj(6, zlib.DEFLATED, -15)
+    out = obj.compress(data) + obj.flush(zlib.Z_SYNC_FLUSH)
+    return out[:-4] if out.endswith(b"\x00\x00\xff\xff") else out
+
+
+def websocket() -> None:
+    # flags: bits 0-1 deflate settings (0 none), bits 2-3 max_message_size, bit 4
+    # max_frame_size, bit 5 end of file, bit 6 defer_close
+    close = _frame(8, struct.pack("!H", 1000) + b"bye")
+    shared = zlib.compressobj(6, zlib.DEFLATED, -15)
+    frames = {
+        "text": (0, _frame(1, b"Hello, \xe2\x82\xac!") + close),
+        "binary-16bit-length": (0, _frame(2, bytes(range(256)) * 2) + close),
+        "fragmented": (0, _frame(1, b"Hel", fin=False) + _frame(9, b"p") + _frame(0, b"lo")),
+        "ping-pong": (0, _frame(9, b"are you there") + _frame(10, b"yes")),
+        "close-empty": (0, _frame(8, b"")),
+        "close-bad-code": (0, _frame(8, struct.pack("!H", 999))),
+        "invalid-utf8": (0, _frame(1, b"\xc3\x28")),
+        "eof-mid-frame": (32, _frame(2, b"x" * 100)[:40]),
+        "too-big": (4, _frame(2, b"y" * 200)),
+        "frame-limit": (16, _frame(2, b"z" * 300)),
+        "deflate-text": (1, _frame(1, _deflate(b"Hello Hello Hello"), rsv1=True) + close),
+        "deflate-context": (
+            1,
+            _frame(1, _deflate(b"takeover " * 8, shared), rsv1=True)
+            + _frame(1, _deflate(b"takeover " * 8, shared), rsv1=True),
+        ),
+        "deflate-fragmented": (
+            2,
+            _frame(2, _deflate(b"abc" * 40)[:5], fin=False, rsv1=True)
+            + _frame(0, _deflate(b"abc" * 40)[5:]),
+        ),
+        "deflate-bomb": (1 | 4, _frame(2, _deflate(b"\0" * 100_000), rsv1=True)),
+        "defer-close": (64, _frame(1, b"last") + close + _frame(1, b"ignored")),
+    }
+    for name, (flags, wire) in frames.items():
+        _write("websocket", name, seed(wire, flags, _cuts(wire)))
+
+
+def main() -> None:
+    for target in ("http11", "chunked", "decoders", "url", "cookies", "websocket"):
+        shutil.rmtree(CORPUS / target, ignore_errors=True)
+    http11()
+    chunked()
+    decoders()
+    url()
+    cookies()
+    websocket()
+    for finding in sorted((HERE / "regressions").glob("*-*")):  # past findings are seeds too
+        _write(finding.name.partition("-")[0], finding.name, finding.read_bytes())
+    total = sum(p.stat().st_size for p in CORPUS.rglob("*") if p.is_file())
+    count = sum(1 for p in CORPUS.rglob("*") if p.is_file())
+    print(f"{count} seeds, {total} bytes")
+
+
+if __name__ == "__main__":
+    main()
