@@ -12,6 +12,7 @@ import pytest
 
 import reqivo_async._http11 as http11
 from reqivo_async._config import Timeout
+from reqivo_async._connection import AsyncConnection
 from reqivo_async._models import AsyncRequest, Response
 from reqivo_async._pool import AsyncConnectionPool
 from reqivo_protocol._exceptions import (
@@ -217,3 +218,81 @@ async def test_os_error_in_body_is_mapped(
         assert isinstance(info.value.__cause__, ConnectionResetError)
         assert info.value.request is response.request
         assert pool.active_connections == 0
+
+
+class _RecvTransport(asyncio.Transport):
+    """A transport stand-in with a selector transport's adjustable ``max_size``."""
+
+    max_size = 256 * 1024
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+async def test_recv_size_grows_on_full_reads_and_drops_on_short_ones() -> None:
+    protocol = http11.HTTP11Protocol()
+    transport = _RecvTransport()
+    protocol.connection_made(transport)
+    base = _RecvTransport.max_size
+    protocol.data_received(b"a" * 1000)  # short at the default size: nothing changes
+    assert "max_size" not in vars(transport)
+    protocol.data_received(b"b" * base)  # full: the socket holds more, read bigger
+    assert transport.max_size == http11.MAX_RECV_SIZE
+    protocol.data_received(b"c" * http11.MAX_RECV_SIZE)  # full at the largest size: stays
+    assert transport.max_size == http11.MAX_RECV_SIZE
+    protocol.data_received(b"d" * (base + 1))  # short: back to the default
+    assert transport.max_size == base
+    chunks = [protocol.pop() for _ in range(4)]
+    assert [len(chunk) for chunk in chunks] == [1000, base, http11.MAX_RECV_SIZE, base + 1]
+
+
+async def test_recv_size_untouched_without_an_adjustable_transport() -> None:
+    class Plain(asyncio.Transport):
+        def pause_reading(self) -> None:
+            pass
+
+    class Odd(Plain):
+        max_size = "not a size"
+
+    for transport in (Plain(), Odd()):
+        protocol = http11.HTTP11Protocol()
+        protocol.connection_made(transport)
+        protocol.data_received(b"x" * (256 * 1024))
+        assert "max_size" not in vars(transport)
+        assert protocol.pop() == b"x" * (256 * 1024)
+
+
+async def test_bulk_download_reads_bigger_blocks() -> None:
+    size = 8 * 1024 * 1024 + 5
+    body = bytes(range(256)) * (size // 256) + b"z" * (size % 256)
+    sizes: list[int] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % size + body)
+        await writer.drain()
+        await reader.read()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        async with AsyncConnection(url) as conn:
+            response = await conn.handle_async_request(_request(url))
+            protocol = conn._http.protocol  # type: ignore[union-attr]
+            await asyncio.sleep(0.2)  # let the body pile up: reads fill their buffer
+            received = bytearray()
+            async for chunk in response.aiter_raw():
+                sizes.append(len(chunk))
+                received += chunk
+            assert received == body
+            assert max(sizes) == http11.MAX_RECV_SIZE  # reads grew while the body piled up
+            assert protocol._recv_size in (protocol._base_recv_size, http11.MAX_RECV_SIZE)
+            assert conn.is_available()
+    finally:
+        server.close()
+        await server.wait_closed()

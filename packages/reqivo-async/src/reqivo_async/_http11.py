@@ -16,6 +16,14 @@ huge body slowly) the protocol pauses reading, and resumes below ``LOW_WATER``: 
 stays flat. Writes go straight to the transport; ``pause_writing``/``resume_writing``
 tell the writer to await draining, which it does only while paused.
 
+Read size: a selector transport ``recv``s at most its ``max_size`` (256 KiB) per read,
+one event-loop iteration each. When a read fills it (the socket holds more: a fast
+download) the protocol raises ``max_size`` to ``MAX_RECV_SIZE``; the first read that comes
+back short restores the default. Bigger reads halve the loop iterations of a bulk
+download; dropping back on a short read keeps the allocation at the size the socket
+actually delivers (glibc serves a block it cannot reuse from a fresh ``mmap``, whose
+pages fault in on every read).
+
 ``HTTP11Connection`` runs request/response cycles over one protocol: it sends the
 request (head and small body in one write), reads the response head, and hands out the
 body as ``HTTP11ResponseStream``. When the body ends, the machine starts its next
@@ -75,6 +83,8 @@ logger = logging.getLogger("reqivo")
 #: Pause reading when this many received bytes wait unread; resume below LOW_WATER.
 HIGH_WATER: Final = 1024 * 1024
 LOW_WATER: Final = 256 * 1024
+#: The largest ``recv`` a selector transport is raised to while reads fill its buffer.
+MAX_RECV_SIZE: Final = 512 * 1024
 #: Bodies up to this size are written together with the head (one write).
 SMALL_BODY: Final = 64 * 1024
 #: Large in-memory bodies are written in slices of this size (see ``_write_large``).
@@ -106,6 +116,12 @@ class HTTP11Protocol(asyncio.Protocol):
         self._loop = asyncio.get_running_loop()
         self._chunks: collections.deque[bytes] = collections.deque()
         self._buffered = 0
+        # The transport's recv size when it is adjustable (a selector transport's
+        # ``max_size``), else 0; and its default (see "Read size" above). The transport
+        # is kept: a TLS upgrade replaces ``self.transport`` but not the socket's.
+        self._recv_transport: Any = None
+        self._recv_size = 0
+        self._base_recv_size = 0
         self._read_paused = False
         self._write_paused = False
         self._waiter: asyncio.Future[bool] | None = None
@@ -123,10 +139,20 @@ class HTTP11Protocol(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        size = getattr(transport, "max_size", None)
+        if type(size) is int and 0 < size < MAX_RECV_SIZE:
+            self._recv_transport = transport
+            self._recv_size = self._base_recv_size = size
 
     def data_received(self, data: bytes) -> None:
         self._chunks.append(data)
         size = len(data)
+        recv_size = self._recv_size
+        if size == recv_size:
+            if recv_size < MAX_RECV_SIZE:
+                self._set_recv_size(min(recv_size * 2, MAX_RECV_SIZE))
+        elif recv_size > self._base_recv_size:
+            self._set_recv_size(self._base_recv_size)
         self.received += size
         self._buffered += size
         if self._buffered > HIGH_WATER and not self._read_paused:
@@ -135,6 +161,10 @@ class HTTP11Protocol(asyncio.Protocol):
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(True)
+
+    def _set_recv_size(self, size: int) -> None:
+        self._recv_size = size
+        self._recv_transport.max_size = size
 
     def eof_received(self) -> bool | None:
         self.eof = True
