@@ -21,7 +21,11 @@ _ASYNC_TESTS = str(Path(__file__).resolve().parents[2] / "reqivo-async" / "tests
 if _ASYNC_TESTS not in sys.path:
     sys.path.insert(0, _ASYNC_TESTS)
 
-from servers.fixtures import proxy_server, server_logs, tls_certs  # noqa: E402, F401
+from servers.fixtures import (  # type: ignore[import-not-found]  # noqa: E402
+    proxy_server,  # noqa: F401
+    server_logs,  # noqa: F401
+    tls_certs,  # noqa: F401
+)
 
 Handler = Callable[[ServerConnection], Awaitable[None]]
 

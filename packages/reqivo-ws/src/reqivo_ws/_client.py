@@ -40,6 +40,8 @@ Data: TypeAlias = str | bytes
 
 _OPEN: Final = ConnectionState.OPEN
 _UNSET: Any = object()
+#: How long ``close`` lets the server close the TCP connection first (RFC 6455 7.1.1).
+_TCP_CLOSE_GRACE: Final = 0.1
 OnReconnect: TypeAlias = Callable[["AsyncWebSocket"], Awaitable[None] | None]
 
 
@@ -491,8 +493,12 @@ class AsyncWebSocket:
                 if not await p.wait_terminated(self._close_timeout):
                     p.exc = ConnectionClosedError(1006, "no close frame within close_timeout")
                     p.abort()
-        if not await p.wait_lost(self._close_timeout):
-            p.abort()
+        # The closing handshake is over (or timed out): the server should have closed
+        # the TCP connection; do not wait for it any longer than a moment.
+        if not p.lost and not await p.wait_lost(_TCP_CLOSE_GRACE):
+            p.transport.close()
+            if not await p.wait_lost(self._close_timeout):
+                p.abort()
         p.queue.clear()
         if p.exc is None:  # pragma: no cover - connection_lost settles it
             p.exc = ConnectionClosedOK(code, reason)
