@@ -83,38 +83,10 @@ def run(item: Input, chunks: Sequence[bytes]) -> Outcome:
     )
 
 
-def _known_fail_fast_gap(whole: Outcome, split: Outcome) -> bool:
-    """Known finding WS-1 (``test_fuzz_regressions.py``, xfail until fixed): invalid
-    UTF-8 in the payload of an incomplete text frame fails fast (1007) only when the
-    payload bytes arrive in the same ``receive_data`` call as the frame header or once
-    the buffer holds the whole frame; otherwise the check waits for the frame to
-    complete. The two feeds then differ only by that 1007 failure (and the 1006 that
-    an end of file gives instead)."""
-    for failed, waited in ((whole, split), (split, whole)):
-        events = failed[0]
-        assert isinstance(events, list)
-        other = waited[0]
-        assert isinstance(other, list)
-        if not events or events[-1] != (
-            "ConnectionFailed",
-            1007,
-            "invalid UTF-8 in a text message",
-            "WebSocketProtocolError",
-        ):
-            continue
-        if waited[5] is None and other[: len(events) - 1] == events[:-1]:
-            rest = other[len(events) - 1 :]
-            if not rest or rest == [("ConnectionFailed", 1006, waited[4], "NoneType")]:
-                return True
-    return False
-
-
 def test_one_input(data: bytes) -> None:
     item = unpack(data)
     whole = run(item, [item.payload] if item.payload else [])
     split = run(item, pieces(item))
-    if whole != split and _known_fail_fast_gap(whole, split):
-        return
     check_same(whole, split, item)
 
 

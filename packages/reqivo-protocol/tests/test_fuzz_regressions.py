@@ -180,10 +180,11 @@ def test_url_fast_path_agrees_with_the_general_path(
 
 # -- websocket: fail-fast UTF-8 check depends on how the bytes are split (WS-1) ----------
 # fuzz_websocket, flags 0x00: a text frame whose (incomplete) payload holds invalid UTF-8
-# fails at once (1007) when the payload bytes arrive with the frame header, or once the
-# buffer holds the whole frame; when the header came in an earlier receive_data call, the
-# partial payload is buffered unchecked (``len(buf) < self._need: return``) until the
-# frame completes. With an end of file in between, the close code is 1006, not 1007.
+# failed at once (1007) only when the payload bytes arrived with the frame header; when
+# the header came in an earlier receive_data call, the partial payload was buffered
+# unchecked (``len(buf) < self._need: return``) until the frame completed, so an end of
+# file in between gave 1006, not 1007. Now an incomplete text frame asks for one more
+# byte, and each call feeds just the new payload bytes to the incremental decoder.
 WS_INVALID_TEXT = b"\x81\x10" + b"ok\xc1" + b"x" * 13  # 16-byte text frame, \xc1 never valid
 
 
@@ -200,12 +201,6 @@ def test_partial_invalid_utf8_fails_fast_fed_at_once() -> None:
     assert conn.close_code == 1007
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="WS-1: websocket/_connection.py receive_data returns early while the buffer "
-    "is shorter than the frame, so a partial text payload is not UTF-8-checked when "
-    "the frame header arrived in an earlier call (websocket/ is another helper's)",
-)
 @pytest.mark.parametrize(
     "chunks",
     [

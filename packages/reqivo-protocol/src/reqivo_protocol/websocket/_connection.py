@@ -309,8 +309,12 @@ class WebSocketConnection:
                             return pos, 2
                         continue
                 # An incomplete frame: wait for the rest, validating text as it comes.
-                if n > start + self._fed and (self._partial or self._begin_partial(b0)):
-                    self._feed_partial(mv[start + self._fed : n])
+                # For text, ask for one more byte so that every later call feeds the
+                # newly arrived payload bytes (and only those) to the decoder, whether
+                # or not they came with the header.
+                if self._partial or self._begin_partial(b0):
+                    if n > start + self._fed:
+                        self._feed_partial(mv[start + self._fed : n])
                     return pos, n - pos + 1
                 return pos, end - pos
 

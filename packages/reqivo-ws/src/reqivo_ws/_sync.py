@@ -1,0 +1,363 @@
+"""``WebSocket``: the blocking twin of ``AsyncWebSocket`` (the ``reqivo-ws[sync]`` extra).
+
+A WebSocket connection is an asyncio transport, which belongs to the loop that made it,
+and it must be served between calls (pongs, keepalive pings, backpressure, the server's
+close). So each ``WebSocket`` owns one event loop, run by one dedicated daemon thread
+from ``connect()`` until ``close()``; every blocking method hands its coroutine to that
+loop with ``run_coroutine_threadsafe`` and waits (ADR-007, "Sync twin"). Any thread may
+call any method: ``send`` from several threads at once writes whole frames, one message
+after another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import warnings
+import weakref
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
+from types import TracebackType
+from typing import Any, Literal, TypeVar
+
+try:
+    from reqivo_sync import Session
+except ImportError as exc:  # pragma: no cover - the extra is installed in the test env
+    raise ImportError(
+        "the blocking reqivo_ws.WebSocket needs reqivo-sync: pip install 'reqivo-ws[sync]'"
+    ) from exc
+
+from reqivo_async import AsyncSession
+from reqivo_protocol._exceptions import ConnectionClosedOK, ReadTimeout
+from reqivo_protocol._headers import HeaderTypes
+from reqivo_protocol._url import URL
+from reqivo_protocol.websocket import DeflateOffer
+from reqivo_ws._client import AsyncWebSocket, Data
+from reqivo_ws._protocol import _copy
+from reqivo_ws._reconnect import Reconnect
+
+__all__ = ["WebSocket"]
+
+T = TypeVar("T")
+OnReconnect = Callable[["WebSocket"], object]
+
+
+class _Runner:
+    """The loop thread of one WebSocket and its async twin; never refers to the WebSocket,
+    so that a WebSocket dropped unclosed can be collected (and then warns)."""
+
+    def __init__(self, ws: AsyncWebSocket) -> None:
+        self.ws = ws
+        self.lock = threading.Lock()
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(
+            target=self.loop.run_forever, name="reqivo-ws-loop", daemon=True
+        )
+        self.thread.start()
+        self.stopped = False
+        #: The per-WebSocket session built from a ``reqivo_sync.Session`` (closed at the end).
+        self.session: AsyncSession | None = None
+
+    def call(self, coro: Coroutine[Any, Any, T]) -> T:
+        if threading.get_ident() == self.thread.ident:
+            coro.close()
+            raise RuntimeError(
+                "a blocking WebSocket method called from its own loop thread (e.g. in "
+                "on_reconnect) would deadlock"
+            )
+        with self.lock:
+            if self.stopped:
+                coro.close()
+                raise _copy(self.ws._p.exc if self.ws._p is not None else None)
+            future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        try:
+            return future.result()
+        except BaseException:  # KeyboardInterrupt while waiting: stop the call too
+            future.cancel()
+            raise
+
+    def stop(self, code: int = 1000, reason: str = "") -> None:
+        """Close the connection, let other calls end, then stop and close the loop."""
+        with self.lock:
+            if self.stopped:
+                return
+            self.stopped = True
+        loop = self.loop
+        if threading.get_ident() == self.thread.ident:  # collected in the loop thread
+            loop.stop()
+            return
+        try:
+            asyncio.run_coroutine_threadsafe(self._finish(code, reason), loop).result()
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            self.thread.join()
+            loop.close()
+
+    async def _finish(self, code: int, reason: str) -> None:
+        try:
+            await self.ws.close(code, reason)
+        finally:
+            # Calls still running end now that the connection is closed; give them a moment.
+            current = asyncio.current_task()
+            others = [task for task in asyncio.all_tasks() if task is not current]
+            if others:
+                _, pending = await asyncio.wait(others, timeout=1.0)
+                for task in pending:
+                    task.cancel()
+                if pending:
+                    await asyncio.wait(pending)
+            session = self.session
+            if session is not None:
+                await session.transport.aclose()
+            await self.loop.shutdown_asyncgens()
+
+
+def _session_copy(session: Session) -> AsyncSession:
+    """An ``AsyncSession`` for this loop sharing ``session``'s state (headers, cookies,
+    auth, TLS and proxy settings) with a pool of its own, as reqivo-sync builds per loop."""
+    from reqivo_async._pool import AsyncConnectionPool
+
+    sessions: Any = session._per_loop
+    if sessions.pool_options is None:
+        raise ValueError("a Session with a custom transport= cannot open a WebSocket")
+    copy: AsyncSession = object.__new__(AsyncSession)
+    copy.__dict__.update(sessions.master.__dict__)
+    copy._transport = AsyncConnectionPool(**sessions.pool_options)
+    copy._owns_transport = False
+    return copy
+
+
+class WebSocket:
+    """A blocking WebSocket client connection (RFC 6455): ``AsyncWebSocket``'s twin.
+
+    ``with WebSocket("wss://example.com/chat") as ws:`` opens the connection (or
+    ``ws = WebSocket(url).connect()``, then ``ws.close()``)::
+
+        ws.send("hello")            # str: a text message; bytes: a binary one
+        reply = ws.recv()           # str or bytes; recv(timeout=5.0) -> ReadTimeout
+        for message in ws: ...      # ends quietly when the server closes normally
+        rtt = ws.ping()             # seconds until the pong
+
+    Same options as ``AsyncWebSocket``; ``session`` is a ``reqivo_sync.Session`` whose
+    headers, cookies, auth, TLS and proxy settings apply (a snapshot taken at
+    ``connect()``; a Session with a custom ``transport=`` is refused), and
+    ``on_reconnect(ws)`` runs on the connection's loop thread, so it must not call the
+    blocking methods of ``ws`` (``RuntimeError``). Methods may be called from any
+    thread. An iterable given to ``send`` is consumed in the loop thread.
+    """
+
+    def __init__(
+        self,
+        url: URL | str,
+        *,
+        subprotocols: Sequence[str] | None = None,
+        headers: HeaderTypes | None = None,
+        compression: Literal["deflate"] | DeflateOffer | None = "deflate",
+        max_message_size: int | None = 2**20,
+        max_queue: int | None = 64,
+        ping_interval: float | None = 20.0,
+        ping_timeout: float | None = 20.0,
+        open_timeout: float | None = 10.0,
+        close_timeout: float | None = 10.0,
+        session: Session | None = None,
+        verify: Any = True,
+        cert: Any = None,
+        proxy: Any = None,
+        trust_env: bool = True,
+        reconnect: bool | Reconnect = False,
+        on_reconnect: OnReconnect | None = None,
+    ) -> None:
+        if session is not None:
+            if not isinstance(session, Session):
+                raise TypeError(f"session must be a reqivo_sync.Session, not {session!r}")
+            if verify is not True or cert is not None or proxy is not None:
+                raise ValueError("with session=, set verify/cert/proxy on the session")
+        callback = None
+        if on_reconnect is not None:
+            ref = weakref.ref(self)
+            user = on_reconnect
+
+            def callback(_: AsyncWebSocket) -> None:
+                me = ref()
+                if me is not None:
+                    user(me)
+
+        self._async = AsyncWebSocket(
+            url,
+            subprotocols=subprotocols,
+            headers=headers,
+            compression=compression,
+            max_message_size=max_message_size,
+            max_queue=max_queue,
+            ping_interval=ping_interval,
+            ping_timeout=ping_timeout,
+            open_timeout=open_timeout,
+            close_timeout=close_timeout,
+            verify=verify,
+            cert=cert,
+            proxy=proxy,
+            trust_env=trust_env,
+            reconnect=reconnect,
+            on_reconnect=callback,
+        )
+        self._session = session
+        self._runner: _Runner | None = None
+        self._finalizer: weakref.finalize[Any, Any] | None = None
+        self._connect_lock = threading.Lock()
+
+    # -- opening and closing ---------------------------------------------------------
+
+    def connect(self) -> WebSocket:
+        """Start the loop thread and run the opening handshake; returns ``self``.
+
+        Raises what ``AsyncWebSocket.connect`` raises (``HandshakeError``,
+        ``ConnectError``...); the thread is gone again when it fails.
+        """
+        with self._connect_lock:
+            if self._runner is not None:
+                raise RuntimeError("this WebSocket is already connected")
+            runner = _Runner(self._async)
+            try:
+                runner.call(self._open(runner))
+            except BaseException:
+                runner.stop()
+                raise
+            self._runner = runner
+            self._finalizer = weakref.finalize(self, runner.stop)
+        return self
+
+    async def _open(self, runner: _Runner) -> None:
+        if self._session is not None:
+            runner.session = self._async._session = _session_copy(self._session)
+        await self._async.connect()
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        """Run the closing handshake (at most ``close_timeout`` seconds), close the
+        connection and end its loop thread. Idempotent; no reconnect follows."""
+        runner = self._runner
+        if runner is None:
+            return
+        if not runner.stopped:
+            # The handshake itself; a bad code or reason raises LocalProtocolError here,
+            # before anything is torn down.
+            runner.call(self._async.close(code, reason))
+        runner.stop(code, reason)
+        if self._finalizer is not None:
+            self._finalizer.detach()
+
+    def __enter__(self) -> WebSocket:
+        return self.connect()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
+        finalizer = getattr(self, "_finalizer", None)
+        if finalizer is not None and finalizer.alive:
+            _warn(f"unclosed {self!r}: use 'with WebSocket(...)' or close()", ResourceWarning)
+            finalizer()
+
+    # -- information -----------------------------------------------------------------
+
+    @property
+    def subprotocol(self) -> str | None:
+        """The subprotocol the server chose, or ``None``."""
+        return self._async.subprotocol
+
+    @property
+    def response(self) -> Any:
+        """The ``101`` response of the opening handshake."""
+        return self._async.response
+
+    @property
+    def compression(self) -> Any:
+        """The negotiated permessage-deflate parameters or ``None``."""
+        return self._async.compression
+
+    @property
+    def closed(self) -> bool:
+        """Whether the connection is over (``close_code`` then says how)."""
+        return self._async.closed
+
+    @property
+    def close_code(self) -> int | None:
+        """The close code once closed (1006: ended without a close frame)."""
+        return self._async.close_code
+
+    @property
+    def close_reason(self) -> str | None:
+        """The close reason once closed."""
+        return self._async.close_reason
+
+    @property
+    def reconnects(self) -> int:
+        """How many times the connection was reopened (``reconnect``)."""
+        return self._async.reconnects
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        """The transport's ``get_extra_info`` (``"peername"``, ``"ssl_object"``...)."""
+        return self._async.get_extra_info(name, default)
+
+    def _call(self, coro: Coroutine[Any, Any, T]) -> T:
+        runner = self._runner
+        if runner is None:
+            coro.close()
+            raise RuntimeError("the WebSocket is not connected: use 'with' or connect()")
+        return runner.call(coro)
+
+    # -- messages --------------------------------------------------------------------
+
+    def recv(self, timeout: float | None = None) -> Data:
+        """The next message: ``str`` (text) or ``bytes`` (binary).
+
+        Raises ``ConnectionClosedOK`` after a normal close, ``ConnectionClosedError``
+        otherwise, and ``ReadTimeout`` when ``timeout`` seconds pass first.
+        """
+        return self._call(self._async.recv(timeout))
+
+    def __iter__(self) -> Iterator[Data]:
+        return self
+
+    def __next__(self) -> Data:
+        try:
+            return self._call(self._async.recv())
+        except ConnectionClosedOK:
+            raise StopIteration from None
+
+    def send(self, message: Data | Iterable[Data]) -> None:
+        """Send a message: ``str`` as text, bytes-like as binary; an iterable of them as
+        one fragmented message. Thread-safe. Raises ``ConnectionClosed`` once closed."""
+        self._call(self._async.send(message))
+
+    def ping(self, data: str | bytes | None = None, timeout: float | None = None) -> float:
+        """Send a ping and wait for its pong; returns the round-trip time in seconds.
+
+        Raises ``ReadTimeout`` when no pong comes within ``timeout`` seconds, and
+        ``ConnectionClosed`` when the connection closes first.
+        """
+        return self._call(self._ping(data, timeout))
+
+    async def _ping(self, data: str | bytes | None, timeout: float | None) -> float:  # noqa: ASYNC109
+        pong = await self._async.ping(data)
+        try:
+            return await asyncio.wait_for(pong, timeout)
+        except TimeoutError:
+            raise ReadTimeout(f"no pong received within {timeout} seconds") from None
+
+    def pong(self, data: str | bytes = b"") -> None:
+        """Send an unsolicited pong (a unidirectional heartbeat)."""
+        self._call(self._async.pong(data))
+
+    def __repr__(self) -> str:
+        runner = self._runner
+        if runner is None:
+            state = "new"
+        elif self._async.closed or runner.stopped:
+            state = "closed"
+        else:
+            state = "open"
+        return f"<WebSocket [{self._async._url} {state}]>"
