@@ -76,6 +76,12 @@ nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["lint", "typecheck", "workspace", "tests", "coverage", "release-check"]
 
 
+def _junit(session: nox.Session) -> str:
+    """A pytest option writing this session's results where scripts/test_summary.py reads."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in session.name)
+    return f"--junitxml=reports/junit/{safe}.xml"
+
+
 def _sync(session: nox.Session, *groups: str) -> None:
     """Install the whole workspace (editable) plus ``groups`` into the session's venv."""
     args = ["uv", "sync", "--frozen", "--all-packages", "--no-default-groups", "--inexact"]
@@ -116,7 +122,7 @@ def typecheck(session: nox.Session) -> None:
 def workspace(session: nox.Session) -> None:
     """Tests of the workspace: version coupling, layering and packaging rules."""
     _sync(session, "test")
-    session.run("pytest", "tests", "-q", *session.posargs)
+    session.run("pytest", "tests", "-q", _junit(session), *session.posargs)
 
 
 #: Packages whose behavioural suite (``tests/dual``) runs against both APIs: their tests
@@ -166,6 +172,7 @@ def tests(session: nox.Session, package: str, mode: str) -> None:
         "-m",
         "pytest",
         *target,
+        _junit(session),
         *session.posargs,
     )
 
