@@ -377,11 +377,29 @@ def _catch_up(loop: asyncio.AbstractEventLoop) -> None:
     loop.run_forever()
 
 
-def _run_on(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T]) -> T:
-    """Run ``coro`` on ``loop`` in this thread; on an interruption, cancel and unwind it."""
-    task = loop.create_task(coro)
+async def _stopping_when_done(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T]) -> T:
     try:
-        return loop.run_until_complete(task)
+        return await coro
+    finally:
+        loop.stop()
+
+
+def _run_on(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` on ``loop`` in this thread; on an interruption, cancel and unwind it.
+
+    Like ``loop.run_until_complete``, but the task stops the loop itself as it finishes,
+    in the same loop iteration, instead of through a done callback that costs one more
+    iteration per call (measured: the sync wrapper's per-call overhead is mostly loop
+    iterations).
+    """
+    task = loop.create_task(_stopping_when_done(loop, coro))
+    try:
+        loop.run_forever()
+        if not task.done():
+            # Stopped early by a stale stop request (an interrupted earlier call can leave
+            # run_until_complete's stop callback queued): keep running until done.
+            return loop.run_until_complete(task)
+        return task.result()
     except BaseException:
         if not task.done():  # e.g. KeyboardInterrupt between two steps of the task
             task.cancel()
