@@ -272,11 +272,8 @@ class AsyncWebSocket:
         """
         p = self._p
         if p is not None:
-            queue = p.queue
-            if queue:
-                message = queue.popleft()
-                if p.read_paused and len(queue) <= p.low_water:
-                    p.resume()
+            message = p.take()
+            if message is not None:
                 return message
         return await self._recv_wait(timeout)
 
@@ -285,11 +282,8 @@ class AsyncWebSocket:
         loop = p.loop
         deadline = None if timeout is None else loop.time() + timeout
         while True:
-            queue = p.queue
-            if queue:
-                message = queue.popleft()
-                if p.read_paused and len(queue) <= p.low_water:
-                    p.resume()
+            message = p.take()
+            if message is not None:
                 return message
             if p.terminated and p.exc is None:
                 p._finish()
@@ -322,11 +316,8 @@ class AsyncWebSocket:
     async def __anext__(self) -> Data:
         p = self._p
         if p is not None:
-            queue = p.queue
-            if queue:
-                message = queue.popleft()
-                if p.read_paused and len(queue) <= p.low_water:
-                    p.resume()
+            message = p.take()
+            if message is not None:
                 return message
         try:
             return await self._recv_wait(None)

@@ -169,6 +169,16 @@ class WebSocketProtocol(asyncio.Protocol):
 
     # -- receiving -------------------------------------------------------------------
 
+    def take(self) -> str | bytes | None:
+        """The oldest unread message, or None; reading resumes once the queue drains."""
+        queue = self.queue
+        if not queue:
+            return None
+        message = queue.popleft()
+        if self.read_paused and len(queue) <= self.low_water:
+            self.resume()
+        return message
+
     def resume(self) -> None:
         """Resume reading (the queue went below its low-water mark)."""
         self.read_paused = False
