@@ -5,7 +5,9 @@ then, for each wheel, create an empty virtual environment, install the wheel fro
 freshly built files only (no index), import it, and assert that exactly its declared
 reqivo dependencies came along and nothing else: no third-party runtime dependency, and
 never a sibling it does not declare (installing reqivo-async must not bring reqivo-sync
-or reqivo-ws).
+or reqivo-ws). reqivo-protocol's wheel is a platform wheel carrying the compiled masking
+accelerator, which must be in use once installed; a wheel built with
+``REQIVO_NO_EXTENSIONS=1`` is pure and must work without it (ADR-008).
 
     python scripts/release_check.py [--keep]
 
@@ -15,10 +17,13 @@ Needs ``uv`` on PATH. Exits non-zero with a list of problems when anything is of
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
+import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -36,10 +41,10 @@ EXPECTED: dict[str, set[str]] = {
 FORBIDDEN_FOR_PROTOCOL = ("socket", "ssl", "asyncio", "selectors", "threading")
 
 
-def run(*args: str, cwd: Path | None = None) -> str:
+def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
     """Run a command, echo it, and return its standard output."""
     print("$", " ".join(args), flush=True)
-    done = subprocess.run(args, cwd=cwd, capture_output=True, text=True)
+    done = subprocess.run(args, cwd=cwd, capture_output=True, text=True, env=env)
     if done.returncode != 0:
         sys.stderr.write(done.stdout + done.stderr)
         raise SystemExit(f"command failed ({done.returncode}): {' '.join(args)}")
@@ -52,16 +57,75 @@ def build_all(dist: Path) -> None:
         run("uv", "build", "--package", distribution, "--out-dir", str(dist), "--quiet", cwd=ROOT)
 
 
+#: The compiled masking accelerator inside reqivo-protocol's wheel (ADR-008).
+SPEEDUPS = "reqivo_protocol/websocket/_speedups"
+
+
 def check_artifacts(dist: Path, version: str) -> list[str]:
-    """Every package has exactly one wheel and one sdist of ``version``."""
+    """Every package has exactly one wheel and one sdist of ``version``.
+
+    reqivo-protocol's wheel is built for this interpreter and platform and carries the
+    compiled accelerator (not its C source); its sdist carries the source and the build
+    hook. The other wheels are pure.
+    """
     found: list[str] = []
     for distribution in PACKAGES:
         stem = distribution.replace("-", "_")
-        wheels = list(dist.glob(f"{stem}-{version}-py3-none-any.whl"))
+        tag = "*" if distribution == "reqivo-protocol" else "py3-none-any"
+        wheels = list(dist.glob(f"{stem}-{version}-{tag}.whl"))
         sdists = list(dist.glob(f"{stem}-{version}.tar.gz"))
         if len(wheels) != 1 or len(sdists) != 1:
             found.append(f"{distribution}: expected one wheel and one sdist of {version} in {dist}")
+            continue
+        if distribution == "reqivo-protocol":
+            found += check_protocol_artifacts(wheels[0], sdists[0])
     return found
+
+
+def check_protocol_artifacts(wheel: Path, sdist: Path) -> list[str]:
+    """The accelerator is in the platform wheel; its source and build hook in the sdist."""
+    found: list[str] = []
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+    compiled = [n for n in names if n.startswith(SPEEDUPS) and n.endswith((".so", ".pyd"))]
+    if len(compiled) != 1 or wheel.name.endswith("-py3-none-any.whl"):
+        found.append(f"{wheel.name}: expected a platform wheel with one {SPEEDUPS} module")
+    if any(n.endswith(".c") for n in names):
+        found.append(f"{wheel.name}: C source inside the wheel")
+    with tarfile.open(sdist) as archive:
+        members = archive.getnames()
+    for needed in (f"src/{SPEEDUPS}.c", "hatch_build.py"):
+        if not any(m.endswith(needed) for m in members):
+            found.append(f"{sdist.name}: {needed} missing")
+    if any(m.endswith((".so", ".pyd")) for m in members):
+        found.append(f"{sdist.name}: a compiled module inside the sdist")
+    return found
+
+
+def check_pure_fallback(work: Path, version: str) -> list[str]:
+    """A build with ``REQIVO_NO_EXTENSIONS=1`` is a pure wheel that works without it."""
+    dist = work / "pure"
+    run(
+        "uv", "build", "--package", "reqivo-protocol", "--wheel", "--out-dir", str(dist),
+        "--quiet", cwd=ROOT, env={**os.environ, "REQIVO_NO_EXTENSIONS": "1"},
+    )  # fmt: skip
+    wheels = list(dist.glob(f"reqivo_protocol-{version}-py3-none-any.whl"))
+    if len(wheels) != 1:
+        return [f"REQIVO_NO_EXTENSIONS=1 did not build one pure wheel: {sorted(dist.iterdir())}"]
+    venv = work / "pure-venv"
+    python = venv / "bin" / "python"
+    run("uv", "venv", "--quiet", "--python", sys.executable, str(venv))
+    run("uv", "pip", "install", "--quiet", "--python", str(python), str(wheels[0]))
+    probe = (
+        "from reqivo_protocol.websocket import _mask, WebSocketConnection; "
+        "c = WebSocketConnection(mask_key_source=lambda: b'abcd'); "
+        "assert c.send_bytes(b'xyz') == b'\\x82\\x83abcd\\x19\\x1b\\x19'; "
+        "print(_mask.ACCELERATED)"
+    )
+    accelerated = run(str(python), "-I", "-c", probe).strip()
+    if accelerated != "False":
+        return [f"the pure wheel reports ACCELERATED={accelerated}"]
+    return []
 
 
 def install_alone(requirement: str, dist: Path, work: Path, version: str) -> list[str]:
@@ -95,6 +159,10 @@ def install_alone(requirement: str, dist: Path, work: Path, version: str) -> lis
             found.append(f"{distribution}: __version__ is {installed_version}, expected {version}")
         if distribution == "reqivo-protocol" and forbidden:
             found.append(f"importing reqivo_protocol imported {forbidden}")
+        if distribution == "reqivo-protocol":
+            probe = "from reqivo_protocol.websocket import _mask; print(_mask.ACCELERATED)"
+            if run(str(python), "-I", "-c", probe).strip() != "True":
+                found.append(f"{requirement}: the compiled masking accelerator is not in use")
         if not any(venv.glob(f"lib/python*/site-packages/{import_name}/py.typed")):
             found.append(f"{distribution}: py.typed missing from the wheel")
     return found
@@ -112,6 +180,7 @@ def main(argv: list[str]) -> int:
         dist = work / "dist"
         build_all(dist)
         found = check_artifacts(dist, version)
+        found += check_pure_fallback(work, version)
         for requirement in EXPECTED:
             found += install_alone(requirement, dist, work, version)
     finally:

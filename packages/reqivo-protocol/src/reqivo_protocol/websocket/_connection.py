@@ -63,6 +63,10 @@ _OPEN = ConnectionState.OPEN
 _CLOSED = ConnectionState.CLOSED
 _Utf8Decoder = codecs.getincrementaldecoder("utf-8")
 _KEY_POOL = 1024  # bytes of os.urandom fetched at once: one syscall per 256 frames
+#: An incomplete uncompressed binary frame with at least this many payload bytes still
+#: to come is collected as a list of received blocks and joined once (one copy), instead
+#: of growing the receive buffer and slicing the payload out of it (two copies).
+_COLLECT_MIN = 65536
 
 
 class WebSocketConnection:
@@ -80,12 +84,16 @@ class WebSocketConnection:
         "_buf",
         "_close_code",
         "_close_reason",
+        "_collect_b0",
+        "_collect_left",
+        "_collect_parts",
         "_decoder",
         "_defer",
         "_deflate",
         "_deflater",
         "_events",
         "_failure",
+        "_fast_limit",
         "_fed",
         "_inflater",
         "_key_pool",
@@ -122,6 +130,10 @@ class WebSocketConnection:
         self._out = bytearray()
         self._max_message = max_message_size
         self._max_frame = max_frame_size
+        # The largest payload the one-small-frame fast path of receive_data may take.
+        self._fast_limit = min(
+            limit for limit in (125, max_message_size, max_frame_size) if limit is not None
+        )
         self._deflate = deflate
         self._inflater = Inflater(deflate) if deflate is not None else None
         # zlib cannot compress with an 8-bit window: then we send uncompressed.
@@ -136,6 +148,9 @@ class WebSocketConnection:
         self._msg_size = 0
         self._decoder = _Utf8Decoder()
         self._partial = False  # the frame at the buffer head is partly decoded already
+        self._collect_parts: list[bytes | memoryview] | None = None  # payload collected so far
+        self._collect_left = 0  # payload bytes of the collected frame still to come
+        self._collect_b0 = 0  # first header byte of the collected frame
         self._fed = 0  # how many payload bytes of that frame
         self._send_opcode = 0  # opcode of the fragmented message we are sending, 0 if none
         self._key_source = mask_key_source
@@ -197,12 +212,40 @@ class WebSocketConnection:
         if self._state is _CLOSED or self._reply is not None:
             return
         if not data:
+            self._collect_parts = None
             self._close_code = 1006
             self._close_reason = "connection closed without a close frame"
             self._events.append(ConnectionFailed(1006, self._close_reason, None))
             self._transition(Trigger.EOF)
             return
+        if self._collect_parts is not None:
+            left = self._collect_left
+            if len(data) < left:
+                # Keep only immutable blocks: a caller may reuse its bytearray.
+                self._collect_parts.append(data if type(data) is bytes else bytes(data))
+                self._collect_left = left - len(data)
+                return
+            data = self._finish_collect(data)
+            if not data or self._state is _CLOSED or self._reply is not None:
+                return
         buf = self._buf
+        if not buf and not self._msg_opcode:
+            # Fast path: the block is exactly one small, whole, uncompressed message.
+            length = len(data) - 2
+            if 0 <= length <= self._fast_limit and data[1] == length:
+                b0 = data[0]
+                if b0 == 0x82:
+                    payload = data[2:]
+                    self._events.append(
+                        BytesMessage(payload if type(payload) is bytes else bytes(payload))
+                    )
+                    return
+                if b0 == 0x81:
+                    try:
+                        self._events.append(TextMessage(str(data[2:], "utf-8")))
+                    except UnicodeDecodeError:
+                        self._fail(_invalid_utf8())
+                    return
         if buf:
             buf += data
             if len(buf) < self._need:
@@ -220,14 +263,46 @@ class WebSocketConnection:
             self._fail(exc)
             return
         except UnicodeDecodeError:
-            self._fail(WebSocketProtocolError("invalid UTF-8 in a text message", close_code=1007))
+            self._fail(_invalid_utf8())
             return
         if self._state is _CLOSED or self._reply is not None:
             self._buf = bytearray()
+        elif self._collect_parts is not None:
+            # _parse consumed the header of a large frame: its payload is collected.
+            view = memoryview(source)[consumed:]
+            rest = view if type(source) is bytes else view.tobytes()
+            self._buf = bytearray()
+            self._need = 2
+            self._collect_parts.append(rest)
+            self._collect_left -= len(rest)
         elif source is buf:
             del buf[:consumed]
         elif consumed < len(source):
             buf += memoryview(source)[consumed:]
+
+    def _finish_collect(
+        self, data: bytes | bytearray | memoryview
+    ) -> bytes | bytearray | memoryview:
+        """Complete the collected frame with ``data``; return what follows the frame."""
+        parts = self._collect_parts
+        assert parts is not None
+        left = self._collect_left
+        if len(data) == left:
+            parts.append(memoryview(data))
+            rest: bytes | bytearray | memoryview = b""
+        else:
+            view = memoryview(data)
+            parts.append(view[:left])
+            rest = view[left:]
+        self._collect_parts = None
+        self._collect_left = 0
+        payload = b"".join(parts)
+        b0 = self._collect_b0
+        if b0 == 0x82 and not self._msg_opcode:
+            self._events.append(BytesMessage(payload))
+        else:
+            self._data_frame(b0 & 0x0F, b0 & 0x80, 0, payload)
+        return rest
 
     def events(self) -> list[Event]:
         """The events parsed since the last call, oldest first."""
@@ -316,6 +391,11 @@ class WebSocketConnection:
                     if n > start + self._fed:
                         self._feed_partial(mv[start + self._fed : n])
                     return pos, n - pos + 1
+                if end - n >= _COLLECT_MIN and self._collectable(b0):
+                    self._collect_parts = []
+                    self._collect_left = length
+                    self._collect_b0 = b0
+                    return start, 2
                 return pos, end - pos
 
     def _check_header(self, b0: int, length: int) -> None:
@@ -353,6 +433,15 @@ class WebSocketConnection:
         if not compressed and max_message is not None and self._msg_size + length > max_message:
             raise _too_big("message", self._msg_size + length, "max_message_size", max_message)
 
+    def _collectable(self, b0: int) -> bool:
+        """Whether a frame is an uncompressed binary one (a whole message or a piece)."""
+        opcode = b0 & 0x0F
+        if b0 & 0x40:
+            return False
+        if opcode == 2:
+            return True
+        return opcode == 0 and self._msg_opcode == 2 and not self._msg_compressed
+
     def _begin_partial(self, b0: int) -> bool:
         """Whether the incomplete frame at the buffer head is uncompressed text, which
         is then validated piece by piece; starts the message for an opcode-1 frame."""
@@ -376,7 +465,7 @@ class WebSocketConnection:
         parts.append(self._decoder.decode(data, False))
         self._fed += len(data)
 
-    def _data_frame(self, opcode: int, fin: int, rsv1: int, payload: memoryview) -> None:
+    def _data_frame(self, opcode: int, fin: int, rsv1: int, payload: bytes | memoryview) -> None:
         if self._partial:
             self._partial = False
             self._msg_size += self._fed
@@ -389,7 +478,7 @@ class WebSocketConnection:
             self._msg_size = 0
             if opcode == 1:
                 self._decoder.reset()
-        data: bytes | memoryview = payload
+        data = payload
         if self._msg_compressed:
             max_message = self._max_message
             budget = None if max_message is None else max_message - self._msg_size
@@ -549,6 +638,10 @@ class WebSocketConnection:
         payload = build_close_payload(code, reason)
         self._transition(Trigger.SEND_CLOSE)
         return encode_frame(0x88, payload, self._key())
+
+
+def _invalid_utf8() -> WebSocketProtocolError:
+    return WebSocketProtocolError("invalid UTF-8 in a text message", close_code=1007)
 
 
 def _too_big(what: str, size: int, limit_name: str, limit: int) -> MessageTooBig:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import struct
 
 from reqivo_protocol._exceptions import LocalProtocolError, WebSocketProtocolError
-from reqivo_protocol.websocket._mask import mask
+from reqivo_protocol.websocket._mask import ACCELERATED, mask_python
 
 __all__ = [
     "OP_BINARY",
@@ -20,6 +20,7 @@ __all__ = [
     "OP_TEXT",
     "build_close_payload",
     "encode_frame",
+    "encode_frame_python",
     "is_valid_close_code",
     "parse_close_payload",
 ]
@@ -86,8 +87,14 @@ def parse_close_payload(payload: bytes | memoryview) -> tuple[int, str]:
     return code, reason
 
 
-def encode_frame(first_byte: int, payload: bytes | bytearray | memoryview, key: bytes) -> bytes:
-    """A masked client frame: ``first_byte`` carries FIN, RSV and the opcode."""
+def encode_frame_python(
+    first_byte: int, payload: bytes | bytearray | memoryview, key: bytes
+) -> bytes:
+    """A masked client frame: ``first_byte`` carries FIN, RSV and the opcode.
+
+    ``encode_frame`` is this function, or its compiled twin (one allocation, no
+    concatenation) when the speedups extension is in use (see ``_mask``).
+    """
     n = len(payload)
     if n < 126:
         header = _HEADER_SMALL.pack(first_byte, 0x80 | n, key)
@@ -95,4 +102,10 @@ def encode_frame(first_byte: int, payload: bytes | bytearray | memoryview, key: 
         header = _HEADER_16.pack(first_byte, 0xFE, n, key)
     else:
         header = _HEADER_64.pack(first_byte, 0xFF, n, key)
-    return header + mask(payload, key)
+    return header + mask_python(payload, key)
+
+
+if ACCELERATED:
+    from reqivo_protocol.websocket._speedups import encode_frame
+else:
+    encode_frame = encode_frame_python

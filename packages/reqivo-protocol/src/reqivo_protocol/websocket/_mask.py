@@ -1,6 +1,10 @@
 """Client-to-server masking (RFC 6455 section 5.3) without a per-byte Python loop.
 
-Two strategies, both pure standard library:
+``mask`` is the compiled ``_speedups.mask`` when that extension was built (wheels for
+common platforms ship it; ADR-008) and ``REQIVO_NO_EXTENSIONS`` is not set, else
+``mask_python``. Both give identical results; the pure-Python one is the reference.
+
+``mask_python`` has two strategies, both pure standard library:
 
 * small payloads: XOR as one big integer (``int.from_bytes`` / ``int.to_bytes``);
   cheapest in fixed cost.
@@ -12,7 +16,9 @@ Two strategies, both pure standard library:
 
 from __future__ import annotations
 
-__all__ = ["mask"]
+import os
+
+__all__ = ["ACCELERATED", "mask", "mask_python"]
 
 _IDENTITY = bytes(range(256))
 _IDENTITY_INT = int.from_bytes(_IDENTITY, "little")
@@ -27,7 +33,7 @@ _XOR_TABLES: tuple[bytes, ...] = tuple(
 _TRANSLATE_THRESHOLD = 2048
 
 
-def mask(data: bytes | bytearray | memoryview, key: bytes) -> bytes:
+def mask_python(data: bytes | bytearray | memoryview, key: bytes) -> bytes:
     """XOR ``data`` with the 4-byte ``key`` repeated; masking and unmasking are the same."""
     n = len(data)
     if n < _TRANSLATE_THRESHOLD:
@@ -44,3 +50,23 @@ def mask(data: bytes | bytearray | memoryview, key: bytes) -> bytes:
     out[2::4] = out[2::4].translate(tables[key[2]])
     out[3::4] = out[3::4].translate(tables[key[3]])
     return bytes(out)
+
+
+def _load_speedups() -> bool:
+    """Whether the compiled masking functions may be used (built and not disabled)."""
+    if os.environ.get("REQIVO_NO_EXTENSIONS"):
+        return False
+    try:
+        from reqivo_protocol.websocket import _speedups  # noqa: F401
+    except ImportError:  # pragma: no cover - a pure-Python build (CI builds it everywhere)
+        return False
+    return True
+
+
+#: Whether masking runs in the compiled extension (``False``: pure Python).
+ACCELERATED = _load_speedups()
+
+if ACCELERATED:
+    from reqivo_protocol.websocket._speedups import mask
+else:
+    mask = mask_python
