@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reqivo_protocol.websocket import _frames, _mask, mask
+from reqivo_protocol.websocket import WebSocketConnection, _frames, _mask, mask
 
 Mask = Callable[[bytes | bytearray | memoryview, bytes], bytes]
 Encode = Callable[[int, bytes | bytearray | memoryview, bytes], bytes]
@@ -117,3 +117,19 @@ def test_the_accelerator_is_used_unless_disabled() -> None:
         env = {**os.environ, "REQIVO_NO_EXTENSIONS": switch}
         out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
         assert out.stdout.strip() == expected, out.stderr
+
+
+@pytest.mark.parametrize(
+    "view",
+    [
+        memoryview(b"abcdefgh").cast("I"),  # len() counts 2 items, the message is 8 bytes
+        memoryview(b"abcdefgh")[::2],  # strided
+        memoryview(bytearray(b"abcdefgh")).cast("B", (2, 4)),  # two dimensions
+    ],
+)
+def test_any_memoryview_is_sent_as_its_bytes(view: memoryview) -> None:
+    conn = WebSocketConnection(mask_key_source=lambda: b"\x00\x00\x00\x00")
+    expected = view.tobytes()
+    assert conn.send_bytes(view) == bytes((0x82, 0x80 | len(expected))) + bytes(4) + expected
+    frame = conn.send_fragment(view, final=True)
+    assert frame == bytes((0x82, 0x80 | len(expected))) + bytes(4) + expected

@@ -573,6 +573,8 @@ class WebSocketConnection:
     def send_bytes(self, data: bytes | bytearray | memoryview) -> bytes:
         """The frame of a whole binary message."""
         self._check_send("a message")
+        if type(data) is memoryview:
+            data = _flat(data)
         deflater = self._deflater
         if deflater is not None:
             return encode_frame(0xC2, deflater.compress(data, True), self._key())
@@ -602,7 +604,7 @@ class WebSocketConnection:
             except UnicodeEncodeError as exc:
                 raise LocalProtocolError(f"text is not valid Unicode: {exc}") from None
         else:
-            payload = data
+            payload = _flat(data) if type(data) is memoryview else data
         first_byte = opcode | (0x80 if final else 0)
         if self._deflater is not None:
             payload = self._deflater.compress(payload, final)
@@ -638,6 +640,14 @@ class WebSocketConnection:
         payload = build_close_payload(code, reason)
         self._transition(Trigger.SEND_CLOSE)
         return encode_frame(0x88, payload, self._key())
+
+
+def _flat(view: memoryview) -> memoryview | bytes:
+    """``view`` as plain bytes: a multi-dimensional, strided or non-byte view (where
+    ``len`` does not count bytes) is copied, a flat byte view is used as it is."""
+    if view.c_contiguous and view.ndim == 1 and view.itemsize == 1:
+        return view
+    return view.tobytes()
 
 
 def _invalid_utf8() -> WebSocketProtocolError:
