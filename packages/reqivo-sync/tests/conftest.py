@@ -8,6 +8,7 @@ runs against; nox runs each mode as its own session.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -34,9 +35,11 @@ from servers.fixtures import (  # noqa: E402, F401
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption(
-        "--mode",
-        choices=("sync", "async", "both"),
-        default="both",
-        help="which API the dual suite runs against (reqivo-sync's tests)",
-    )
+    # reqivo-ws's conftest adds the same option when it is loaded first in one run.
+    with contextlib.suppress(ValueError):
+        parser.addoption(
+            "--mode",
+            choices=("sync", "async", "both"),
+            default="both",
+            help="which API the dual suites run against (reqivo-sync's and reqivo-ws's tests)",
+        )

@@ -1,7 +1,10 @@
-"""Fixtures of reqivo-ws's tests: echo servers started on loopback inside the test's loop.
+"""Fixtures of reqivo-ws's tests: echo servers started on loopback inside the test's loop,
+and the ``--mode`` option.
 
 reqivo-async's test servers (trustme CA, tinyproxy) are reused by putting its tests
-folder on ``sys.path``, as its conftest's docstring describes.
+folder on ``sys.path``, as its conftest's docstring describes. ``--mode=sync|async|both``
+(default both) chooses which API the dual suite (``dual/``) runs against, as in
+reqivo-sync's tests; nox runs each mode as its own session.
 """
 
 from __future__ import annotations
@@ -22,10 +25,23 @@ if _ASYNC_TESTS not in sys.path:
     sys.path.insert(0, _ASYNC_TESTS)
 
 from servers.fixtures import (  # type: ignore[import-not-found]  # noqa: E402
+    auth_proxy_server,  # noqa: F401
     proxy_server,  # noqa: F401
     server_logs,  # noqa: F401
     tls_certs,  # noqa: F401
 )
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    # reqivo-sync's conftest adds the same option when it is loaded first in one run.
+    with contextlib.suppress(ValueError):
+        parser.addoption(
+            "--mode",
+            choices=("sync", "async", "both"),
+            default="both",
+            help="which API the dual suites run against (reqivo-sync's and reqivo-ws's tests)",
+        )
+
 
 Handler = Callable[[ServerConnection], Awaitable[None]]
 

@@ -1,4 +1,9 @@
-"""The blocking ``WebSocket`` against a websockets echo server run in a thread."""
+"""What only the blocking ``WebSocket`` has: its loop thread (started, stopped, not
+leaked), calls from other threads, ``ping(timeout=)``, the ``[sync]`` extra, the
+``reqivo_sync.Session`` it accepts.
+
+The behaviour both APIs share (messages, closing, handshake, reconnect, and ``send``
+from several threads) is tested once, in both modes, by the dual suite (``dual/``)."""
 
 from __future__ import annotations
 
@@ -24,13 +29,11 @@ from reqivo_ws import (
 
 
 def _echo(conn: ServerConnection) -> None:
-    """Echo; 'close:CODE' closes with CODE; 'silent' is not answered; 'cookie' echoes it."""
+    """Echo; 'close:CODE' closes with CODE; 'cookie' sends the handshake's Cookie back."""
     for message in conn:
         if isinstance(message, str) and message.startswith("close:"):
             conn.close(int(message[6:]), "asked to")
             return
-        if message == "silent":
-            continue
         if message == "cookie":
             message = conn.request.headers.get("Cookie", "") if conn.request else ""
         conn.send(message)
@@ -48,29 +51,6 @@ def url() -> Iterator[str]:
 
 def _loop_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "reqivo-ws-loop"]
-
-
-def test_echo_iteration_and_normal_close(url: str) -> None:
-    with WebSocket(url) as ws:
-        assert "open" in repr(ws) and ws.compression is not None
-        assert ws.response.status_code == 101 and ws.subprotocol is None
-        assert ws.get_extra_info("peername")[0] == "127.0.0.1"
-        ws.send("héllo")
-        assert ws.recv() == "héllo"
-        ws.send(b"\x00\x01")
-        assert ws.recv() == b"\x00\x01"
-        ws.send(["frag", "ments"])
-        assert ws.recv() == "fragments"
-        ws.send("a")
-        ws.send("close:1000")
-        assert list(ws) == ["a"]
-        assert ws.closed and ws.close_code == 1000 and ws.close_reason == "asked to"
-        with pytest.raises(ConnectionClosedOK):
-            ws.recv()
-    assert "closed" in repr(ws) and ws.reconnects == 0
-    with pytest.raises(ConnectionClosedOK):
-        ws.send("late")
-    assert not _loop_threads()
 
 
 def test_connect_close_code_reason_and_errors(url: str) -> None:
@@ -92,58 +72,13 @@ def test_connect_close_code_reason_and_errors(url: str) -> None:
     assert not _loop_threads()
 
 
-def test_connection_closed_error(url: str) -> None:
+def test_ping_waits_for_its_pong_with_a_timeout(url: str) -> None:
     with WebSocket(url) as ws:
-        ws.send("close:1011")
-        with pytest.raises(ConnectionClosedError) as info:
-            ws.recv()
-        assert info.value.code == 1011
-        with pytest.raises(ConnectionClosedError):
-            list(ws)
-
-
-def test_recv_timeout_and_ping(url: str) -> None:
-    with WebSocket(url) as ws:
-        ws.send("silent")
-        started = time.monotonic()
-        with pytest.raises(ReadTimeout):
-            ws.recv(timeout=0.05)
-        assert time.monotonic() - started < 1.0
-        rtt = ws.ping()
-        assert 0 <= rtt < 1.0
         assert ws.ping(b"abc", timeout=1.0) >= 0
         with pytest.raises(ReadTimeout):
             ws.ping(timeout=0)
-        ws.pong("unsolicited")
         ws.send("after")
         assert ws.recv() == "after"
-
-
-def test_eight_threads_send_concurrently(url: str) -> None:
-    per_thread, size = 40, 20_000
-    with WebSocket(url, compression=None, max_queue=None) as ws:
-        barrier = threading.Barrier(8)
-
-        def sender(n: int) -> None:
-            barrier.wait()
-            for i in range(per_thread):
-                head = f"{n}:{i}:"
-                ws.send(head + chr(ord("a") + n) * (size - len(head)))
-
-        threads = [threading.Thread(target=sender, args=(n,)) for n in range(8)]
-        for thread in threads:
-            thread.start()
-        received = [ws.recv(timeout=5.0) for _ in range(8 * per_thread)]
-        for thread in threads:
-            thread.join()
-    seen: dict[int, list[int]] = {n: [] for n in range(8)}
-    for message in received:
-        assert isinstance(message, str) and len(message) == size
-        n, i, body = message.split(":")
-        assert body == chr(ord("a") + int(n)) * len(body)  # never interleaved
-        seen[int(n)].append(int(i))
-    assert all(indexes == list(range(per_thread)) for indexes in seen.values())
-    assert not _loop_threads()
 
 
 def test_unclosed_warns_and_stops_its_thread(url: str) -> None:
@@ -162,8 +97,8 @@ def test_failed_connect_leaves_no_thread() -> None:
     assert not _loop_threads()
 
 
-def test_session_settings_apply(url: str) -> None:
-    with Session(cookies={"k": "v"}, headers={"X-Test": "1"}) as session:
+def test_session_arguments_are_checked(url: str) -> None:
+    with Session(cookies={"k": "v"}) as session:
         with pytest.raises(ValueError, match="on the session"):
             WebSocket(url, session=session, verify=False)
         with pytest.raises(TypeError):
@@ -171,6 +106,8 @@ def test_session_settings_apply(url: str) -> None:
         with WebSocket(url, session=session) as ws:
             ws.send("cookie")
             assert ws.recv() == "k=v"
+        assert "closed" in repr(ws) and ws.reconnects == 0
+    assert not _loop_threads()
 
 
 def test_on_reconnect_cannot_block_its_loop(url: str) -> None:
@@ -226,4 +163,36 @@ def test_session_with_custom_transport_is_refused(url: str) -> None:
         ws = WebSocket(url, session=session)
         with pytest.raises(ValueError, match="custom transport"):
             ws.connect()
+    assert not _loop_threads()
+
+
+def test_close_from_another_thread_during_a_reconnection() -> None:
+    def drop(conn: ServerConnection) -> None:
+        conn.socket.close()  # no close frame: 1006, on every connection
+
+    with serve(drop, "127.0.0.1", 0) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        url = f"ws://127.0.0.1:{server.socket.getsockname()[1]}/"
+        policy = reqivo_ws.Reconnect(initial_delay=0.5, jitter=0.0)
+        ws = WebSocket(url, reconnect=policy).connect()
+        errors: list[BaseException] = []
+
+        def reader() -> None:
+            try:
+                ws.recv()
+            except BaseException as exc:
+                errors.append(exc)
+
+        deadline = time.monotonic() + 5
+        while not ws.closed and time.monotonic() < deadline:
+            time.sleep(0.005)
+        waiting = threading.Thread(target=reader)
+        waiting.start()
+        time.sleep(0.1)  # the reader waits for the reconnection (0.5 s away)
+        ws.close()
+        waiting.join(5)
+        server.shutdown()
+        thread.join()
+    assert isinstance(errors[0], ConnectionClosedError) and errors[0].code == 1006
     assert not _loop_threads()

@@ -338,14 +338,15 @@ class AsyncWebSocket:
             await self._send_slow(message)
             return
         kind = type(message)
+        if kind is not str and kind is not bytes:
+            # Outside the ``try`` below: its errors are explained where they happen.
+            await self._send_slow(message)
+            return
         try:
             if kind is str:
                 frame = p.conn.send_text(message)  # type: ignore[arg-type]
-            elif kind is bytes:
-                frame = p.conn.send_bytes(message)  # type: ignore[arg-type]
             else:
-                await self._send_slow(message)
-                return
+                frame = p.conn.send_bytes(message)  # type: ignore[arg-type]
         except LocalProtocolError:
             self._raise_closed(p)
             raise
@@ -372,18 +373,18 @@ class AsyncWebSocket:
                 await self._await_reconnect()
                 continue
             raise _copy(exc)
-        if isinstance(message, str):
-            frames = [p.conn.send_text(message)]
-        elif isinstance(message, bytes | bytearray | memoryview):
-            frames = [p.conn.send_bytes(message)]
-        else:
+        if not isinstance(message, str | bytes | bytearray | memoryview):
             await self._send_fragments(p, message)
             return
         try:
-            p.transport.write(frames[0])
-        except LocalProtocolError:  # pragma: no cover - checked above
+            if isinstance(message, str):
+                frame = p.conn.send_text(message)
+            else:
+                frame = p.conn.send_bytes(message)
+        except LocalProtocolError:
             self._raise_closed(p)
             raise
+        p.transport.write(frame)
         if p.write_paused:
             await p.drain()
 
@@ -470,6 +471,8 @@ class AsyncWebSocket:
         task = self._reconnecting
         if task is not None and not task.done():
             task.cancel()
+            # Let it end: a failed reopen puts the old connection back in ``_p``.
+            await asyncio.wait([task])
         p = self._p
         if p is None:
             return
@@ -540,7 +543,13 @@ class AsyncWebSocket:
         task = self._reconnecting
         if task is None or task.done():
             task = self._reconnecting = asyncio.get_running_loop().create_task(self._reopen())
-        await asyncio.shield(task)
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if task.cancelled() and (current is None or not current.cancelling()):
+                return  # close() stopped reconnecting: the caller raises the closed state
+            raise
 
     async def _reopen(self) -> None:
         policy = self._reconnect

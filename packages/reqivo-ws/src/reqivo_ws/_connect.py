@@ -8,7 +8,8 @@ pool hands the raw connection over in ``response.extensions["network_stream"]`` 
 
 ``ws://`` through a proxy needs a ``CONNECT`` tunnel (forwarding proxies do not pass an
 upgrade on), which the pool only builds for ``https``: ``TunnelTransport`` opens one per
-handshake, used through a session that copies the user's headers, cookies and auth.
+handshake, used through a session that copies the user's headers and auth and shares
+its cookie jar (so cookies set by the server are stored there, as for direct handshakes).
 """
 
 from __future__ import annotations
@@ -134,10 +135,12 @@ async def open_handshake(
                 tunnel_session = AsyncSession(
                     transport=TunnelTransport(proxy),
                     headers=session.headers,
-                    cookies=session.cookies,
                     auth=session.auth,
                     follow_redirects=False,
                 )
+                # The same jar, not a copy (the constructor copies): cookies the server
+                # sets (in the 101, a redirect, an auth challenge) land in the user's.
+                tunnel_session._cookies = session.cookies
                 use = tunnel_session
             handshake = ClientHandshake(
                 url.netloc, subprotocols=subprotocols, deflate=deflate, headers=headers
