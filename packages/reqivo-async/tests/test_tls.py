@@ -84,6 +84,29 @@ async def test_mutual_tls(mtls_server: TLSServer, tls_certs: Any) -> None:
             assert (await _get(pool, mtls_server.join("/echo"))).status_code == 200
 
 
+async def test_pool_ssl_context_is_its_connections(
+    https_server: TLSServer, tls_certs: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ca, client = https_server.ca_bundle, str(tls_certs.client_pem)
+    pool = AsyncConnectionPool(verify=ca, cert=client)
+    assert pool.ssl_context is create_ssl_context(ca, client)
+    given = tls_certs.client_context()
+    assert AsyncConnectionPool(verify=given).ssl_context is given
+    assert AsyncConnectionPool(verify=False).ssl_context.verify_mode == ssl.CERT_NONE
+    assert AsyncConnectionPool(trust_env=False).ssl_context is create_ssl_context(trust_env=False)
+    # The default context follows trust_env (SSL_CERT_FILE), and the connections use it.
+    monkeypatch.setenv("SSL_CERT_FILE", ca)
+    async with AsyncConnectionPool() as pool:
+        context = pool.ssl_context
+        assert context is create_ssl_context(trust_env=True)
+        assert context is not create_ssl_context(trust_env=False)
+        assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+        assert (await _get(pool, https_server.join("/health"))).status_code == 200
+        (connection,) = pool._keys
+        assert connection._ssl_context is context
+        assert pool.ssl_context is context
+
+
 def test_bad_client_certificate_and_bad_verify_path(tmp_path: Path) -> None:
     with pytest.raises(TlsError, match="client certificate"):
         create_ssl_context(cert=(str(tmp_path / "none.pem"), str(tmp_path / "key.pem"), "pw"))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import gc
+import ssl
 import threading
 from typing import Any
 
 import pytest
 
+from reqivo_async._tls import create_ssl_context
 from reqivo_sync import Connection, ConnectionPool, Limits, PoolTimeout, Request, Timeout
 from servers.models import Server
 from servers.raw import ReadRequest, Repeat, Send, http_response
@@ -46,6 +48,17 @@ def test_pool_per_thread(raw_server: Any) -> None:
         worker.join()
         assert pool.idle_connections == 1  # this thread's pool
     assert server.connections == 2
+
+
+def test_pool_ssl_context(tls_certs: Any) -> None:
+    ca = str(tls_certs.ca_bundle)
+    with ConnectionPool(verify=ca) as pool:
+        assert pool.ssl_context is create_ssl_context(ca)
+        seen: list[ssl.SSLContext] = []
+        worker = threading.Thread(target=lambda: seen.append(pool.ssl_context))
+        worker.start()
+        worker.join()
+        assert seen == [pool.ssl_context]  # another thread's pool: the same settings
 
 
 def test_bad_options_fail_in_the_constructor() -> None:

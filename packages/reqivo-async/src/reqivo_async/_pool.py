@@ -143,6 +143,17 @@ class AsyncConnectionPool(AsyncBaseTransport):
         """A snapshot of every connection of the pool."""
         return [connection.info() for connection in self._keys]
 
+    # -- settings --------------------------------------------------------------------------
+
+    @property
+    def ssl_context(self) -> ssl.SSLContext:
+        """The TLS context its connections and HTTPS proxies use, built on first use with
+        the pool's ``verify``/``cert``/``trust_env`` settings (see ``create_ssl_context``:
+        the same object its connections get)."""
+        if self._ssl_context is not None:
+            return self._ssl_context
+        return create_ssl_context(self._verify, self._cert, trust_env=self._trust_env)
+
     # -- the transport interface -----------------------------------------------------------
 
     async def handle_async_request(self, request: AsyncRequest) -> Response:

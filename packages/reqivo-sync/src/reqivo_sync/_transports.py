@@ -115,6 +115,12 @@ class ConnectionPool(_Transport[AsyncConnectionPool]):
         """A snapshot of every connection of this thread's pool."""
         return self._query(lambda pool: pool.connections)
 
+    @property
+    def ssl_context(self) -> ssl.SSLContext:
+        """The TLS context its connections and HTTPS proxies use, built on first use with
+        the pool's ``verify``/``cert``/``trust_env`` settings (the same in every thread)."""
+        return self._query(lambda pool: pool.ssl_context)
+
     def __repr__(self) -> str:
         return f"<ConnectionPool [{'closed' if self._bridge.closed else 'open'}]>"
 

@@ -10,18 +10,21 @@ pool hands the raw connection over in ``response.extensions["network_stream"]`` 
 upgrade on), which the pool only builds for ``https``: ``TunnelTransport`` opens one per
 handshake, used through a session that copies the user's headers and auth and shares
 its cookie jar (so cookies set by the server are stored there, as for direct handshakes).
+An ``https://`` proxy is reached with the session pool's TLS context (its ``verify``,
+``cert`` and ``trust_env``), as the pool itself would reach it.
 """
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Sequence
-from typing import Any
 
 from reqivo_async import AsyncSession, Timeout
 from reqivo_async._config import DEFAULT_TIMEOUT
 from reqivo_async._http11 import HTTP11Connection, HTTP11Protocol, NetworkStream
 from reqivo_async._models import AsyncRequest, Response
 from reqivo_async._network import open_connection, start_tls
+from reqivo_async._pool import AsyncConnectionPool
 from reqivo_async._proxy import Proxy, open_tunnel
 from reqivo_async._transports._base import AsyncBaseTransport
 from reqivo_protocol._exceptions import HandshakeError, InvalidURL
@@ -71,9 +74,12 @@ class Handshaked:
 
 
 class TunnelTransport(AsyncBaseTransport):
-    """One ``CONNECT`` tunnel per request through ``proxy`` (for ``ws://`` via a proxy)."""
+    """One ``CONNECT`` tunnel per request through ``proxy`` (for ``ws://`` via a proxy).
 
-    def __init__(self, proxy: Proxy, ssl_context: Any = None) -> None:
+    ``ssl_context``: for an ``https://`` proxy (default: the system's trust store).
+    """
+
+    def __init__(self, proxy: Proxy, ssl_context: ssl.SSLContext | None = None) -> None:
         self._proxy = proxy
         self._ssl_context = ssl_context
 
@@ -116,6 +122,15 @@ def proxy_for(session: AsyncSession, url: URL) -> Proxy | None:
     return finder(url) if finder is not None else None
 
 
+def proxy_ssl_context(session: AsyncSession, proxy: Proxy) -> ssl.SSLContext | None:
+    """The TLS context for an ``https://`` ``proxy``: the session pool's (its ``verify``,
+    ``cert``, ``trust_env``); None for a plain proxy or another transport (the default)."""
+    transport = session.transport
+    if proxy.is_secure and isinstance(transport, AsyncConnectionPool):
+        return transport.ssl_context
+    return None
+
+
 async def open_handshake(
     session: AsyncSession,
     url: URL,
@@ -133,7 +148,7 @@ async def open_handshake(
             use = session
             if url.scheme == "http" and proxy is not None:
                 tunnel_session = AsyncSession(
-                    transport=TunnelTransport(proxy),
+                    transport=TunnelTransport(proxy, proxy_ssl_context(session, proxy)),
                     headers=session.headers,
                     auth=session.auth,
                     follow_redirects=False,

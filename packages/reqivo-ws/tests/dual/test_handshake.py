@@ -1,10 +1,12 @@
 """The opening handshake in both modes: refusals, subprotocols, compression, the session's
-settings and cookie jar (direct and through a proxy), redirects, TLS."""
+settings and cookie jar (direct and through a proxy), redirects, TLS (to the server and
+to an ``https://`` proxy)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 from typing import Any
 
 import pytest
@@ -14,10 +16,17 @@ from websockets.datastructures import Headers as WsHeaders
 from websockets.http11 import Request as WsRequest
 from websockets.http11 import Response as WsResponse
 
-from reqivo_ws import ConnectError, DeflateOffer, HandshakeError, ProxyError, TlsError
+from reqivo_ws import (
+    ConnectError,
+    DeflateOffer,
+    HandshakeError,
+    ProxyError,
+    TlsError,
+    TransportError,
+)
 
 from .conftest import Connect, Idle, MakeSession
-from .servers import Servers, read_handshake, switching_protocols
+from .servers import Servers, TcpHandler, read_handshake, switching_protocols
 
 
 async def send_request_headers(conn: ServerConnection) -> None:
@@ -311,3 +320,103 @@ def test_through_a_proxy_tunnel(
     assert ws.get_extra_info("peername")[1] == proxy_server.port  # the proxy's connection
     ws.send("through")
     assert ws.recv() == "through"
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Copy ``reader`` to ``writer`` until EOF or a broken connection; then close ``writer``."""
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    except OSError:  # reset, or a TLS error on the client's side: the relay just ends
+        pass
+    finally:
+        writer.close()
+
+
+def tls_front(upstream_port: int, context: ssl.SSLContext, handshakes: list[str]) -> TcpHandler:
+    """A TLS-terminating front for the plain proxy at 127.0.0.1:``upstream_port``: with it,
+    that proxy is an ``https://`` proxy. Each connection's TLS handshake (server side,
+    ``context``) is recorded in ``handshakes`` ("ok" or "failed"), then bytes are relayed
+    both ways."""
+
+    async def relay(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await writer.start_tls(context)
+        except OSError:  # ssl.SSLError included: the client refused us, or we it
+            handshakes.append("failed")
+            return
+        handshakes.append("ok")
+        upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", upstream_port)
+        await asyncio.gather(_pipe(reader, upstream_writer), _pipe(upstream_reader, writer))
+
+    return relay
+
+
+def _https_proxy(servers: Servers, handler: TcpHandler) -> tuple[str, int]:
+    """Start ``handler`` as a server; its ``https://`` proxy URL and port."""
+    port = int(servers.tcp(handler).rstrip("/").rsplit(":", 1)[1])
+    return f"https://127.0.0.1:{port}", port
+
+
+def test_ws_through_an_https_proxy_uses_the_tls_settings(
+    connect: Connect,
+    servers: Servers,
+    make_session: MakeSession,
+    idle: Idle,
+    proxy_server: Any,
+    tls_certs: Any,
+) -> None:
+    handshakes: list[str] = []
+    proxy, port = _https_proxy(
+        servers, tls_front(proxy_server.port, tls_certs.server_context(), handshakes)
+    )
+    url = servers.websockets()  # ws://: the pool does not tunnel it, TunnelTransport does
+    for options in (
+        {"verify": str(tls_certs.ca_bundle)},  # a CA bundle file
+        {"session": make_session(proxy=proxy, verify=tls_certs.client_context())},
+        {"verify": False},
+    ):
+        if "session" not in options:
+            options["proxy"] = proxy
+        ws = connect(url, **options)
+        assert ws.get_extra_info("peername")[1] == port  # the proxy's connection...
+        assert ws.get_extra_info("ssl_object") is not None  # ... in TLS
+        ws.send("via an https proxy")
+        assert ws.recv() == "via an https proxy"
+    # The default (the system's CAs, not the environment's) does not know the test CA.
+    with pytest.raises(TlsError, match="certificate verify failed"):
+        connect(url, proxy=proxy, trust_env=False)
+    idle.until(lambda: len(handshakes) == 4)
+    assert sorted(handshakes) == ["failed", "ok", "ok", "ok"]  # the failure was the proxy's
+
+
+def test_ws_through_an_https_proxy_with_a_client_certificate(
+    connect: Connect,
+    servers: Servers,
+    make_session: MakeSession,
+    idle: Idle,
+    proxy_server: Any,
+    tls_certs: Any,
+) -> None:
+    handshakes: list[str] = []
+    proxy, port = _https_proxy(
+        servers, tls_front(proxy_server.port, tls_certs.server_context(mtls=True), handshakes)
+    )
+    url = servers.websockets()
+    client_cert = (str(tls_certs.client_cert), str(tls_certs.client_key))
+    ws = connect(url, proxy=proxy, verify=str(tls_certs.ca_bundle), cert=client_cert)
+    ws.send("with a certificate")
+    assert ws.recv() == "with a certificate"
+    session = make_session(proxy=proxy, verify=str(tls_certs.ca_bundle), cert=client_cert)
+    ws = connect(url, session=session)
+    assert ws.get_extra_info("peername")[1] == port
+    ws.send("from the session")
+    assert ws.recv() == "from the session"
+    assert handshakes == ["ok", "ok"]  # the proxy required and got the certificate
+    # Without one, the proxy refuses the handshake (TLS 1.3: the client learns it from the
+    # proxy hanging up after the handshake, so the error is not always TlsError).
+    with pytest.raises(TransportError):
+        connect(url, proxy=proxy, verify=str(tls_certs.ca_bundle))
+    idle.until(lambda: len(handshakes) == 3)
+    assert handshakes[2] == "failed"
