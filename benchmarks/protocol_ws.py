@@ -18,8 +18,11 @@ from wsproto.frame_protocol import XorMaskerSimple
 
 from benchmarks._harness import Measurement, measure
 from reqivo_protocol.websocket import BytesMessage, WebSocketConnection, mask
+from reqivo_protocol.websocket._mask import ACCELERATED, mask_python
 
-TITLE = "WebSocket codec (reqivo-protocol vs wsproto and websockets)"
+TITLE = "WebSocket codec (reqivo-protocol vs wsproto and websockets)" + (
+    "" if ACCELERATED else " [compiled masking accelerator NOT in use]"
+)
 
 MIB = 1024 * 1024
 KEY = os.urandom(4)
@@ -107,6 +110,8 @@ def run() -> list[Measurement]:
     results = [
         measure("mask 1 MiB (MB/s)", "reqivo", lambda: mask(PAYLOAD_1M, KEY),
                 unit="MB/s", work_per_call=MIB / 1e6),
+        measure("mask 1 MiB (MB/s)", "reqivo (pure Python)",
+                lambda: mask_python(PAYLOAD_1M, KEY), unit="MB/s", work_per_call=MIB / 1e6),
         measure("mask 1 MiB (MB/s)", f"websockets {_version('websockets')} (C)",
                 lambda: apply_mask(PAYLOAD_1M, KEY), unit="MB/s", work_per_call=MIB / 1e6),
         measure("mask 1 MiB (MB/s)", f"websockets {_version('websockets')} (Python)",
