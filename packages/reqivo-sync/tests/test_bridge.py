@@ -280,6 +280,30 @@ def test_close_waits_for_a_call_in_progress(recorder: Recorder) -> None:
     assert recorder.made[0].loop.is_closed()
 
 
+def test_close_waits_for_a_background_call_in_progress(recorder: Recorder) -> None:
+    bridge = LoopBridge(recorder, Resource.aclose)
+    started = threading.Event()
+    seen: list[asyncio.AbstractEventLoop | None] = []
+
+    async def slow(resource: Resource) -> None:
+        started.set()
+        await asyncio.sleep(0.1)
+        seen.append(resource.closed_in)  # not closed yet: close() waits for this call
+
+    async def in_a_running_loop() -> None:
+        bridge.run(slow)  # this thread runs a loop: the background loop serves it
+
+    worker = threading.Thread(target=asyncio.run, args=(in_a_running_loop(),))
+    worker.start()
+    assert started.wait(5)
+    bridge.close()
+    worker.join(5)
+    [resource] = recorder.made
+    assert seen == [None]
+    assert resource.closed_in is resource.loop
+    assert resource.loop.is_closed()
+
+
 async def test_close_inside_a_running_loop(recorder: Recorder) -> None:
     bridge = LoopBridge(recorder, Resource.aclose)
     background = bridge.run(where)

@@ -45,6 +45,13 @@ async def test_connect_without_context_manager_and_repr(echo_url: str) -> None:
     assert "closed" in repr(ws) and ws.close_code == 1000
 
 
+def test_repr_shows_the_ws_url_without_its_password() -> None:
+    text = repr(AsyncWebSocket("wss://ann:secret@example.test:8443/chat?room=1"))
+    assert text == "<AsyncWebSocket [wss://ann:[secure]@example.test:8443/chat?room=1 new]>"
+    assert "secret" not in text
+    assert repr(AsyncWebSocket("ws://example.test/")) == "<AsyncWebSocket [ws://example.test/ new]>"
+
+
 async def test_send_from_an_async_iterable(echo_url: str) -> None:
     async def parts() -> AsyncIterator[str]:
         for part in ("a", "b", "c"):

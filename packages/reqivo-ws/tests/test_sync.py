@@ -53,6 +53,11 @@ def _loop_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "reqivo-ws-loop"]
 
 
+def test_repr_shows_the_ws_url_without_its_password() -> None:
+    text = repr(WebSocket("wss://ann:secret@example.test/chat"))
+    assert text == "<WebSocket [wss://ann:[secure]@example.test/chat new]>"
+
+
 def test_connect_close_code_reason_and_errors(url: str) -> None:
     ws = WebSocket(url, compression=None)
     assert "new" in repr(ws)

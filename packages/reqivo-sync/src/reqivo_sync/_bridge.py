@@ -22,7 +22,8 @@ How a call runs (measured in ``benchmarks/experiments/sync_wrapper_mechanism.py`
   calls skip it, so the hot path pays one clock read.
 * Fallback: a thread that already runs an event loop (a coroutine, a notebook cell)
   cannot run a second one; its calls go to a single background loop thread, started on
-  first need, through a lean handoff (``call_soon_threadsafe`` and a lock as the waiter).
+  first need, through a lean handoff (``call_soon_threadsafe`` and a lock as the waiter):
+  a ``LoopThread`` (``_loop_thread.py``), the mechanism reqivo-ws's ``WebSocket`` uses too.
 * Fork: in a child process every inherited loop and resource is abandoned (kept alive,
   never run, closed or finalized) and fresh ones are made on the next call. An inherited
   epoll instance is shared with the parent: closing an inherited loop in the child would
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import select
 import selectors
@@ -47,6 +49,8 @@ import warnings
 import weakref
 from collections.abc import Callable, Coroutine
 from typing import Any, Generic, TypeVar
+
+from reqivo_sync._loop_thread import LoopThread
 
 __all__ = ["LoopBridge"]
 
@@ -120,48 +124,16 @@ class _Slot(Generic[R]):
                 loop.close()
 
 
-class _Call(Generic[T]):
-    """One call handed to the background loop; ``waiter`` is released when it ends."""
-
-    __slots__ = ("error", "result", "task", "waiter")
-
-    result: T
-
-    def __init__(self) -> None:
-        self.waiter = threading.Lock()
-        self.waiter.acquire()
-        self.error: BaseException | None = None
-        self.task: asyncio.Task[T] | None = None
-
-    def done(self, task: asyncio.Task[T]) -> None:
-        try:
-            self.result = task.result()
-        except BaseException as exc:  # re-raised in the calling thread
-            self.error = exc
-        self.waiter.release()
-
-    def cancel(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-
-
 class _Background(Generic[R]):
-    """The fallback loop, run forever by one daemon thread."""
+    """The fallback: a ``LoopThread`` and the resource made on its loop."""
 
-    __slots__ = ("active", "closing", "loop", "made", "resource", "thread")
+    __slots__ = ("made", "resource", "runner")
 
     resource: R
 
     def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
+        self.runner = LoopThread("reqivo-sync-loop", closed_error=_closed_error)
         self.made = False
-        self.closing = False
-        self.active: set[asyncio.Task[Any]] = set()
-        # A daemon: interpreter exit must not wait for it before atexit closes it.
-        self.thread = threading.Thread(
-            target=self.loop.run_forever, name="reqivo-sync-loop", daemon=True
-        )
-        self.thread.start()
 
 
 class _State(Generic[R]):
@@ -194,7 +166,7 @@ class _State(Generic[R]):
         for slot in self.slots:
             _isolate_inherited_loop(slot.loop)
         if self.background is not None:
-            _isolate_inherited_loop(self.background.loop)
+            _isolate_inherited_loop(self.background.runner.loop)
         _INHERITED.append((self.slots, self.background, self.local))
         self._fresh()
 
@@ -242,47 +214,16 @@ class _State(Generic[R]):
                 background = self.background
                 if background is None:
                     background = self.background = _Background()
-        if background.thread.ident == threading.get_ident():
-            raise RuntimeError(
-                "a blocking call from a coroutine that the LoopBridge itself runs would "
-                "deadlock; await the async API there instead"
-            )
-        call: _Call[T] = _Call()
-        try:
-            background.loop.call_soon_threadsafe(self._start, background, fn, call)
-        except RuntimeError:  # the loop was closed meanwhile
-            raise _closed_error() from None
-        try:
-            call.waiter.acquire()
-        except BaseException:  # KeyboardInterrupt while waiting: stop the request too
-            background.loop.call_soon_threadsafe(call.cancel)
-            raise
-        if call.error is not None:
-            raise call.error
-        return call.result
+        return background.runner.call(functools.partial(self._start, background, fn))
 
     def _start(
-        self,
-        background: _Background[R],
-        fn: Callable[[R], Coroutine[Any, Any, T]],
-        call: _Call[T],
-    ) -> None:
-        """Runs on the background loop: create the call's task (and the resource)."""
-        try:
-            if background.closing:
-                raise _closed_error()
-            if not background.made:
-                background.resource = self.factory()
-                background.made = True
-            task = background.loop.create_task(fn(background.resource))
-        except BaseException as exc:
-            call.error = exc
-            call.waiter.release()
-            return
-        call.task = task
-        background.active.add(task)
-        task.add_done_callback(background.active.discard)
-        task.add_done_callback(call.done)
+        self, background: _Background[R], fn: Callable[[R], Coroutine[Any, Any, T]]
+    ) -> Coroutine[Any, Any, T]:
+        """Runs on the background loop: the call's coroutine (the resource made first)."""
+        if not background.made:
+            background.resource = self.factory()
+            background.made = True
+        return fn(background.resource)
 
     # -- closing --------------------------------------------------------------------------
 
@@ -296,7 +237,7 @@ class _State(Generic[R]):
         own: _Slot[R] | None = getattr(self.local, "slot", None)
         if own is not None and own.running:
             slots.remove(own)  # closes itself as soon as its call returns
-        if background is not None and background.thread.ident == threading.get_ident():
+        if background is not None and background.runner.thread.ident == threading.get_ident():
             # Called from a coroutine on the background loop: it cannot wait for itself.
             threading.Thread(
                 target=self._close_all, args=(slots, background), name="reqivo-sync-close"
@@ -336,31 +277,22 @@ class _State(Generic[R]):
             errors.append(first)
 
     def _close_background(self, background: _Background[R]) -> None:
-        loop = background.loop
+        runner = background.runner
         closer = self.closer
 
         async def finish() -> None:
-            background.closing = True
+            # Calls in progress end first; then the resource is closed in its loop.
             current = asyncio.current_task()
-            pending = {task for task in background.active if task is not current}
+            pending = {task for task in runner.active if task is not current}
             if pending:
                 await asyncio.wait(pending)
-            try:
-                if background.made and closer is not None:
-                    await closer(background.resource)
-            finally:
-                await loop.shutdown_asyncgens()
-                await loop.shutdown_default_executor()
+            if background.made and closer is not None:
+                await closer(background.resource)
 
-        if background.thread.is_alive():
-            try:
-                asyncio.run_coroutine_threadsafe(finish(), loop).result()
-            finally:
-                loop.call_soon_threadsafe(loop.stop)
-                background.thread.join()
-                loop.close()
+        if runner.thread.is_alive():
+            runner.close(finish)
         else:  # pragma: no cover - only an inherited (forked) loop has no thread
-            loop.close()
+            runner.loop.close()
 
 
 async def _make(factory: Callable[[], R]) -> R:

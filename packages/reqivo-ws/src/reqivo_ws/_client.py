@@ -597,7 +597,15 @@ class AsyncWebSocket:
     def __repr__(self) -> str:
         p = self._p
         state = "new" if p is None else ("closed" if p.exc is not None else "open")
-        return f"<AsyncWebSocket [{self._url} {state}]>"
+        return f"<AsyncWebSocket [{self._display_url} {state}]>"
+
+    @property
+    def _display_url(self) -> str:
+        """The URL as a ``ws://``/``wss://`` string with any password redacted (reprs, logs)."""
+        from reqivo_async._logging import redact_url  # not a hot path
+
+        scheme, _, rest = redact_url(self._url).partition(":")
+        return ("wss" if scheme == "https" else "ws") + ":" + rest
 
 
 def _expire(waiter: asyncio.Future[None]) -> None:

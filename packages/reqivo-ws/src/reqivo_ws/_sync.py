@@ -3,15 +3,16 @@
 A WebSocket connection is an asyncio transport, which belongs to the loop that made it,
 and it must be served between calls (pongs, keepalive pings, backpressure, the server's
 close). So each ``WebSocket`` owns one event loop, run by one dedicated daemon thread
-from ``connect()`` until ``close()``; every blocking method hands its coroutine to that
-loop with ``run_coroutine_threadsafe`` and waits (ADR-007, "Sync twin"). Any thread may
-call any method: ``send`` from several threads at once writes whole frames, one message
-after another.
+from ``connect()`` until ``close()``: a ``reqivo_sync._loop_thread.LoopThread``, the
+mechanism under reqivo-sync's wrappers, to which every blocking method hands its
+coroutine and waits (ADR-007, "Sync twin"). Any thread may call any method: ``send``
+from several threads at once writes whole frames, one message after another.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 import warnings
 import weakref
@@ -21,6 +22,7 @@ from typing import Any, Literal, TypeVar
 
 try:
     from reqivo_sync import Session
+    from reqivo_sync._loop_thread import LoopThread
 except ImportError as exc:  # pragma: no cover - the extra is installed in the test env
     raise ImportError(
         "the blocking reqivo_ws.WebSocket needs reqivo-sync: pip install 'reqivo-ws[sync]'"
@@ -45,70 +47,37 @@ class _Runner:
     """The loop thread of one WebSocket and its async twin; never refers to the WebSocket,
     so that a WebSocket dropped unclosed can be collected (and then warns)."""
 
+    __slots__ = ("loop_thread", "session", "ws")
+
     def __init__(self, ws: AsyncWebSocket) -> None:
         self.ws = ws
-        self.lock = threading.Lock()
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(
-            target=self.loop.run_forever, name="reqivo-ws-loop", daemon=True
-        )
-        self.thread.start()
-        self.stopped = False
         #: The per-WebSocket session built from a ``reqivo_sync.Session`` (closed at the end).
         self.session: AsyncSession | None = None
+        self.loop_thread = LoopThread("reqivo-ws-loop", closed_error=self._closed_error)
+
+    def _closed_error(self) -> BaseException:
+        """What a call after ``stop()`` raises: the connection's closed state."""
+        return _copy(self.ws._p.exc if self.ws._p is not None else None)
+
+    @property
+    def stopped(self) -> bool:
+        return self.loop_thread.closed
 
     def call(self, coro: Coroutine[Any, Any, T]) -> T:
-        if threading.get_ident() == self.thread.ident:
-            coro.close()
-            raise RuntimeError(
-                "a blocking WebSocket method called from its own loop thread (e.g. in "
-                "on_reconnect) would deadlock"
-            )
-        with self.lock:
-            if self.stopped:
-                coro.close()
-                raise _copy(self.ws._p.exc if self.ws._p is not None else None)
-            future = asyncio.run_coroutine_threadsafe(coro, self.loop)
-        try:
-            return future.result()
-        except BaseException:  # KeyboardInterrupt while waiting: stop the call too
-            future.cancel()
-            raise
+        return self.loop_thread.call(coro)
 
     def stop(self, code: int = 1000, reason: str = "") -> None:
-        """Close the connection, let other calls end, then stop and close the loop."""
-        with self.lock:
-            if self.stopped:
-                return
-            self.stopped = True
-        loop = self.loop
-        if threading.get_ident() == self.thread.ident:  # collected in the loop thread
-            loop.stop()
-            return
-        try:
-            asyncio.run_coroutine_threadsafe(self._finish(code, reason), loop).result()
-        finally:
-            loop.call_soon_threadsafe(loop.stop)
-            self.thread.join()
-            loop.close()
+        """Close the connection, give other calls a moment to end (they raise
+        ``ConnectionClosed``), close the session, then stop and close the loop."""
+        self.loop_thread.close(functools.partial(self._finish, code, reason), grace=1.0)
 
     async def _finish(self, code: int, reason: str) -> None:
         try:
             await self.ws.close(code, reason)
         finally:
-            # Calls still running end now that the connection is closed; give them a moment.
-            current = asyncio.current_task()
-            others = [task for task in asyncio.all_tasks() if task is not current]
-            if others:
-                _, pending = await asyncio.wait(others, timeout=1.0)
-                for task in pending:
-                    task.cancel()
-                if pending:
-                    await asyncio.wait(pending)
             session = self.session
             if session is not None:
                 await session.transport.aclose()
-            await self.loop.shutdown_asyncgens()
 
 
 def _session_copy(session: Session) -> AsyncSession:
@@ -360,4 +329,4 @@ class WebSocket:
             state = "closed"
         else:
             state = "open"
-        return f"<WebSocket [{self._async._url} {state}]>"
+        return f"<WebSocket [{self._async._display_url} {state}]>"
