@@ -8,6 +8,9 @@ Sessions (``nox -l`` lists them):
   mode, sync and async, for the packages with a dual suite: ``tests-3.11(reqivo-sync-async)``).
   A Python that is not installed is skipped with a visible message.
 - ``workspace``: tests of the workspace itself (version coupling, layering rules).
+- ``autobahn``: the Autobahn WebSocket conformance suite (uncompressed) against the async
+  and the sync client, about a minute; ``-- --deflate`` runs the compressed variant
+  (10-25 minutes, not run by default).
 - ``coverage``: combines the matrix's coverage data and enforces the gates.
 - ``release-check``: builds every wheel and sdist and installs each wheel alone.
 - ``bench``: benchmarks against the peers (not run by default).
@@ -20,6 +23,7 @@ what pyenv actually has, before nox looks for interpreters.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -30,7 +34,7 @@ ROOT = Path(__file__).parent
 PYTHONS = ["3.11", "3.12", "3.13"]
 PACKAGES = ["reqivo-protocol", "reqivo-async", "reqivo-sync", "reqivo-ws"]
 #: Coverage gates (line + branch, percent) per package, enforced by the coverage session.
-COVERAGE_GATES = {"reqivo_protocol": 95, "reqivo_async": 95}
+COVERAGE_GATES = {"reqivo_protocol": 95, "reqivo_async": 95, "reqivo_ws": 95}
 
 
 def _expose_pyenv_versions() -> None:
@@ -73,7 +77,15 @@ for missing in sorted(set(PYTHONS) - set(AVAILABLE_PYTHONS)):
 nox.options.default_venv_backend = "uv"
 nox.options.error_on_missing_interpreters = False
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["lint", "typecheck", "workspace", "tests", "coverage", "release-check"]
+nox.options.sessions = [
+    "lint",
+    "typecheck",
+    "workspace",
+    "tests",
+    "autobahn",
+    "coverage",
+    "release-check",
+]
 
 
 def _junit(session: nox.Session) -> str:
@@ -82,11 +94,40 @@ def _junit(session: nox.Session) -> str:
     return f"--junitxml=reports/junit/{safe}.xml"
 
 
+#: The compiled masking accelerator of reqivo-protocol (ADR-008) and what it is built from.
+SPEEDUPS_DIR = ROOT / "packages" / "reqivo-protocol" / "src" / "reqivo_protocol" / "websocket"
+SPEEDUPS_INPUTS = [SPEEDUPS_DIR / "_speedups.c", ROOT / "packages/reqivo-protocol/hatch_build.py"]
+
+
+def _speedups_missing(session: nox.Session) -> bool:
+    """Whether this venv's interpreter lacks an up-to-date in-place compiled accelerator.
+
+    The editable install compiles it next to its source (hatch_build.py), but uv reuses
+    one cached editable build for every interpreter, so another Python's session would
+    silently get none: such a session reinstalls reqivo-protocol once to build its own.
+    """
+    if not isinstance(session.virtualenv, nox.virtualenv.VirtualEnv):
+        return False  # pragma: no cover - every session here has a venv
+    python = Path(session.virtualenv.bin) / "python"
+    if not python.exists():
+        return True
+    suffix = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    built = SPEEDUPS_DIR / f"_speedups{suffix}"
+    newest_input = max(path.stat().st_mtime for path in SPEEDUPS_INPUTS)
+    return not built.exists() or built.stat().st_mtime < newest_input
+
+
 def _sync(session: nox.Session, *groups: str) -> None:
     """Install the whole workspace (editable) plus ``groups`` into the session's venv."""
     args = ["uv", "sync", "--frozen", "--all-packages", "--no-default-groups", "--inexact"]
     for group in groups:
         args += ["--group", group]
+    if _speedups_missing(session):
+        args += ["--reinstall-package", "reqivo-protocol"]
     session.run_install(
         *args,
         f"--python={session.virtualenv.location}",
@@ -128,7 +169,7 @@ def workspace(session: nox.Session) -> None:
 #: Packages whose behavioural suite (``tests/dual``) runs against both APIs: their tests
 #: session is split by mode. ``sync`` runs the whole test folder with ``--mode=sync``;
 #: ``async`` runs only the dual suite with ``--mode=async`` (nothing else differs).
-DUAL_MODE_PACKAGES = ["reqivo-sync"]
+DUAL_MODE_PACKAGES = ["reqivo-sync", "reqivo-ws"]
 MODES = ["sync", "async"]
 TEST_MATRIX = [
     (package, mode)
@@ -164,6 +205,12 @@ def tests(session: nox.Session, package: str, mode: str) -> None:
         target.append(f"--mode={mode}")
     for stale in ROOT.glob(f"{data_file}*"):
         stale.unlink()
+    env = {}
+    if package == "reqivo-protocol" and session.python == PYTHONS[0]:
+        # One run of the protocol suite uses the pure-Python masking everywhere (the
+        # fallback of a build without the compiled accelerator, ADR-008); the others
+        # use the accelerator. The masking tests compare both in every run.
+        env["REQIVO_NO_EXTENSIONS"] = "1"
     session.run(
         "coverage",
         "run",
@@ -174,6 +221,7 @@ def tests(session: nox.Session, package: str, mode: str) -> None:
         *target,
         _junit(session),
         *session.posargs,
+        env=env,
     )
 
 
@@ -211,66 +259,68 @@ def bench(session: nox.Session) -> None:
     session.run("python", "-m", "benchmarks", *session.posargs)
 
 
+def _autobahn_installer() -> tuple[Path | None, list[Path]]:
+    """The Autobahn installer (``shared/tools/autobahn-install.sh``) and where it was sought.
+
+    In order: ``$AUTOBAHN_INSTALL``; the ``shared/tools`` folder beside this checkout;
+    beside the checkout it was cloned from (``remote.origin.url`` when that is a local
+    path, as for CI's fresh clone); ``/work/shared/tools``.
+    """
+    script = Path("shared") / "tools" / "autobahn-install.sh"
+    given = os.environ.get("AUTOBAHN_INSTALL")
+    candidates = [Path(given)] if given else []
+    candidates.append(ROOT.parent / script)
+    try:
+        origin = subprocess.run(
+            ["git", "-C", str(ROOT), "config", "--get", "remote.origin.url"],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except OSError:  # no git
+        origin = ""
+    origin = origin.removeprefix("file://")
+    if origin and "://" not in origin and not re.match(r"^[\w.-]+@[\w.-]+:", origin):
+        candidates.append((ROOT / origin).resolve().parent / script)
+    candidates = list(dict.fromkeys([*candidates, Path("/work") / script]))
+    return next((c for c in candidates if c.is_file()), None), candidates
+
+
 @nox.session(python=PYTHONS[0])
 def autobahn(session: nox.Session) -> None:
-    """The Autobahn fuzzing server against reqivo-ws's client, sections 1-13.
+    """The Autobahn fuzzing server (sections 1-13) against ``AsyncWebSocket`` and ``WebSocket``.
 
-    Installs the suite when missing (``../shared/tools/autobahn-install.sh`` beside the
-    repository, or ``$AUTOBAHN_INSTALL``), runs it on 127.0.0.1 without compression,
-    prints the counts per behaviour and fails on any FAILED case.
-    ``nox -s autobahn -- --deflate`` runs the compressed variant (about 15 minutes:
-    sections 12 and 13).
+    Installs wstest when missing (``_autobahn_installer``; ``$AUTOBAHN_ENV``, default
+    ``/tmp/autobahn/env``), then runs ``packages/reqivo-ws/compliance/autobahn_client.py``:
+    one loopback server per client, both clients side by side, without compression
+    (about a minute), and prints one summary block. Fails on any FAILED case, more than 4
+    NON-STRICT, UNIMPLEMENTED outside sections 12/13, a section-9 case not echoed, or a
+    client crash. ``nox -s autobahn -- --deflate`` runs the compressed variant (10-25
+    minutes, not in the default run); other arguments go to the script (``--client
+    async``, ``--cases 1-44``).
     """
-    import json
-    import socket
-    import tempfile
-    import time
-
     _sync(session, "test")
-    # The shared tools folder sits beside the repository (in CI: beside the fresh clone).
-    installer = os.environ.get(
-        "AUTOBAHN_INSTALL", str(ROOT.parent / "shared" / "tools" / "autobahn-install.sh")
-    )
-    if not Path(installer).is_file():
-        session.error(f"the Autobahn installer is missing: {installer} (set AUTOBAHN_INSTALL)")
+    installer, candidates = _autobahn_installer()
+    if installer is None:
+        session.error(
+            "the Autobahn installer (shared/tools/autobahn-install.sh) was not found; "
+            "set AUTOBAHN_INSTALL. Looked at: " + ", ".join(map(str, candidates))
+        )
     env_dir = os.environ.get("AUTOBAHN_ENV", "/tmp/autobahn/env")
-    out = subprocess.run(
-        ["bash", installer, env_dir], check=True, capture_output=True, text=True
-    ).stdout.split()
-    wstest = Path(out[-1]).with_name("wstest-loopback")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    compliance = ROOT / "packages" / "reqivo-ws" / "compliance"
-    workdir = Path(tempfile.mkdtemp(prefix="autobahn-"))
-    spec = json.loads((compliance / "fuzzingserver.json").read_text())
-    spec["url"] = f"ws://127.0.0.1:{port}"
-    spec["outdir"] = str(workdir / "reports")
-    (workdir / "fuzzingserver.json").write_text(json.dumps(spec))
-    log = (workdir / "server.log").open("w")
-    server = subprocess.Popen(
-        [str(wstest), "-m", "fuzzingserver", "-s", "fuzzingserver.json", "-u", "0"],
-        cwd=workdir,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    session.log(f"autobahn: {installer} {env_dir} (about a minute when not installed yet)")
+    done = subprocess.run(["bash", str(installer), env_dir], stdout=subprocess.PIPE, text=True)
+    if done.returncode != 0 or not done.stdout.strip():
+        session.error(f"installing the Autobahn test suite failed (exit {done.returncode})")
+    wstest = Path(done.stdout.split()[-1]).with_name("wstest-loopback")
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    session.error(f"wstest did not start; see {workdir / 'server.log'}")
-                time.sleep(0.2)
-        client = str(compliance / "autobahn_client.py")
-        session.run("python", client, "--url", spec["url"], *session.posargs)
-        session.run("python", client, "--summary", str(workdir / "reports" / "index.json"))
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        log.close()
+        session.run(
+            "python",
+            "packages/reqivo-ws/compliance/autobahn_client.py",
+            f"--wstest={wstest}",
+            "--outdir=reports/autobahn",
+            *session.posargs,
+        )
+    except nox.command.CommandFailed:
+        session.error("Autobahn conformance failed: see the summary above")
 
 
 @nox.session(python=PYTHONS[0])
