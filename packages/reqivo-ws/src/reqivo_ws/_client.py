@@ -294,6 +294,7 @@ class AsyncWebSocket:
                     p = self._require()
                     continue
                 raise _copy(exc)
+            p.unanswered = False  # waiting for more: done with what it read
             waiter: asyncio.Future[None] = loop.create_future()
             p.waiter = waiter
             handle = None
@@ -351,6 +352,7 @@ class AsyncWebSocket:
             self._raise_closed(p)
             raise
         p.transport.write(frame)
+        p.answered()
         if p.write_paused:
             await p.drain()
 
@@ -385,6 +387,7 @@ class AsyncWebSocket:
             self._raise_closed(p)
             raise
         p.transport.write(frame)
+        p.answered()
         if p.write_paused:
             await p.drain()
 
@@ -410,6 +413,7 @@ class AsyncWebSocket:
                 previous = item
             if previous is not _UNSET:
                 self._write_fragment(p, conn, previous, final=True)
+                p.answered()
             elif sent_any:  # pragma: no cover - previous is set once any item came
                 pass
             if p.write_paused:

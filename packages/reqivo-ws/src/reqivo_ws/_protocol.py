@@ -18,7 +18,8 @@ while the transport says its buffer is above its high-water mark.
 
 Closing: the codec holds the close frame answering the server's close, or the close
 frame of a protocol failure (``defer_close``). When messages that arrived before it
-still wait unread, the frame goes out once the application has read them (so an echo
+still wait unread, or the last one was just read and not yet answered, the frame goes
+out once the application has read them and sent or called ``recv`` again (so an echo
 client can answer them first, as RFC 6455 section 5.5.1 allows), or after
 ``close_timeout`` at the latest; otherwise at once. ``exc`` is the ``ConnectionClosed``
 that ``recv`` raises after the last queued message and that ``send`` raises at once.
@@ -96,6 +97,12 @@ class WebSocketProtocol(asyncio.Protocol):
         self.exc: ConnectionClosed | None = None
         #: Whether the server's close frame (or a failure) was seen.
         self.terminated = False
+        #: Whether the application took a message and has neither sent nor waited for
+        #: another since: a close reply the codec holds waits for that answer (an echo
+        #: client answers every message before the close, RFC 6455 section 5.5.1), until
+        #: the next send or recv, or close_timeout. This matters for the blocking twin,
+        #: whose loop thread keeps reading while the caller's thread answers.
+        self.unanswered = False
         self.pings: dict[bytes, asyncio.Future[float]] = {}
         self._ping_sent: dict[bytes, float] = {}
         self._deferred: asyncio.TimerHandle | None = None
@@ -175,6 +182,7 @@ class WebSocketProtocol(asyncio.Protocol):
         if not queue:
             return None
         message = queue.popleft()
+        self.unanswered = True
         if self.read_paused and len(queue) <= self.low_water:
             self.resume()
         return message
@@ -189,11 +197,17 @@ class WebSocketProtocol(asyncio.Protocol):
         """The server's close frame or a failure: the last event of the connection."""
         self.terminated = True
         _wake(self.term_waiter)
-        if not self.conn.close_pending or not self.queue:
+        if not self.conn.close_pending or not (self.queue or self.unanswered):
             self._finish()
         elif self.close_timeout is not None:
-            # Unread messages come first; answer within close_timeout even if unread.
+            # Unread (or just read) messages come first; answer within close_timeout anyway.
             self._deferred = self.loop.call_later(self.close_timeout, self._finish)
+
+    def answered(self) -> None:
+        """The application sent after reading: a held close reply may go once all is read."""
+        self.unanswered = False
+        if self.terminated and self.exc is None and not self.queue:
+            self._finish()
 
     def _finish(self) -> None:
         """Send the held close frame (if any), settle ``exc``, close the transport."""

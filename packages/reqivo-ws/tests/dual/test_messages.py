@@ -285,3 +285,36 @@ def test_threads_send_concurrently(connect: Connect, servers: Servers) -> None:
         assert body == chr(ord("a") + int(n)) * len(body)  # never interleaved
         seen[int(n)].append(int(i))
     assert all(indexes == list(range(per_thread)) for indexes in seen.values())
+
+
+def test_a_message_read_just_before_a_failure_is_answered_first(
+    connect: Connect, servers: Servers, idle: Idle
+) -> None:
+    # Autobahn 3.x/4.x: a message, then an invalid frame. An echo client answers the
+    # message before our close frame (1002) goes out, even when it answers slowly (the
+    # blocking twin's loop thread sees the bad frame while the caller still holds it).
+    seen: list[tuple[int, bytes]] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        key = await read_handshake(reader)
+        writer.write(switching_protocols(key) + frame(0x1, b"first"))
+        await writer.drain()
+        await asyncio.sleep(0.1)  # the client has read it by now
+        writer.write(frame(0x3, b""))  # reserved opcode
+        await writer.drain()
+        while len(seen) < 2:
+            head = await reader.readexactly(2)
+            mask = await reader.readexactly(4)
+            data = await reader.readexactly(head[1] & 0x7F)
+            seen.append((head[0] & 0x0F, bytes(b ^ mask[i % 4] for i, b in enumerate(data))))
+
+    ws = connect(servers.tcp(handler), compression=None)
+    message = ws.recv(timeout=5)
+    idle(0.3)  # the invalid frame arrives while we "work" on the message
+    ws.send(message)
+    with pytest.raises(ConnectionClosedError) as info:
+        ws.recv(timeout=5)
+    assert info.value.code == 1002
+    idle.until(lambda: len(seen) == 2)
+    assert seen == [(0x1, b"first"), (0x8, seen[1][1])]
+    assert int.from_bytes(seen[1][1][:2], "big") == 1002
