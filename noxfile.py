@@ -156,6 +156,7 @@ def typecheck(session: nox.Session) -> None:
         "benchmarks",
         "examples",
         "tests",
+        "packages/reqivo-ws/compliance",
     )
 
 
