@@ -22,6 +22,8 @@ import websockets
 from aiohttp import web
 from websockets.asyncio.server import Server, ServerConnection
 
+from ..conftest import Handler, echo
+
 __all__ = [
     "AiohttpHandler",
     "Handler",
@@ -35,19 +37,9 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-Handler = Callable[[ServerConnection], Awaitable[None]]
 AiohttpHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 TcpHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-
-
-async def echo(ws: ServerConnection) -> None:
-    """Echo every message; 'close:CODE' closes with CODE and the reason 'asked to'."""
-    async for message in ws:
-        if isinstance(message, str) and message.startswith("close:"):
-            await ws.close(int(message[6:]), "asked to")
-            return
-        await ws.send(message)
 
 
 async def read_handshake(reader: asyncio.StreamReader) -> bytes:
