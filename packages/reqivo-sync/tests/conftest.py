@@ -9,7 +9,10 @@ runs against; nox runs each mode as its own session.
 from __future__ import annotations
 
 import contextlib
+import signal
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -43,3 +46,33 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             default="both",
             help="which API the dual suites run against (reqivo-sync's and reqivo-ws's tests)",
         )
+
+
+InterruptAfter = Callable[..., AbstractContextManager[None]]
+
+
+@contextlib.contextmanager
+def _interrupt_after(
+    seconds: float = 0.05, first: Callable[[], object] | None = None
+) -> Iterator[None]:
+    """Ctrl-C in ``seconds`` (SIGALRM in the main thread), calling ``first()`` beforehand."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        if first is not None:
+            first()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.fixture
+def interrupt_after() -> InterruptAfter:
+    """``with interrupt_after():`` raises ``KeyboardInterrupt`` inside the block after
+    0.05 s (POSIX only), as a user's Ctrl-C would while a call waits."""
+    return _interrupt_after

@@ -15,10 +15,14 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 
 import pytest
 
 from reqivo_sync._bridge import LoopBridge
+
+#: The ``interrupt_after`` fixture (conftest.py): Ctrl-C inside its ``with`` block.
+InterruptAfter = Callable[..., AbstractContextManager[None]]
 
 POSIX = hasattr(os, "fork")
 
@@ -390,12 +394,9 @@ def test_keyboard_interrupt_cancels_and_unwinds_the_call(bridge: LoopBridge[Reso
 
 @pytest.mark.skipif(not POSIX, reason="needs SIGALRM")
 async def test_keyboard_interrupt_while_waiting_cancels_the_background_call(
-    bridge: LoopBridge[Resource],
+    bridge: LoopBridge[Resource], interrupt_after: InterruptAfter
 ) -> None:
     unwound = threading.Event()
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
 
     async def hang(resource: Resource) -> None:
         try:
@@ -403,14 +404,8 @@ async def test_keyboard_interrupt_while_waiting_cancels_the_background_call(
         finally:
             unwound.set()
 
-    previous = signal.signal(signal.SIGALRM, interrupt)
-    try:
-        signal.setitimer(signal.ITIMER_REAL, 0.05)
-        with pytest.raises(KeyboardInterrupt):
-            bridge.run(hang)
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    with interrupt_after(), pytest.raises(KeyboardInterrupt):
+        bridge.run(hang)
     assert unwound.wait(5)
 
 

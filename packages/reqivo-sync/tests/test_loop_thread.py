@@ -6,15 +6,18 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
-import signal
 import threading
 import time
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
 
 from reqivo_sync._loop_thread import LoopThread
+
+#: The ``interrupt_after`` fixture (conftest.py): Ctrl-C inside its ``with`` block.
+InterruptAfter = Callable[..., AbstractContextManager[None]]
 
 POSIX = hasattr(os, "fork")
 
@@ -268,11 +271,10 @@ def test_close_from_the_loop_thread_finishes_in_a_helper() -> None:
 
 
 @pytest.mark.skipif(not POSIX, reason="needs SIGALRM")
-def test_keyboard_interrupt_while_waiting_cancels_the_call(runner: LoopThread) -> None:
+def test_keyboard_interrupt_while_waiting_cancels_the_call(
+    runner: LoopThread, interrupt_after: InterruptAfter
+) -> None:
     unwound = threading.Event()
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
 
     async def hang() -> None:
         try:
@@ -280,62 +282,41 @@ def test_keyboard_interrupt_while_waiting_cancels_the_call(runner: LoopThread) -
         finally:
             unwound.set()
 
-    previous = signal.signal(signal.SIGALRM, interrupt)
-    try:
-        signal.setitimer(signal.ITIMER_REAL, 0.05)
-        with pytest.raises(KeyboardInterrupt):
-            runner.call(hang())
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    with interrupt_after(), pytest.raises(KeyboardInterrupt):
+        runner.call(hang())
     assert unwound.wait(5)
     assert runner.call(where())[1] is runner.loop  # still usable
 
 
 @pytest.mark.skipif(not POSIX, reason="needs SIGALRM")
-def test_interrupt_while_a_failing_factory_runs(runner: LoopThread) -> None:
+def test_interrupt_while_a_failing_factory_runs(
+    runner: LoopThread, interrupt_after: InterruptAfter
+) -> None:
     """Ctrl-C arrives while the factory runs on the loop thread and then fails: there is
     no task to cancel, and the loop stays usable."""
     made: list[bool] = []
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
 
     def slow_broken_factory() -> Coroutine[Any, Any, None]:
         time.sleep(0.3)  # blocks the loop thread while the caller is interrupted
         made.append(True)
         raise OSError("no coroutine")
 
-    previous = signal.signal(signal.SIGALRM, interrupt)
-    try:
-        signal.setitimer(signal.ITIMER_REAL, 0.05)
-        with pytest.raises(KeyboardInterrupt):
-            runner.call(slow_broken_factory)
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    with interrupt_after(), pytest.raises(KeyboardInterrupt):
+        runner.call(slow_broken_factory)
     assert runner.call(where())[1] is runner.loop  # runs after the factory and the cancel
     assert made == [True]
 
 
 @pytest.mark.skipif(not POSIX, reason="needs SIGALRM")
-def test_interrupt_after_the_loop_closed_still_propagates() -> None:
+def test_interrupt_after_the_loop_closed_still_propagates(
+    interrupt_after: InterruptAfter,
+) -> None:
     """A signal handler may close the loop thread before raising: nothing is left to
     cancel, and the KeyboardInterrupt (not an "event loop is closed" error) propagates."""
     runner = LoopThread("test-loop")
-
-    def interrupt(signum: int, frame: object) -> None:
-        runner.close()  # cancels the waiting call, then closes the loop
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGALRM, interrupt)
-    try:
-        signal.setitimer(signal.ITIMER_REAL, 0.05)
-        with pytest.raises(KeyboardInterrupt):
-            runner.call(asyncio.sleep(10))
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    # The handler cancels the waiting call and closes the loop, then raises.
+    with interrupt_after(first=runner.close), pytest.raises(KeyboardInterrupt):
+        runner.call(asyncio.sleep(10))
     assert runner.loop.is_closed()
 
 
