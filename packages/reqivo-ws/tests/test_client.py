@@ -109,17 +109,22 @@ async def test_sends_while_the_close_handshake_runs() -> None:
         assert ws.close_code == 1006  # never answered
 
 
-async def test_async_on_reconnect_and_concurrent_waiters() -> None:
-    connections = 0
+class _DropsFirstConnection:
+    """A server handler that drops its first connection (1006), then echoes."""
 
-    async def flaky(ws: ServerConnection) -> None:
-        nonlocal connections
-        connections += 1
-        if connections == 1:
-            ws.transport.abort()  # 1006
+    def __init__(self) -> None:
+        self.connections = 0
+
+    async def __call__(self, ws: ServerConnection) -> None:
+        self.connections += 1
+        if self.connections == 1:
+            ws.transport.abort()
             return
         await echo(ws)
 
+
+async def test_async_on_reconnect_and_concurrent_waiters() -> None:
+    flaky = _DropsFirstConnection()
     reconnected: list[int] = []
 
     async def on_reconnect(ws: AsyncWebSocket) -> None:
@@ -134,7 +139,7 @@ async def test_async_on_reconnect_and_concurrent_waiters() -> None:
             # Two tasks find the connection gone: they wait for one reconnection.
             await asyncio.gather(ws.send("a"), ws.send("b"))
             assert sorted([await ws.recv(), await ws.recv()]) == ["a", "b"]
-            assert reconnected == [1] and connections == 2
+            assert reconnected == [1] and flaky.connections == 2
 
 
 async def test_close_while_others_wait_for_a_reconnection() -> None:
@@ -157,16 +162,7 @@ async def test_close_while_others_wait_for_a_reconnection() -> None:
 
 
 async def test_cancelling_a_waiter_does_not_stop_reconnecting() -> None:
-    connections = 0
-
-    async def flaky(ws: ServerConnection) -> None:
-        nonlocal connections
-        connections += 1
-        if connections == 1:
-            ws.transport.abort()  # 1006
-            return
-        await echo(ws)
-
+    flaky = _DropsFirstConnection()
     policy = Reconnect(initial_delay=0.2, jitter=0.0)
     async with ws_server(flaky) as url:
         async with AsyncWebSocket(url, reconnect=policy) as ws:
@@ -179,7 +175,7 @@ async def test_cancelling_a_waiter_does_not_stop_reconnecting() -> None:
                 await waiter
             await ws.send("after")
             assert await ws.recv() == "after"
-            assert ws.reconnects == 1 and connections == 2
+            assert ws.reconnects == 1 and flaky.connections == 2
 
 
 async def test_concurrent_send_waits_for_fragmented_message(echo_url: str) -> None:

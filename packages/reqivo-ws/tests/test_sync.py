@@ -143,8 +143,8 @@ def test_import_error_without_sync_extra(monkeypatch: pytest.MonkeyPatch) -> Non
         _ = reqivo_ws.Nope
 
 
-def test_close_from_another_thread_wakes_recv(url: str) -> None:
-    ws = WebSocket(url).connect()
+def _recv_in_a_thread(ws: WebSocket) -> tuple[threading.Thread, list[BaseException]]:
+    """A started thread blocked in ``ws.recv()``, and the list that gets what it raises."""
     errors: list[BaseException] = []
 
     def reader() -> None:
@@ -155,6 +155,12 @@ def test_close_from_another_thread_wakes_recv(url: str) -> None:
 
     thread = threading.Thread(target=reader)
     thread.start()
+    return thread, errors
+
+
+def test_close_from_another_thread_wakes_recv(url: str) -> None:
+    ws = WebSocket(url).connect()
+    thread, errors = _recv_in_a_thread(ws)
     time.sleep(0.05)
     ws.close()
     thread.join(5)
@@ -181,19 +187,10 @@ def test_close_from_another_thread_during_a_reconnection() -> None:
         url = f"ws://127.0.0.1:{server.socket.getsockname()[1]}/"
         policy = reqivo_ws.Reconnect(initial_delay=0.5, jitter=0.0)
         ws = WebSocket(url, reconnect=policy).connect()
-        errors: list[BaseException] = []
-
-        def reader() -> None:
-            try:
-                ws.recv()
-            except BaseException as exc:
-                errors.append(exc)
-
         deadline = time.monotonic() + 5
         while not ws.closed and time.monotonic() < deadline:
             time.sleep(0.005)
-        waiting = threading.Thread(target=reader)
-        waiting.start()
+        waiting, errors = _recv_in_a_thread(ws)
         time.sleep(0.1)  # the reader waits for the reconnection (0.5 s away)
         ws.close()
         waiting.join(5)
