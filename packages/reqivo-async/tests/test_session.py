@@ -426,3 +426,29 @@ async def test_real_https_server(https_server: TLSServer) -> None:
         response = await session.get("/redirect/1")
         assert response.json()["scheme"] == "https"
         assert len(response.history) == 1
+
+
+async def test_a_session_sharing_state_sends_through_its_own_transport() -> None:
+    seen: list[str] = []
+
+    def first(request: AsyncRequest) -> Response:
+        return Response(200, headers={"Set-Cookie": "from=first"})
+
+    def second(request: AsyncRequest) -> Response:
+        seen.append(request.headers.get("cookie", "") + "|" + request.headers["x-team"])
+        return Response(200, headers={"Set-Cookie": "from=second"})
+
+    master = AsyncSession(transport=MockTransport(first), headers={"X-Team": "a"})
+    other_transport = MockTransport(second)
+    shared = master._sharing_state(other_transport)
+    assert shared.transport is other_transport and master.transport is not other_transport
+    assert shared.cookies is master.cookies and shared.headers is master.headers
+    await master.get("http://example.test/")
+    await shared.get("http://example.test/")
+    assert seen == ["from=first|a"]  # the master's cookie and headers, the other transport
+    assert master.cookies.get("from") == "second"  # what it receives lands in the master
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # left unclosed: no ResourceWarning
+        del shared
+        gc.collect()
+    await master.aclose()

@@ -841,6 +841,20 @@ class AsyncSession:
 
     # -- lifetime ----------------------------------------------------------------------
 
+    def _sharing_state(self, transport: AsyncBaseTransport) -> AsyncSession:
+        """A session with this one's state (headers, cookies, auth and every setting: the
+        same objects, so cookies it receives land here too) sending through ``transport``.
+
+        For reqivo's own layers: reqivo-sync's per-loop sessions and reqivo-ws's blocking
+        twin (a session is bound to one loop through its pool). It does not warn when
+        left unclosed; closing it closes ``transport`` only.
+        """
+        session: AsyncSession = object.__new__(AsyncSession)
+        session.__dict__.update(self.__dict__)
+        session._transport = transport
+        session._owns_transport = False
+        return session
+
     async def aclose(self) -> None:
         """Close the transport (and every pooled connection). Idempotent."""
         if not self._closed:

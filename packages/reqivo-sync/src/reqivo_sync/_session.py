@@ -95,12 +95,8 @@ class _Sessions(PerLoop[AsyncSession]):
                 from reqivo_async._pool import AsyncConnectionPool
 
                 transport = AsyncConnectionPool(**self.pool_options)
-        session: AsyncSession = object.__new__(AsyncSession)
-        session.__dict__.update(self.master.__dict__)
-        session._transport = transport
         # The Session warns when left unclosed; its per-loop sessions stay quiet.
-        session._owns_transport = False
-        return session
+        return self.master._sharing_state(transport)
 
     async def close(self, session: AsyncSession) -> None:
         """The bridge's closer: close a loop's pool (a user's transport is closed once)."""

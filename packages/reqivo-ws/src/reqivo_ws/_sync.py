@@ -88,11 +88,8 @@ def _session_copy(session: Session) -> AsyncSession:
     sessions: Any = session._per_loop
     if sessions.pool_options is None:
         raise ValueError("a Session with a custom transport= cannot open a WebSocket")
-    copy: AsyncSession = object.__new__(AsyncSession)
-    copy.__dict__.update(sessions.master.__dict__)
-    copy._transport = AsyncConnectionPool(**sessions.pool_options)
-    copy._owns_transport = False
-    return copy
+    master: AsyncSession = sessions.master
+    return master._sharing_state(AsyncConnectionPool(**sessions.pool_options))
 
 
 class WebSocket:
