@@ -343,6 +343,8 @@ class AsyncWebSocket:
             # Outside the ``try`` below: its errors are explained where they happen.
             await self._send_slow(message)
             return
+        # Inlined rather than shared with _send_slow: a helper call measured +0.5 us per
+        # message (of ~5 us of our own code in a 32-byte round trip).
         try:
             if kind is str:
                 frame = p.conn.send_text(message)  # type: ignore[arg-type]
