@@ -354,7 +354,9 @@ class AsyncWebSocket:
             self._raise_closed(p)
             raise
         p.transport.write(frame)
-        p.answered()
+        p.unanswered = False
+        if p.terminated:  # a held close reply may go now (see answered)
+            p.answered()
         if p.write_paused:
             await p.drain()
 
