@@ -253,16 +253,6 @@ def test_cookies_set_during_the_handshake_go_to_the_session(
     assert _request_headers(ws)["cookie"] == ["sid=42; step=1; token=abc"]
 
 
-def test_too_many_redirects(connect: Connect, servers: Servers) -> None:
-    def loop(conn: ServerConnection, request: WsRequest) -> WsResponse:
-        headers = WsHeaders([("Location", request.path + "x"), ("Content-Length", "0")])
-        return WsResponse(307, "Temporary Redirect", headers, b"")
-
-    with pytest.raises(HandshakeError, match="more than 10 redirects") as info:
-        connect(servers.websockets(process_request=loop))
-    assert info.value.response.status_code == 307
-
-
 def test_a_redirect_is_followed(connect: Connect, servers: Servers) -> None:
     def redirect(conn: ServerConnection, request: WsRequest) -> WsResponse | None:
         if request.path == "/old":
