@@ -103,7 +103,7 @@ async def open_handshake(
         raise HandshakeError(refusal_message(response), response=response)
     extensions = response.extensions
     stream: NetworkStream | None = extensions.get("network_stream")
-    if stream is None:  # pragma: no cover - a transport without upgrades
+    if stream is None:  # a transport without upgrades (MockTransport)
         await response.aclose()
         raise HandshakeError("the transport cannot hand over the connection", response=response)
     try:

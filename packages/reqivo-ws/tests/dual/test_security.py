@@ -23,8 +23,9 @@ from websockets.datastructures import Headers as WsHeaders
 from websockets.http11 import Request as WsRequest
 from websockets.http11 import Response as WsResponse
 
-from reqivo_async import BasicAuth, BearerAuth
+from reqivo_async import AsyncSession, BasicAuth, BearerAuth, MockTransport, Response
 from reqivo_ws import (
+    AsyncWebSocket,
     HandshakeError,
     RedirectLoopError,
     RemoteProtocolError,
@@ -349,3 +350,31 @@ def test_proxy_chosen_per_hop_proxied_then_direct(
     assert ws.get_extra_info("peername")[1] == port(b)  # B directly
     ws.send("direct")
     assert ws.recv() == "direct"
+
+
+# -- another transport ---------------------------------------------------------------------
+
+
+async def test_redirects_over_another_transport() -> None:
+    """The session follows a handshake's redirects whatever its transport (here a
+    ``MockTransport``: it cannot switch protocols, so the landing 200 is a refusal)."""
+    seen: list[tuple[str, str | None]] = []
+
+    def handler(request: Any) -> Response:
+        seen.append((str(request.url), request.headers.get("authorization")))
+        if request.url.path == "/old":
+            return Response(307, headers={"Location": "wss://other.test/new"})
+        return Response(200, content=b"a web page")
+
+    async with AsyncSession(transport=MockTransport(handler), auth=("user", SECRET)) as session:
+        with pytest.raises(HandshakeError, match="101 Switching Protocols was expected") as info:
+            await AsyncWebSocket("ws://example.test/old", session=session).connect()
+    assert seen == [("http://example.test/old", BASIC), ("https://other.test/new", None)]
+    assert [r.status_code for r in info.value.response.history] == [307]
+
+
+async def test_a_transport_that_cannot_switch_protocols() -> None:
+    transport = MockTransport(lambda request: Response(101, headers={"Upgrade": "websocket"}))
+    async with AsyncSession(transport=transport) as session:
+        with pytest.raises(HandshakeError, match="cannot hand over the connection"):
+            await AsyncWebSocket("ws://example.test/", session=session).connect()
