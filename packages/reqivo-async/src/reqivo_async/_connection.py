@@ -1,10 +1,10 @@
 """``AsyncConnection``: one HTTP/1.1 connection to one origin, on asyncio.
 
 It connects lazily, on its first request: TCP (happy eyeballs, or a Unix socket), an
-optional proxy (``CONNECT`` tunnel for ``https`` or when asked, absolute-form forwarding
-for ``http``),
-then TLS with SNI and ALPN, and certificate pinning when asked. The request/response
-cycles run in ``HTTP11Connection`` (see ``_http11``). Standalone use::
+optional proxy (``CONNECT`` tunnel for ``https`` and when asked, as for a WebSocket
+upgrade; absolute-form forwarding for ``http``), then TLS with SNI and ALPN, and
+certificate pinning when asked. The request/response cycles run in ``HTTP11Connection``
+(see ``_http11``). Standalone use::
 
     async with AsyncConnection("https://example.com") as conn:
         response = await conn.request("GET", "https://example.com/")

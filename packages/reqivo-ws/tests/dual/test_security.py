@@ -23,7 +23,14 @@ from websockets.datastructures import Headers as WsHeaders
 from websockets.http11 import Request as WsRequest
 from websockets.http11 import Response as WsResponse
 
-from reqivo_async import AsyncSession, BasicAuth, BearerAuth, MockTransport, Response
+from reqivo_async import (
+    AsyncSession,
+    BasicAuth,
+    BearerAuth,
+    DigestAuth,
+    MockTransport,
+    Response,
+)
 from reqivo_ws import (
     AsyncWebSocket,
     HandshakeError,
@@ -151,6 +158,31 @@ def test_credentials_kept_on_the_same_origin(
     assert seen["cookie"] == ["sid=1"]
 
 
+def test_digest_auth_runs_for_each_hop_of_the_same_origin(
+    connect: Connect, servers: Servers, make_session: MakeSession
+) -> None:
+    """The auth flow answers each URL of the chain (a Digest response names its URI)."""
+    answered: list[tuple[str, str]] = []
+
+    def process(conn: ServerConnection, request: WsRequest) -> WsResponse | None:
+        auth = request.headers.get("Authorization", "")
+        if not auth.startswith("Digest "):
+            challenge = 'Digest realm="ws", nonce="n0", qop="auth", algorithm=SHA-256'
+            fields = [("WWW-Authenticate", challenge), ("Content-Length", "0")]
+            return WsResponse(401, "Unauthorized", WsHeaders(fields), b"")
+        answered.append((request.path, auth.split('uri="', 1)[1].split('"', 1)[0]))
+        if request.path == "/start":
+            fields = [("Location", "/landing"), ("Content-Length", "0")]
+            return WsResponse(302, "Found", WsHeaders(fields), b"")
+        return None
+
+    url = servers.websockets(process_request=process)
+    ws = connect(url + "start", session=make_session(auth=DigestAuth("user", SECRET)))
+    ws.send("in")
+    assert ws.recv() == "in"
+    assert answered == [("/start", "/start"), ("/landing", "/landing")]
+
+
 def test_session_auth_applies_again_back_on_the_first_origin(
     connect: Connect, servers: Servers, make_session: MakeSession, raw_server: Any
 ) -> None:
@@ -168,11 +200,12 @@ def test_session_auth_applies_again_back_on_the_first_origin(
 
 USERINFO = [
     # (userinfo as typed in the URL, user and password sent)
-    ("us%2540er:p%2541ss", "us%40er", "p%41ss"),
-    ("us%40er:p%3Ass", "us@er", "p:ss"),
-    ("a%3Ab:c%25d", "a:b", "c%d"),
-    ("%C3%BCser:p%C3%A4ss", "üser", "päss"),
-    ("üser:päss", "üser", "päss"),
+    ("us%2540er:p%2541ss", "us%40er", "p%41ss"),  # decoded once, as curl and httpx do
+    ("us%40er:p%40ss", "us@er", "p@ss"),
+    ("us%3Aer:p%3Ass", "us:er", "p:ss"),
+    ("user:p:ss", "user", "p:ss"),  # the first ':' separates
+    ("%C3%BCser:p%C3%A4ss", "üser", "päss"),  # UTF-8, percent-encoded
+    ("üser:päss", "üser", "päss"),  # typed as is: sent as UTF-8
 ]
 
 
