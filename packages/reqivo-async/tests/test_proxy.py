@@ -55,6 +55,28 @@ async def test_https_through_connect_tunnel(
     assert events.index("connection.proxy_tunnel.complete") < events.index("connection.tls.started")
 
 
+async def test_websocket_upgrade_to_http_gets_a_tunnel(
+    proxy_server: ProxyServer, raw_server: Any
+) -> None:
+    """A forwarding proxy does not pass an upgrade on: a WebSocket handshake to an http
+    origin goes through a CONNECT tunnel, on connections of its own."""
+    origin = raw_server([Repeat((ReadRequest(), Send(http_response(body=b"ok"))))])
+    upgrade = {"Upgrade": "websocket", "Connection": "Upgrade"}
+    events: list[str] = []
+    async with AsyncConnectionPool(proxy=proxy_server.url) as pool:
+        url = origin.url + "/socket"
+        await _get(pool, url)
+        await _get(pool, url, headers=upgrade, extensions={"trace": lambda e, i: events.append(e)})
+        await _get(pool, url, headers=upgrade)  # on the same tunnel
+        assert sorted(c.requests for c in pool.connections) == [1, 2]
+    assert "connection.proxy_tunnel.complete" in events
+    forwarded, tunnelled, again = origin.requests
+    assert forwarded.header("via") is not None  # tinyproxy forwarded it...
+    assert tunnelled.header("via") is None  # ... and only relayed the tunnel's bytes
+    assert tunnelled.header("upgrade") == again.header("upgrade") == "websocket"
+    assert tunnelled.connection == again.connection != forwarded.connection
+
+
 async def test_proxy_authentication(
     auth_proxy_server: ProxyServer, uvicorn_h11_server: Server, https_server: TLSServer
 ) -> None:

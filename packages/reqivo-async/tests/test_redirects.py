@@ -11,6 +11,7 @@ from reqivo_async._cookies import Cookies
 from reqivo_async._models import AsyncRequest, Response
 from reqivo_async._redirects import (
     credentials_allowed,
+    is_websocket_upgrade,
     next_redirect_request,
     redirect_key,
     redirect_method,
@@ -116,6 +117,55 @@ def test_unusable_locations(location: str) -> None:
 def test_missing_location() -> None:
     with pytest.raises(RemoteProtocolError, match="no Location"):
         redirect_url(AsyncRequest("GET", "http://h/"), Response(302))
+
+
+UPGRADE = {"Upgrade": "websocket", "Connection": "Upgrade"}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("websocket", True), ("WebSocket", True), ("h2c, websocket", True), ("h2c", False)],
+)
+def test_is_websocket_upgrade(value: str, expected: bool) -> None:
+    assert is_websocket_upgrade(AsyncRequest("GET", "http://h/", headers={"Upgrade": value})) is (
+        expected
+    )
+    assert not is_websocket_upgrade(AsyncRequest("GET", "http://h/"))
+
+
+@pytest.mark.parametrize(
+    ("start", "location", "expected"),
+    [
+        ("http://h/a", "ws://o/b", "http://o/b"),
+        ("http://h/a", "wss://o:8443/b", "https://o:8443/b"),
+        ("https://h/a", "wss://h/b", "https://h/b"),
+        ("https://h/a", "https://o/b", "https://o/b"),
+        ("http://h/a", "https://h/b", "https://h/b"),  # ws -> wss: an upgrade, allowed
+        ("http://h/a", "http://o/b", "http://o/b"),
+        ("http://h/a", "/b", "http://h/b"),
+    ],
+)
+def test_websocket_handshake_locations(start: str, location: str, expected: str) -> None:
+    """A handshake (``Upgrade: websocket``) may go to ws:/wss: URLs, sent as http/https."""
+    request = AsyncRequest("GET", start, headers=UPGRADE)
+    assert str(redirect_url(request, redirect(302, location))) == expected
+    follow = next_redirect_request(request, redirect(302, location))
+    assert (follow.method, follow.headers["upgrade"]) == ("GET", "websocket")
+
+
+@pytest.mark.parametrize("location", ["ws://o/b", "http://o/b", "ws://h/b", "http://h/b"])
+def test_websocket_handshake_is_never_downgraded(location: str) -> None:
+    request = AsyncRequest("GET", "https://h/a", headers=UPGRADE)
+    with pytest.raises(RemoteProtocolError, match="from wss:// to an unencrypted ws://"):
+        redirect_url(request, redirect(302, location))
+
+
+def test_plain_http_keeps_its_rules() -> None:
+    """Without the upgrade: https -> http is followed (as requests and httpx do), ws: is not."""
+    request = AsyncRequest("GET", "https://h/a")
+    assert str(redirect_url(request, redirect(302, "http://h/b"))) == "http://h/b"
+    with pytest.raises(RemoteProtocolError, match="non-HTTP"):
+        redirect_url(request, redirect(302, "wss://h/b"))
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,10 @@
 """Fixtures of reqivo-ws's tests: echo servers started on loopback inside the test's loop,
 and the ``--mode`` option.
 
-reqivo-async's test servers (trustme CA, tinyproxy) are reused by putting its tests
-folder on ``sys.path``, as its conftest's docstring describes. ``--mode=sync|async|both``
-(default both) chooses which API the dual suite (``dual/``) runs against, as in
-reqivo-sync's tests; nox runs each mode as its own session.
+reqivo-async's test servers (trustme CA, tinyproxy, the scripted raw server) are reused
+by putting its tests folder on ``sys.path``, as its conftest's docstring describes.
+``--mode=sync|async|both`` (default both) chooses which API the dual suite (``dual/``)
+runs against, as in reqivo-sync's tests; nox runs each mode as its own session.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ if _ASYNC_TESTS not in sys.path:
 from servers.fixtures import (  # type: ignore[import-not-found]  # noqa: E402
     auth_proxy_server,  # noqa: F401
     proxy_server,  # noqa: F401
+    raw_server,  # noqa: F401
     server_logs,  # noqa: F401
     tls_certs,  # noqa: F401
 )

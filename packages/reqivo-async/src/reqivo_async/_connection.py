@@ -1,9 +1,10 @@
 """``AsyncConnection``: one HTTP/1.1 connection to one origin, on asyncio.
 
 It connects lazily, on its first request: TCP (happy eyeballs, or a Unix socket), an
-optional proxy (``CONNECT`` tunnel for ``https``, absolute-form forwarding for ``http``),
-then TLS with SNI and ALPN, and certificate pinning when asked. The request/response
-cycles run in ``HTTP11Connection`` (see ``_http11``). Standalone use::
+optional proxy (``CONNECT`` tunnel for ``https`` and when asked, as for a WebSocket
+upgrade; absolute-form forwarding for ``http``), then TLS with SNI and ALPN, and
+certificate pinning when asked. The request/response cycles run in ``HTTP11Connection``
+(see ``_http11``). Standalone use::
 
     async with AsyncConnection("https://example.com") as conn:
         response = await conn.request("GET", "https://example.com/")
@@ -70,7 +71,8 @@ class AsyncConnection(AsyncBaseTransport):
     ``create_ssl_context``); ``pin_sha256`` pins the server certificate. Network:
     ``local_address`` (bind to this source address), ``uds`` (connect to this Unix
     socket instead of TCP), ``socket_options`` (``setsockopt`` triples), ``proxy`` (a
-    URL or ``Proxy``). ``keepalive_expiry`` is how long it may stay idle.
+    URL or ``Proxy``; ``tunnel=True`` asks for a ``CONNECT`` tunnel to an ``http`` origin
+    too, as an upgrade needs). ``keepalive_expiry`` is how long it may stay idle.
     """
 
     def __init__(
@@ -85,6 +87,7 @@ class AsyncConnection(AsyncBaseTransport):
         local_address: str | None = None,
         uds: str | None = None,
         proxy: URL | str | Proxy | None = None,
+        tunnel: bool = False,
         max_header_size: int = 65536,
         max_header_count: int = 128,
         socket_options: Iterable[SocketOption] | None = None,
@@ -113,6 +116,7 @@ class AsyncConnection(AsyncBaseTransport):
         self._local_address = local_address
         self._uds = uds
         self._proxy = None if proxy is None else Proxy(proxy)
+        self._tunnel = self._proxy is not None and (self._secure or tunnel)
         self._max_header_size = max_header_size
         self._max_header_count = max_header_count
         self._socket_options = list(socket_options) if socket_options else None
@@ -291,7 +295,7 @@ class AsyncConnection(AsyncBaseTransport):
         try:
             if proxy is not None and proxy.is_secure:
                 transport = await self._tls(transport, protocol, proxy.host, trace)
-            if proxy is not None and self._secure:
+            if proxy is not None and self._tunnel:
                 started = time.perf_counter()
                 if trace is not None:
                     await emit(trace, "connection.proxy_tunnel.started", proxy=str(proxy.url))
@@ -322,7 +326,7 @@ class AsyncConnection(AsyncBaseTransport):
             if isinstance(exc, OSError | ssl.SSLError) and not isinstance(exc, TimeoutError):
                 raise map_error(exc, "connect") from exc
             raise
-        forward = proxy is not None and not self._secure
+        forward = proxy is not None and not self._tunnel
         if logger.isEnabledFor(logging.DEBUG):
             via = f" via proxy {proxy.url}" if proxy is not None else ""
             logger.debug("connection opened to %s%s", origin, via)

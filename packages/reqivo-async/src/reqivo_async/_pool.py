@@ -3,7 +3,11 @@
 Theory of operation
 -------------------
 
-Connections are keyed by origin (scheme, host, port) plus the proxy they go through.
+Connections are keyed by origin (scheme, host, port) plus, through a proxy, the proxy
+and whether the connection is a ``CONNECT`` tunnel: always for ``https``, and for a
+WebSocket handshake to an ``http`` origin (a forwarding proxy does not pass an upgrade
+on), whose connection must not be shared with absolute-form forwarding. The proxy is
+chosen for each request (so for each hop of a redirect chain), from its URL.
 Each key has a LIFO stack of available connections: the most recently used one is
 taken first (the warmest, the least likely to have been closed by the server), the
 oldest ones age out through ``keepalive_expiry``.
@@ -47,6 +51,7 @@ from reqivo_async._env import EnvironmentProxies
 from reqivo_async._models import AsyncRequest, Response
 from reqivo_async._network import SocketOption
 from reqivo_async._proxy import Proxy
+from reqivo_async._redirects import is_websocket_upgrade
 from reqivo_async._tls import CertTypes, PinTypes, VerifyTypes, create_ssl_context, normalize_pins
 from reqivo_async._trace import emit
 from reqivo_async._transports._base import AsyncBaseTransport
@@ -68,7 +73,8 @@ IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT",
 #: Seconds between two sweeps of all idle connections for expiry.
 SWEEP_INTERVAL: Final = 1.0
 
-_Key = Origin | tuple[Origin, Proxy]
+#: The origin alone (direct), or with the proxy and whether to tunnel through it.
+_Key = Origin | tuple[Origin, Proxy, bool]
 
 
 class AsyncConnectionPool(AsyncBaseTransport):
@@ -164,7 +170,11 @@ class AsyncConnectionPool(AsyncBaseTransport):
         url = request.url
         proxy = self._proxy_for(url)
         origin = url.origin
-        key: _Key = origin if proxy is None else (origin, proxy)
+        key: _Key = (
+            origin
+            if proxy is None
+            else (origin, proxy, origin.scheme != "http" or is_websocket_upgrade(request))
+        )
         timeout: Timeout = request.extensions.get("timeout") or DEFAULT_TIMEOUT
         retried = False
         traced = "trace" in request.extensions
@@ -270,7 +280,7 @@ class AsyncConnectionPool(AsyncBaseTransport):
         return None
 
     def _create(self, key: _Key, proxy: Proxy | None) -> AsyncConnection:
-        origin = key if isinstance(key, Origin) else key[0]
+        origin, tunnel = (key, False) if isinstance(key, Origin) else (key[0], key[2])
         connection = AsyncConnection(
             origin,
             ssl_context=self._ssl_context,
@@ -281,6 +291,7 @@ class AsyncConnectionPool(AsyncBaseTransport):
             local_address=self._local_address,
             uds=self._uds,
             proxy=proxy,
+            tunnel=tunnel,
             max_header_size=self._max_header_size,
             max_header_count=self._max_header_count,
             socket_options=self._socket_options,

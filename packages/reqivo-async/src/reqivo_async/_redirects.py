@@ -11,7 +11,12 @@ response, or raises when it must not be followed. It applies:
 - ``Location`` resolved against the request URL (RFC 3986), the request's fragment
   inherited when ``Location`` has none (RFC 9110 section 10.2.2);
 - only http and https targets: anything else (``file:``, ``ftp:``, ``javascript:``) is
-  refused with ``RemoteProtocolError``;
+  refused with ``RemoteProtocolError``. A WebSocket opening handshake (a request with
+  ``Upgrade: websocket``, RFC 6455 section 4.1) may also be sent to ``ws:``/``wss:``
+  (followed as ``http:``/``https:``), and is never sent from ``https`` to ``http``: a
+  ``wss://`` connection is not downgraded (browsers do not follow a handshake's redirect
+  at all; the ``websockets`` library refuses the downgrade too). Plain HTTP follows
+  ``https`` to ``http`` as requests and httpx do;
 - credentials bound to the origin: ``Authorization`` and ``Proxy-Authorization`` are
   dropped when scheme, host or port change, except for the upgrade from
   ``http://host`` to ``https://host`` on default ports (the same party, now over TLS);
@@ -33,6 +38,7 @@ from reqivo_protocol._url import URL
 __all__ = [
     "REDIRECT_STATUSES",
     "credentials_allowed",
+    "is_websocket_upgrade",
     "next_redirect_request",
     "redirect_key",
     "redirect_method",
@@ -42,6 +48,8 @@ __all__ = [
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 _FOLLOWABLE_SCHEMES = frozenset({"http", "https"})
+#: The schemes a WebSocket handshake may be redirected to, and what they are sent as.
+_WEBSOCKET_SCHEMES = {"ws": "http", "wss": "https"}
 _CREDENTIAL_HEADERS = ("authorization", "proxy-authorization")
 
 
@@ -52,6 +60,14 @@ def redirect_method(method: str, status_code: int) -> str:
     if status_code in (301, 302) and method == "POST":
         return "GET"
     return method
+
+
+def is_websocket_upgrade(request: AsyncRequest) -> bool:
+    """Whether ``request`` opens a WebSocket (its ``Upgrade`` names ``websocket``)."""
+    value = request.headers.get("upgrade")
+    return value is not None and any(
+        token.strip().lower() == "websocket" for token in value.split(",")
+    )
 
 
 def redirect_url(request: AsyncRequest, response: Response) -> URL:
@@ -68,14 +84,24 @@ def redirect_url(request: AsyncRequest, response: Response) -> URL:
             f"invalid Location header in a {response.status_code} response: {location[:200]!r}",
             request=request,
         ) from exc
+    websocket = is_websocket_upgrade(request)
     if url.scheme not in _FOLLOWABLE_SCHEMES:
-        raise RemoteProtocolError(
-            f"refusing to follow a redirect to the non-HTTP URL {location[:200]!r}",
-            request=request,
-        )
+        scheme = _WEBSOCKET_SCHEMES.get(url.scheme) if websocket else None
+        if scheme is None:
+            raise RemoteProtocolError(
+                f"refusing to follow a redirect to the non-HTTP URL {location[:200]!r}",
+                request=request,
+            )
+        url = url.copy_with(scheme=scheme)
     if not url.host:
         raise RemoteProtocolError(
             f"refusing to follow a redirect to a URL without a host: {location[:200]!r}",
+            request=request,
+        )
+    if websocket and url.scheme == "http" and request.url.scheme == "https":
+        raise RemoteProtocolError(
+            "refusing to follow the WebSocket handshake's redirect from wss:// to an "
+            f"unencrypted ws:// URL: {location[:200]!r}",
             request=request,
         )
     fragment = request.url.fragment

@@ -431,9 +431,9 @@ class AsyncSession:
         flow = self._auth if auth is USE_SESSION else to_auth(auth)
         if flow is None and request.url.userinfo:
             url = request.url
-            from urllib.parse import unquote
-
-            flow = BasicAuth(unquote(url.username), unquote(url.password))
+            # URL.username and .password are percent-decoded once already (as curl and
+            # httpx decode them): "us%2540er" is the user "us%40er".
+            flow = BasicAuth(url.username, url.password)
         follow = self.follow_redirects if follow_redirects is USE_SESSION else follow_redirects
         extensions = request.extensions
         timeout = extensions.get("timeout")

@@ -96,6 +96,26 @@ def test_url_userinfo_does_not_follow_to_another_origin(client: Any, raw_server:
     _assert_no_credentials(b)
 
 
+@pytest.mark.parametrize(
+    ("userinfo", "user", "password"),
+    [
+        ("us%2540er:p%2541ss", "us%40er", "p%41ss"),  # decoded once, as curl and httpx do
+        ("us%40er:p%40ss", "us@er", "p@ss"),
+        ("us%3Aer:p%3Ass", "us:er", "p:ss"),
+        ("user:p:ss", "user", "p:ss"),  # the first ':' separates
+        ("%C3%BCser:p%C3%A4ss", "üser", "päss"),  # UTF-8, percent-encoded
+        ("üser:päss", "üser", "päss"),  # typed as is: sent as UTF-8
+    ],
+)
+def test_url_userinfo_is_percent_decoded_once(
+    client: Any, raw_server: Any, userinfo: str, user: str, password: str
+) -> None:
+    server = raw_server([Repeat((ReadRequest(), Send(http_response(body=b"ok"))))])
+    client.get(server.url.replace("://", f"://{userinfo}@", 1) + "/")
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    assert server.requests[0].header("authorization") == f"Basic {token}"
+
+
 def test_cookie_set_by_a_does_not_go_to_b(client: Any, raw_server: Any) -> None:
     b = _target(raw_server)
     a = _redirector(raw_server, _b_url(b))

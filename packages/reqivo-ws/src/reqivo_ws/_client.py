@@ -29,7 +29,7 @@ from reqivo_protocol._exceptions import (
 from reqivo_protocol._headers import HeaderTypes
 from reqivo_protocol._url import URL
 from reqivo_protocol.websocket import ConnectionState, DeflateOffer, WebSocketConnection
-from reqivo_ws._connect import http_url, open_handshake, proxy_for
+from reqivo_ws._connect import http_url, open_handshake
 from reqivo_ws._protocol import WebSocketProtocol, _copy
 from reqivo_ws._reconnect import Reconnect
 
@@ -68,8 +68,9 @@ class AsyncWebSocket:
     - ``ping_interval`` / ``ping_timeout``: keepalive pings every ``ping_interval``
       seconds; no pong within ``ping_timeout`` closes with 1011 (``None``: off).
     - ``open_timeout``: the whole opening handshake; ``close_timeout``: the closing one.
-    - ``session``: an ``AsyncSession`` whose headers, cookies, auth, TLS and proxy
-      settings apply to the handshake. Without one, ``verify``, ``cert``, ``proxy`` and
+    - ``session``: an ``AsyncSession`` whose headers, cookies, auth, TLS, proxy and
+      redirect settings apply to the handshake (it follows redirects as for HTTP; see
+      docs/security.md). Without one, ``verify``, ``cert``, ``proxy`` and
       ``trust_env`` configure a private session (as for HTTP requests).
     - ``reconnect``: ``True`` or a ``Reconnect`` policy to reopen the connection after
       an unexpected close; ``on_reconnect`` is called (and awaited if it returns an
@@ -143,8 +144,10 @@ class AsyncWebSocket:
         """Run the opening handshake; returns ``self``.
 
         Raises ``HandshakeError`` (its ``response`` is the refusing HTTP response, body
-        read) or the transport's errors (``ConnectError``, ``ConnectTimeout``,
-        ``TlsError``, ``ProxyError``...).
+        read), the transport's errors (``ConnectError``, ``ConnectTimeout``,
+        ``TlsError``, ``ProxyError``...) or the session's redirect errors
+        (``TooManyRedirects``, ``RedirectLoopError``, ``RemoteProtocolError`` for a
+        redirect it refuses to follow, such as ``wss://`` to ``ws://``).
         """
         if self._p is not None:
             raise RuntimeError("this AsyncWebSocket is already connected")
@@ -160,19 +163,15 @@ class AsyncWebSocket:
                 cert=self._cert,
                 proxy=self._proxy,
                 trust_env=self._trust_env,
-                follow_redirects=False,
             )
         try:
-            url = self._url
-            proxy = self._proxy if self._proxy is not None else proxy_for(session, url)
             done = await open_handshake(
                 session,
-                url,
+                self._url,
                 subprotocols=self._subprotocols,
                 headers=self._headers,
                 deflate=self._deflate,
                 timeout=self._open_timeout,
-                proxy=proxy,
             )
         finally:
             if own:

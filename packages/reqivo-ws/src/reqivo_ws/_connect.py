@@ -1,60 +1,69 @@
 """The opening handshake over reqivo-async's transport.
 
-The upgrade request is an ordinary ``GET`` sent through an ``AsyncSession`` (the
-user's, so that its cookies, auth, default headers, TLS and proxy settings apply, or a
-private one built from ``verify``/``cert``/``proxy``/``trust_env``). The connection
-pool hands the raw connection over in ``response.extensions["network_stream"]`` after
-``101`` and forgets it, so closing the session later does not touch the WebSocket.
+The upgrade request is an ordinary ``GET`` sent with ``AsyncSession.send`` (the user's
+session, so that its cookies, auth, default headers, TLS, proxy and redirect settings
+apply, or a private one built from ``verify``/``cert``/``proxy``/``trust_env``).
 
-``ws://`` through a proxy needs a ``CONNECT`` tunnel (forwarding proxies do not pass an
-upgrade on), which the pool only builds for ``https``: ``TunnelTransport`` opens one per
-handshake, used through a session that copies the user's headers and auth and shares
-its cookie jar (so cookies set by the server are stored there, as for direct handshakes).
-An ``https://`` proxy is reached with the session pool's TLS context (its ``verify``,
-``cert`` and ``trust_env``), as the pool itself would reach it.
+Redirects are the session's: it follows them with the policy it applies to any request
+(``reqivo_async._redirects``, ADR-005): credentials bound to the origin, the auth flow
+re-run per hop of the same origin, ``Cookie`` recomputed from the jar for each URL,
+loop detection, ``max_redirects`` and ``follow_redirects``. That policy knows a
+WebSocket upgrade (``Upgrade: websocket``): it follows ``ws:``/``wss:`` Locations (as
+``http``/``https``) and refuses to take a ``wss://`` handshake to ``ws://``. The
+connection pool chooses the proxy for each hop, and opens a ``CONNECT`` tunnel for an
+upgrade to a ``ws://`` origin (forwarding proxies do not pass an upgrade on).
+
+After ``101`` the pool hands the raw connection over in
+``response.extensions["network_stream"]`` and forgets it, so closing the session later
+does not touch the WebSocket.
 """
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import Sequence
+from typing import Final
 
 from reqivo_async import AsyncSession, Timeout
-from reqivo_async._config import DEFAULT_TIMEOUT
-from reqivo_async._http11 import HTTP11Connection, HTTP11Protocol, NetworkStream
-from reqivo_async._models import AsyncRequest, Response
-from reqivo_async._network import open_connection, start_tls
-from reqivo_async._pool import AsyncConnectionPool
-from reqivo_async._proxy import Proxy, open_tunnel
-from reqivo_async._transports._base import AsyncBaseTransport
+from reqivo_async._http11 import NetworkStream
+from reqivo_async._logging import redact_url
+from reqivo_async._models import Response
 from reqivo_protocol._exceptions import HandshakeError, InvalidURL
 from reqivo_protocol._headers import HeaderTypes
 from reqivo_protocol._url import URL
 from reqivo_protocol.websocket import ClientHandshake, DeflateOffer, HandshakeResult
 
-__all__ = ["Handshaked", "TunnelTransport", "http_url", "open_handshake"]
+__all__ = ["Handshaked", "http_url", "open_handshake", "refusal_message", "ws_text"]
 
-_SCHEMES = {"ws": "http", "wss": "https", "http": "http", "https": "https"}
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
-MAX_REDIRECTS = 10
+_SCHEMES: Final = {"ws": "http", "wss": "https", "http": "http", "https": "https"}
+_WS_SCHEMES: Final = {"http": "ws", "https": "wss"}
 #: How much of a refusing response's body ``HandshakeError.response`` keeps.
-MAX_ERROR_BODY = 64 * 1024
+MAX_ERROR_BODY: Final = 64 * 1024
+#: How many characters of that body the ``HandshakeError`` message quotes.
+MAX_ERROR_TEXT: Final = 200
 
 
 def http_url(url: URL | str) -> URL:
     """``url`` with ``ws``/``wss`` mapped to ``http``/``https`` (``InvalidURL`` otherwise)."""
-    text = str(url)
-    scheme, sep, rest = text.partition(":")
-    mapped = _SCHEMES.get(scheme.lower()) if sep else None
+    parsed = url if isinstance(url, URL) else URL(url)
+    mapped = _SCHEMES.get(parsed.scheme)
     if mapped is None:
-        raise InvalidURL(f"a WebSocket URL must start with ws:// or wss://, got {text!r}")
-    result = URL(f"{mapped}:{rest}")
+        raise InvalidURL(
+            f"a WebSocket URL must start with ws:// or wss://, got {redact_url(parsed)!r}"
+        )
+    result = parsed if mapped == parsed.scheme else parsed.copy_with(scheme=mapped)
     result.validate_request_url()
     return result
 
 
+def ws_text(url: URL) -> str:
+    """``url`` as text with ``http``/``https`` shown as ``ws``/``wss``, password redacted."""
+    scheme, _, rest = redact_url(url).partition(":")
+    return _WS_SCHEMES.get(scheme, scheme) + ":" + rest
+
+
 class Handshaked:
-    """What a successful handshake leaves: the stream, its first bytes, the result."""
+    """What a successful handshake leaves: the stream, its first bytes, the result, the
+    ``101`` response and the URL it came from (after redirects; ``http``/``https``)."""
 
     __slots__ = ("response", "result", "stream", "trailing", "url")
 
@@ -73,64 +82,6 @@ class Handshaked:
         self.url = url
 
 
-class TunnelTransport(AsyncBaseTransport):
-    """One ``CONNECT`` tunnel per request through ``proxy`` (for ``ws://`` via a proxy).
-
-    ``ssl_context``: for an ``https://`` proxy (default: the system's trust store).
-    """
-
-    def __init__(self, proxy: Proxy, ssl_context: ssl.SSLContext | None = None) -> None:
-        self._proxy = proxy
-        self._ssl_context = ssl_context
-
-    async def handle_async_request(self, request: AsyncRequest) -> Response:
-        timeout: Timeout = request.extensions.get("timeout") or DEFAULT_TIMEOUT
-        proxy = self._proxy
-        url = request.url
-        transport, protocol = await open_connection(
-            HTTP11Protocol, proxy.host, proxy.port, seconds=timeout.connect
-        )
-        try:
-            if proxy.is_secure:
-                context = self._ssl_context
-                if context is None:
-                    from reqivo_async._tls import create_ssl_context
-
-                    context = create_ssl_context(True, None)
-                protocol.transport = await start_tls(
-                    transport, protocol, context, proxy.host, seconds=timeout.connect
-                )
-            await open_tunnel(
-                protocol,
-                proxy,
-                url.host,
-                url.effective_port or 80,
-                read_timeout=timeout.read,
-                max_header_size=65536,
-                max_header_count=128,
-            )
-            http = HTTP11Connection(protocol, max_header_size=65536, max_header_count=128)
-            return await http.handle_async_request(request)
-        except BaseException:
-            (protocol.transport or transport).abort()
-            raise
-
-
-def proxy_for(session: AsyncSession, url: URL) -> Proxy | None:
-    """The proxy the session's pool would use for ``url`` (None for other transports)."""
-    finder = getattr(session.transport, "_proxy_for", None)
-    return finder(url) if finder is not None else None
-
-
-def proxy_ssl_context(session: AsyncSession, proxy: Proxy) -> ssl.SSLContext | None:
-    """The TLS context for an ``https://`` ``proxy``: the session pool's (its ``verify``,
-    ``cert``, ``trust_env``); None for a plain proxy or another transport (the default)."""
-    transport = session.transport
-    if proxy.is_secure and isinstance(transport, AsyncConnectionPool):
-        return transport.ssl_context
-    return None
-
-
 async def open_handshake(
     session: AsyncSession,
     url: URL,
@@ -139,78 +90,61 @@ async def open_handshake(
     headers: HeaderTypes | None,
     deflate: DeflateOffer | None,
     timeout: float | None,  # noqa: ASYNC109 - a request setting, not awaited here
-    proxy: Proxy | None,
 ) -> Handshaked:
-    """Send the upgrade request (following redirects); ``HandshakeError`` if refused."""
-    tunnel_session: AsyncSession | None = None
+    """Send the upgrade request through ``session`` (which follows redirects);
+    ``HandshakeError`` if the server does not switch protocols."""
+    handshake = ClientHandshake(
+        url.netloc, subprotocols=subprotocols, deflate=deflate, headers=headers
+    )
+    request = session.build_request("GET", url, headers=handshake.headers, timeout=Timeout(timeout))
+    response = await session.send(request, stream=True)
+    if response.status_code != 101:
+        await _read_some(response)
+        raise HandshakeError(refusal_message(response), response=response)
+    extensions = response.extensions
+    stream: NetworkStream | None = extensions.get("network_stream")
+    if stream is None:  # a transport without upgrades (MockTransport)
+        await response.aclose()
+        raise HandshakeError("the transport cannot hand over the connection", response=response)
     try:
-        for _ in range(MAX_REDIRECTS + 1):
-            use = session
-            if url.scheme == "http" and proxy is not None:
-                tunnel_session = AsyncSession(
-                    transport=TunnelTransport(proxy, proxy_ssl_context(session, proxy)),
-                    headers=session.headers,
-                    auth=session.auth,
-                    follow_redirects=False,
-                )
-                # The same jar, not a copy (the constructor copies): cookies the server
-                # sets (in the 101, a redirect, an auth challenge) land in the user's.
-                tunnel_session._cookies = session.cookies
-                use = tunnel_session
-            handshake = ClientHandshake(
-                url.netloc, subprotocols=subprotocols, deflate=deflate, headers=headers
-            )
-            request = use.build_request(
-                "GET",
-                url,
-                headers=handshake.headers,
-                timeout=Timeout(timeout),
-            )
-            response = await use.send(request, stream=True, follow_redirects=False)
-            if response.status_code == 101:
-                extensions = response.extensions
-                stream: NetworkStream | None = extensions.get("network_stream")
-                if stream is None:  # pragma: no cover - a transport without upgrades
-                    await response.aclose()
-                    raise HandshakeError(
-                        "the transport cannot hand over the connection", response=response
-                    )
-                try:
-                    result = handshake.validate(101, response.headers, response=response)
-                except BaseException:
-                    await stream.aclose()
-                    raise
-                return Handshaked(
-                    stream, bytes(extensions.get("trailing_data", b"")), result, response, url
-                )
-            location = response.headers.get("location")
-            body = await _read_some(response)
-            if response.status_code in _REDIRECTS and location:
-                url = http_url(_ws_location(url.join(location)))
-                if tunnel_session is not None:
-                    await tunnel_session.aclose()
-                    tunnel_session = None
-                continue
-            raise HandshakeError(
-                f"server refused the WebSocket upgrade: {response.status_code} "
-                f"{response.reason}".rstrip()
-                + (f": {body[:200]!r}" if body else ""),
-                response=response,
-            )
-        raise HandshakeError(f"more than {MAX_REDIRECTS} redirects", response=response)
-    finally:
-        if tunnel_session is not None:
-            await tunnel_session.aclose()
+        result = handshake.validate(101, response.headers, response=response)
+    except BaseException:
+        await stream.aclose()
+        raise
+    trailing = bytes(extensions.get("trailing_data", b""))
+    return Handshaked(stream, trailing, result, response, response.url)
 
 
-def _ws_location(url: URL) -> str:
-    text = str(url)
-    scheme, _, rest = text.partition(":")
-    return {"http": "ws", "https": "wss"}.get(scheme, scheme) + ":" + rest
+def refusal_message(response: Response) -> str:
+    """Why ``response`` (body read) is not the ``101`` the handshake needs, and the start
+    of its body: decoded (the Content-Type's charset), whitespace collapsed, cut."""
+    status = f"{response.status_code} {response.reason}".rstrip()
+    redirect = response.next_request
+    if response.is_success:
+        message = (
+            f"the server answered {status} where 101 Switching Protocols was expected "
+            "(is the URL a WebSocket endpoint?)"
+        )
+    elif redirect is not None:
+        message = (
+            f"the server redirected the WebSocket upgrade ({status}) to "
+            f"{ws_text(redirect.url)!r}, which the session does not follow "
+            "(follow_redirects=False)"
+        )
+    else:
+        message = f"the server refused the WebSocket upgrade: {status}"
+    text = " ".join(response.text.split())
+    if not text:
+        return message
+    if len(text) > MAX_ERROR_TEXT:
+        text = text[:MAX_ERROR_TEXT].rstrip() + "…"
+    # repr: a server's control characters (terminal escapes) are shown escaped.
+    return f"{message}: {text!r}"
 
 
-async def _read_some(response: Response) -> bytes:
-    """Up to ``MAX_ERROR_BODY`` bytes of the refusing response's body, then close it."""
+async def _read_some(response: Response) -> None:
+    """Read up to ``MAX_ERROR_BODY`` bytes of the refusing response's body into
+    ``response.content``, then close it."""
     chunks: list[bytes] = []
     size = 0
     try:
@@ -223,6 +157,4 @@ async def _read_some(response: Response) -> bytes:
         pass
     finally:
         await response.aclose()
-    body = b"".join(chunks)[:MAX_ERROR_BODY]
-    response._content = body
-    return body
+    response._content = b"".join(chunks)[:MAX_ERROR_BODY]

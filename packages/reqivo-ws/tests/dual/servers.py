@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import json
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
@@ -33,6 +34,8 @@ __all__ = [
     "echo",
     "frame",
     "read_handshake",
+    "request_headers",
+    "send_request_headers",
     "switching_protocols",
 ]
 
@@ -40,6 +43,23 @@ T = TypeVar("T")
 AiohttpHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 TcpHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+
+async def send_request_headers(conn: ServerConnection) -> None:
+    """A handler: send the handshake request's header fields back as one JSON message
+    (``request_headers(ws)`` reads it on the client's side)."""
+    assert conn.request is not None
+    headers: dict[str, list[str]] = {}
+    for name, value in conn.request.headers.raw_items():
+        headers.setdefault(name.lower(), []).append(value)
+    await conn.send(json.dumps(headers))
+    await conn.wait_closed()
+
+
+def request_headers(ws: Any) -> dict[str, list[str]]:
+    """The header fields (lower-case names) the server sent by ``send_request_headers``."""
+    headers: dict[str, list[str]] = json.loads(ws.recv(timeout=5))
+    return headers
 
 
 async def read_handshake(reader: asyncio.StreamReader) -> bytes:

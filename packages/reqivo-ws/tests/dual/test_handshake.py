@@ -5,7 +5,6 @@ to an ``https://`` proxy)."""
 from __future__ import annotations
 
 import asyncio
-import json
 import ssl
 from typing import Any
 
@@ -26,22 +25,14 @@ from reqivo_ws import (
 )
 
 from .conftest import Connect, Idle, MakeSession
-from .servers import Servers, TcpHandler, read_handshake, switching_protocols
-
-
-async def send_request_headers(conn: ServerConnection) -> None:
-    """Send the handshake request's header fields back as one JSON message."""
-    assert conn.request is not None
-    headers: dict[str, list[str]] = {}
-    for name, value in conn.request.headers.raw_items():
-        headers.setdefault(name.lower(), []).append(value)
-    await conn.send(json.dumps(headers))
-    await conn.wait_closed()
-
-
-def _request_headers(ws: Any) -> dict[str, list[str]]:
-    headers: dict[str, list[str]] = json.loads(ws.recv(timeout=5))
-    return headers
+from .servers import (
+    Servers,
+    TcpHandler,
+    read_handshake,
+    request_headers,
+    send_request_headers,
+    switching_protocols,
+)
 
 
 def test_handshake_refused_carries_the_response(connect: Connect, servers: Servers) -> None:
@@ -120,6 +111,40 @@ def test_a_plain_http_server_is_refused(connect: Connect, servers: Servers) -> N
     assert info.value.response.status_code == 200
     assert info.value.response.headers["x-kind"] == "plain"
     assert info.value.response.content == b"hello"
+    assert str(info.value) == (
+        "the server answered 200 OK where 101 Switching Protocols was expected "
+        "(is the URL a WebSocket endpoint?): 'hello'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "shown"),
+    [
+        # The Content-Type's charset; whitespace collapsed; cut after 200 characters.
+        (
+            "text/html; charset=iso-8859-1",
+            b"<p>caf\xe9</p>\r\n\t   " + b"word " * 100,
+            "'<p>café</p> " + "word " * 37 + "wor…'",
+        ),
+        # Undecodable bytes replaced; a terminal escape is shown escaped, not sent as is.
+        ("text/plain", b"bad \xff\xfe byte \x1b[31mred", "'bad \ufffd\ufffd byte \\x1b[31mred'"),
+        ("text/plain; charset=no-such-codec", b"utf-8 then: \xc3\xa9", "'utf-8 then: é'"),
+    ],
+    ids=["latin-1-long", "invalid-bytes", "unknown-charset"],
+)
+def test_refusal_message_quotes_the_body_as_text(
+    connect: Connect, servers: Servers, content_type: str, body: bytes, shown: str
+) -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_handshake(reader)
+        head = f"HTTP/1.1 403 Forbidden\r\nContent-Type: {content_type}\r\n"
+        writer.write(head.encode() + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        await writer.drain()
+
+    with pytest.raises(HandshakeError) as info:
+        connect(servers.tcp(handler))
+    assert str(info.value) == f"the server refused the WebSocket upgrade: 403 Forbidden: {shown}"
+    assert info.value.response.content == body  # the whole body is kept
 
 
 def test_connection_refused(connect: Connect) -> None:
@@ -201,13 +226,13 @@ def test_session_headers_cookies_and_auth_apply(
     session = make_session(
         headers={"X-Token": "s", "X-Session": "1"}, cookies={"sid": "42"}, auth=("u", "p")
     )
-    headers = _request_headers(connect(url, session=session, headers={"X-Token": "t"}))
+    headers = request_headers(connect(url, session=session, headers={"X-Token": "t"}))
     assert headers["x-token"] == ["t"]  # the socket's own headers win
     assert headers["x-session"] == ["1"]
     assert headers["cookie"] == ["sid=42"]
     assert headers["authorization"] == ["Basic dTpw"]
     assert headers["upgrade"] == ["websocket"]
-    headers = _request_headers(connect(url, headers={"Origin": "http://example.com"}))
+    headers = request_headers(connect(url, headers={"Origin": "http://example.com"}))
     assert headers["origin"] == ["http://example.com"]
     assert "cookie" not in headers and "authorization" not in headers
 
@@ -236,7 +261,7 @@ def test_cookies_set_during_the_handshake_go_to_the_session(
         send_request_headers, process_request=redirect, process_response=set_cookie
     )
     options: dict[str, Any] = {}
-    if route == "proxy":  # ws:// through a forward proxy: a CONNECT tunnel per handshake
+    if route == "proxy":  # ws:// through a forward proxy: a CONNECT tunnel for each hop
         proxy = request.getfixturevalue("proxy_server")
         options["proxy"] = proxy.url
     session = make_session(cookies={"sid": "42"}, **options)
@@ -245,22 +270,12 @@ def test_cookies_set_during_the_handshake_go_to_the_session(
         assert ws.get_extra_info("peername")[1] == proxy.port
     assert ws.response.headers["set-cookie"] == "token=abc; Path=/"
     # The redirect's cookie went with the request it led to...
-    assert _request_headers(ws)["cookie"] == ["sid=42; step=1"]
+    assert request_headers(ws)["cookie"] == ["sid=42; step=1"]
     # ... and both are in the session's jar, as after any HTTP request.
     assert session.cookies.get("step") == "1"
     assert session.cookies.get("token") == "abc"
     ws = connect(url + "login", session=session)
-    assert _request_headers(ws)["cookie"] == ["sid=42; step=1; token=abc"]
-
-
-def test_too_many_redirects(connect: Connect, servers: Servers) -> None:
-    def loop(conn: ServerConnection, request: WsRequest) -> WsResponse:
-        headers = WsHeaders([("Location", request.path + "x"), ("Content-Length", "0")])
-        return WsResponse(307, "Temporary Redirect", headers, b"")
-
-    with pytest.raises(HandshakeError, match="more than 10 redirects") as info:
-        connect(servers.websockets(process_request=loop))
-    assert info.value.response.status_code == 307
+    assert request_headers(ws)["cookie"] == ["sid=42; step=1; token=abc"]
 
 
 def test_a_redirect_is_followed(connect: Connect, servers: Servers) -> None:
@@ -371,12 +386,13 @@ def test_ws_through_an_https_proxy_uses_the_tls_settings(
     proxy, port = _https_proxy(
         servers, tls_front(proxy_server.port, tls_certs.server_context(), handshakes)
     )
-    url = servers.websockets()  # ws://: the pool does not tunnel it, TunnelTransport does
-    for options in (
+    url = servers.websockets()  # ws://: the pool tunnels the upgrade (CONNECT)
+    choices: list[dict[str, Any]] = [
         {"verify": str(tls_certs.ca_bundle)},  # a CA bundle file
         {"session": make_session(proxy=proxy, verify=tls_certs.client_context())},
         {"verify": False},
-    ):
+    ]
+    for options in choices:
         if "session" not in options:
             options["proxy"] = proxy
         ws = connect(url, **options)
