@@ -26,8 +26,8 @@ from reqivo_async._models import AsyncByteStream, AsyncRequest, Response
 from reqivo_async._session import USE_SESSION, AsyncSession
 from reqivo_async._transports._base import AsyncBaseTransport
 from reqivo_protocol import URL, Headers, QueryParams
-from reqivo_protocol._exceptions import *  # noqa: F403
-from reqivo_protocol._exceptions import __all__ as _exception_names
+from reqivo_protocol.exceptions import *  # noqa: F403
+from reqivo_protocol.exceptions import __all__ as _exception_names
 
 if TYPE_CHECKING:
     from reqivo_async._auth import DigestAuth

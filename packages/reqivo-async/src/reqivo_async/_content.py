@@ -13,8 +13,7 @@ import os
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
 from typing import IO, TYPE_CHECKING, Any, TypeAlias, cast
 
-from reqivo_protocol._exceptions import StreamConsumed
-from reqivo_protocol._query import encode_form
+from reqivo_protocol import StreamConsumed, encode_form
 
 if TYPE_CHECKING:
     from reqivo_protocol.content import MultipartEncoder
@@ -185,7 +184,7 @@ def encode_request_body(
     if json is not None:
         return _json_body(json)
     if files:
-        from reqivo_protocol.content._multipart import MultipartEncoder  # lazily: rare
+        from reqivo_protocol.content import MultipartEncoder  # lazily: rare
 
         encoder = MultipartEncoder(data or {}, files, boundary=boundary)
         return RequestContent(

@@ -18,8 +18,7 @@ from __future__ import annotations
 from typing import Final
 
 from reqivo_async._http11 import HTTP11Connection, HTTP11Protocol
-from reqivo_protocol._exceptions import ProxyError
-from reqivo_protocol._url import URL
+from reqivo_protocol import URL, ProxyError
 from reqivo_protocol.http11 import ClientConnection, InformationalResponse
 from reqivo_protocol.http11 import Response as ResponseHead
 

@@ -42,21 +42,22 @@ from reqivo_async._redirects import (
 from reqivo_async._retries import Retry, to_retry
 from reqivo_async._trace import TraceCallback
 from reqivo_async._transports._base import AsyncBaseTransport
-from reqivo_protocol import __version__
-from reqivo_protocol._exceptions import (
+from reqivo_protocol import (
+    URL,
     ConnectError,
     ConnectTimeout,
     DecodingError,
+    Headers,
+    HeaderTypes,
+    QueryParams,
     RedirectLoopError,
     ReqivoError,
     RequestError,
     TooManyRedirects,
     TotalTimeout,
     TransportError,
+    __version__,
 )
-from reqivo_protocol._headers import Headers, HeaderTypes
-from reqivo_protocol._query import QueryParams
-from reqivo_protocol._url import URL
 from reqivo_protocol.content import supported_encodings
 
 __all__ = ["USE_SESSION", "AsyncSession"]

@@ -30,8 +30,8 @@ from reqivo_async._connection import ConnectionInfo
 from reqivo_async._cookies import Cookies
 from reqivo_async._session import USE_SESSION
 from reqivo_protocol import URL, Headers, QueryParams
-from reqivo_protocol._exceptions import *  # noqa: F403
-from reqivo_protocol._exceptions import __all__ as _exception_names
+from reqivo_protocol.exceptions import *  # noqa: F403
+from reqivo_protocol.exceptions import __all__ as _exception_names
 from reqivo_sync._models import Request, Response
 from reqivo_sync._session import Session
 

@@ -17,17 +17,17 @@ from typing import Any, Final, Literal, TypeAlias
 
 from reqivo_async import AsyncSession
 from reqivo_async._proxy import Proxy
-from reqivo_protocol._exceptions import (
+from reqivo_protocol import (
+    URL,
     ConnectionClosed,
     ConnectionClosedError,
     ConnectionClosedOK,
+    HeaderTypes,
     LocalProtocolError,
     ReadTimeout,
     TransportError,
     WebSocketError,
 )
-from reqivo_protocol._headers import HeaderTypes
-from reqivo_protocol._url import URL
 from reqivo_protocol.websocket import ConnectionState, DeflateOffer, WebSocketConnection
 from reqivo_ws._connect import http_url, open_handshake, proxy_for
 from reqivo_ws._protocol import WebSocketProtocol, _copy
