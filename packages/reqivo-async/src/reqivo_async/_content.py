@@ -16,13 +16,24 @@ from typing import IO, TYPE_CHECKING, Any, TypeAlias, cast
 from reqivo_protocol import StreamConsumed, encode_form
 
 if TYPE_CHECKING:
-    from reqivo_protocol.content import MultipartEncoder
+    from reqivo_protocol.content import FileSpec, MultipartEncoder
 
-__all__ = ["RequestContent", "encode_request_body"]
+__all__ = [
+    "RequestContent",
+    "RequestContentTypes",
+    "RequestData",
+    "RequestFiles",
+    "encode_request_body",
+]
 
 RequestContentTypes: TypeAlias = (
     "bytes | str | Iterable[bytes] | AsyncIterable[bytes] | IO[bytes] | None"
 )
+"""What ``content=`` takes: the body itself, whole or as chunks."""
+RequestData: TypeAlias = "Mapping[str, Any] | Iterable[tuple[str, Any]]"
+"""What ``data=`` takes: form fields (a mapping or pairs; a list value repeats the key)."""
+RequestFiles: TypeAlias = "Mapping[str, FileSpec] | Iterable[tuple[str, FileSpec]]"
+"""What ``files=`` takes: field name -> content or ``(filename, content[, type[, headers]])``."""
 #: Chunk size for reading file bodies.
 FILE_CHUNK = 64 * 1024
 
