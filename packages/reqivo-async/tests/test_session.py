@@ -455,9 +455,7 @@ async def test_a_session_sharing_state_sends_through_its_own_transport() -> None
     await master.aclose()
 
 
-async def test_settings_assigned_on_one_session_apply_to_every_session_sharing_its_state() -> (
-    None
-):
+async def test_settings_assigned_on_one_session_apply_to_every_session_sharing_its_state() -> None:
     master = AsyncSession(transport=MockTransport(lambda r: Response(200)))
     shared = AsyncSession.from_state(master.state, MockTransport(lambda r: Response(200)))
     master.base_url = "http://api.test/v1"

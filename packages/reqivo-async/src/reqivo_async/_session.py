@@ -291,11 +291,12 @@ class AsyncSession:
         "trace", "The trace callback of every request (see ``TraceCallback``), or None."
     )
 
-    # Read by send() and the redirect and auth loops.
+    # The names send() and the redirect and auth loops read (reqivo-ws's handshake of this
+    # branch assigns _cookies: its rewrite should share the state with from_state instead).
     _auth: Auth | None = property(attrgetter("_state.auth"))  # type: ignore[assignment]
     _timeout: Timeout = property(attrgetter("_state.timeout"))  # type: ignore[assignment]
     _retries: Retry | None = property(attrgetter("_state.retries"))  # type: ignore[assignment]
-    _cookies: Cookies = property(attrgetter("_state.cookies"))  # type: ignore[assignment]
+    _cookies: Cookies = _shared("cookies", "The cookie jar, without conversion.")
 
     @property
     def transport(self) -> AsyncBaseTransport:
