@@ -477,22 +477,23 @@ class AsyncSession:
         self._opened = True
         if not request.url.is_request_url:
             request.url.validate_request_url()
-        flow = self._auth if auth is USE_SESSION else to_auth(auth)
+        state = self._state
+        flow = state.auth if auth is USE_SESSION else to_auth(auth)
         if flow is None and request.url.userinfo:
             url = request.url
             from urllib.parse import unquote
 
             flow = BasicAuth(unquote(url.username), unquote(url.password))
-        follow = self.follow_redirects if follow_redirects is USE_SESSION else follow_redirects
+        follow = state.follow_redirects if follow_redirects is USE_SESSION else follow_redirects
         extensions = request.extensions
         timeout = extensions.get("timeout")
         if timeout is None:
-            timeout = extensions["timeout"] = self._timeout
+            timeout = extensions["timeout"] = state.timeout
         try:
             if timeout.total is not None:
                 return await self._send_with_deadline(request, flow, follow, stream, timeout.total)
             # _send_handling_redirects and _read, inlined: this is the hot path.
-            if flow is None and self._retries is None:
+            if flow is None and state.retries is None:
                 response = await self._send_once(request)
             else:
                 response = await self._send_handling_auth(request, flow)
