@@ -12,6 +12,10 @@ The exception hierarchy is defined once in reqivo-protocol and re-exported here,
 Rarely used names (digest auth, retries, the mock and ASGI transports, proxy and TLS
 helpers) and the connection pool's transport stack load on first use, to keep
 ``import reqivo_async`` cheap.
+
+Code built on reqivo-async (reqivo-sync, reqivo-ws, custom transports and wrappers) finds
+what it needs beyond these names in ``reqivo_async.transport``: the connection layers,
+``SessionState``, the type aliases of the public signatures (ADR-009).
 """
 
 from __future__ import annotations
