@@ -18,9 +18,10 @@ streamed response must be read in the thread that opened it; a transport passed 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+import inspect
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 from reqivo_async import USE_SESSION, AsyncRequest, AsyncSession, Limits
 from reqivo_async.transport import (
@@ -31,9 +32,6 @@ from reqivo_async.transport import (
     AuthTypes,
     CookieTypes,
     EventHook,
-    RequestContentTypes,
-    RequestData,
-    RequestFiles,
     TimeoutTypes,
     UseSession,
 )
@@ -55,6 +53,29 @@ if TYPE_CHECKING:
 __all__ = ["Session"]
 
 T = TypeVar("T")
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _parameters_of(
+    twin: Callable[Concatenate[AsyncSession, P], object],
+) -> Callable[[Callable[Concatenate[Session, P], R]], Callable[Concatenate[Session, P], R]]:
+    """Give a blocking method the parameters of its async ``twin``, declared there once.
+
+    Type checkers see the twin's parameters (``P``), and so do ``inspect.signature`` and
+    ``help()``; the method itself takes ``**options`` and passes them on.
+    """
+
+    def decorate(
+        method: Callable[Concatenate[Session, P], R],
+    ) -> Callable[Concatenate[Session, P], R]:
+        returns = inspect.signature(method).return_annotation
+        method.__signature__ = inspect.signature(twin).replace(  # type: ignore[attr-defined]
+            return_annotation=returns
+        )
+        return method
+
+    return decorate
 
 
 class _Setting(Generic[T]):
@@ -233,79 +254,25 @@ class Session(BlockingWrapper):
 
     # -- building requests -------------------------------------------------------------
 
-    def build_request(
-        self,
-        method: str,
-        url: URL | str,
-        *,
-        params: QueryParamTypes | None = None,
-        headers: HeaderTypes | None = None,
-        cookies: CookieTypes | None = None,
-        content: RequestContentTypes = None,
-        data: RequestData | None = None,
-        files: RequestFiles | None = None,
-        json: Any = None,
-        timeout: TimeoutTypes | UseSession = USE_SESSION,
-        extensions: dict[str, Any] | None = None,
-    ) -> Request:
+    @_parameters_of(AsyncSession.build_request)
+    def build_request(self, method: str, url: URL | str, **options: Any) -> Request:
         """A ``Request`` with the session's base URL, params, headers and cookies.
 
         Send it with ``send()``; auth is applied when it is sent.
         """
-        request = self._async.build_request(
-            method,
-            url,
-            params=params,
-            headers=headers,
-            cookies=cookies,
-            content=content,
-            data=data,
-            files=files,
-            json=json,
-            timeout=timeout,
-            extensions=extensions,
-        )
+        request = self._async.build_request(method, url, **options)
         request.__class__ = Request
         return request  # type: ignore[return-value]
 
     # -- sending -----------------------------------------------------------------------
 
-    def request(
-        self,
-        method: str,
-        url: URL | str,
-        *,
-        params: QueryParamTypes | None = None,
-        headers: HeaderTypes | None = None,
-        cookies: CookieTypes | None = None,
-        content: RequestContentTypes = None,
-        data: RequestData | None = None,
-        files: RequestFiles | None = None,
-        json: Any = None,
-        auth: AuthTypes | UseSession = USE_SESSION,
-        timeout: TimeoutTypes | UseSession = USE_SESSION,
-        follow_redirects: bool | UseSession = USE_SESSION,
-        extensions: dict[str, Any] | None = None,
-    ) -> Response:
+    @_parameters_of(AsyncSession.request)
+    def request(self, method: str, url: URL | str, **options: Any) -> Response:
         """Send a request and return its response, body read."""
         bridge = self._bridge
 
         async def call(session: AsyncSession) -> Response:
-            response = await session.request(
-                method,
-                url,
-                params=params,
-                headers=headers,
-                cookies=cookies,
-                content=content,
-                data=data,
-                files=files,
-                json=json,
-                auth=auth,
-                timeout=timeout,
-                follow_redirects=follow_redirects,
-                extensions=extensions,
-            )
+            response = await session.request(method, url, **options)
             return as_sync_response(response, bridge, asyncio.get_running_loop())
 
         return bridge.run(call)
@@ -332,243 +299,60 @@ class Session(BlockingWrapper):
 
         return bridge.run(call)
 
+    @_parameters_of(AsyncSession.stream)
     def stream(
         self,
         method: str,
         url: URL | str,
         *,
-        params: QueryParamTypes | None = None,
-        headers: HeaderTypes | None = None,
-        cookies: CookieTypes | None = None,
-        content: RequestContentTypes = None,
-        data: RequestData | None = None,
-        files: RequestFiles | None = None,
-        json: Any = None,
         auth: AuthTypes | UseSession = USE_SESSION,
-        timeout: TimeoutTypes | UseSession = USE_SESSION,
         follow_redirects: bool | UseSession = USE_SESSION,
-        extensions: dict[str, Any] | None = None,
+        **options: Any,
     ) -> _StreamContext:
         """``with session.stream(...) as response:`` the body is not read yet.
 
         Iterate ``response.iter_bytes()`` (or ``iter_text``, ``iter_lines``,
         ``iter_raw``) in the same thread; the response is closed when the block ends.
         """
-        request = self.build_request(
-            method,
-            url,
-            params=params,
-            headers=headers,
-            cookies=cookies,
-            content=content,
-            data=data,
-            files=files,
-            json=json,
-            timeout=timeout,
-            extensions=extensions,
-        )
+        request = self.build_request(method, url, **options)
         return _StreamContext(self._bridge, request, auth, follow_redirects)
 
-    # -- the HTTP methods --------------------------------------------------------------
+    # -- the HTTP methods (the parameters of AsyncSession's) ---------------------------
 
-    def get(
-        self,
-        url: URL | str,
-        *,
-        params: QueryParamTypes | None = None,
-        headers: HeaderTypes | None = None,
-        cookies: CookieTypes | None = None,
-        auth: AuthTypes | UseSession = USE_SESSION,
-        timeout: TimeoutTypes | UseSession = USE_SESSION,
-        follow_redirects: bool | UseSession = USE_SESSION,
-        extensions: dict[str, Any] | None = None,
-    ) -> Response:
+    @_parameters_of(AsyncSession.get)
+    def get(self, url: URL | str, **options: Any) -> Response:
         """Send a GET request."""
-        return self.request(
-            "GET",
-            url,
-            params=params,
-            headers=headers,
-            cookies=cookies,
-            auth=auth,
-            timeout=timeout,
-            follow_redirects=follow_redirects,
-            extensions=extensions,
-        )
+        return self.request("GET", url, **options)
 
-    def head(
-        self,
-        url: URL | str,
-        *,
-        params: QueryParamTypes | None = None,
-        headers: HeaderTypes | None = None,
-        cookies: CookieTypes | None = None,
-        auth: AuthTypes | UseSession = USE_SESSION,
-        timeout: TimeoutTypes | UseSession = USE_SESSION,
-        follow_redirects: bool | UseSession = USE_SESSION,
-        extensions: dict[str, Any] | None = None,
-    ) -> Response:
+    @_parameters_of(AsyncSession.head)
+    def head(self, url: URL | str, **options: Any) -> Response:
         """Send a HEAD request."""
-        return self.request(
-            "HEAD",
-            url,
-            params=params,
-            headers=headers,
-            cookies=cookies,
-            auth=auth,
-            timeout=timeout,
-            follow_redirects=follow_redirects,
-            extensions=extensions,
-        )
+        return self.request("HEAD", url, **options)
 
-    def options(
-        self,
-        url: URL | str,
-        *,
-        params: QueryParamTypes | None = None,
-        headers: HeaderTypes | None = None,
-        cookies: CookieTypes | None = None,
-        auth: AuthTypes | UseSession = USE_SESSION,
-        timeout: TimeoutTypes | UseSession = USE_SESSION,
-        follow_redirects: bool | UseSession = USE_SESSION,
-        extensions: dict[str, Any] | None = None,
-    ) -> Response:
+    @_parameters_of(AsyncSession.options)
+    def options(self, url: URL | str, **options: Any) -> Response:
         """Send an OPTIONS request."""
-        return self.request(
-            "OPTIONS",
-            url,
-            params=params,
-            headers=headers,
-            cookies=cookies,
-            auth=auth,
-            timeout=timeout,
-            follow_redirects=follow_redirects,
-            extensions=extensions,
-        )
+        return self.request("OPTIONS", url, **options)
 
-    def delete(
-        self,
-        url: URL | str,
-        *,
-        params: QueryParamTypes | None = None,
-        headers: HeaderTypes | None = None,
-        cookies: CookieTypes | None = None,
-        auth: AuthTypes | UseSession = USE_SESSION,
-        timeout: TimeoutTypes | UseSession = USE_SESSION,
-        follow_redirects: bool | UseSession = USE_SESSION,
-        extensions: dict[str, Any] | None = None,
-    ) -> Response:
+    @_parameters_of(AsyncSession.delete)
+    def delete(self, url: URL | str, **options: Any) -> Response:
         """Send a DELETE request (use ``request("DELETE", ...)`` to send a body)."""
-        return self.request(
-            "DELETE",
-            url,
-            params=params,
-            headers=headers,
-            cookies=cookies,
-            auth=auth,
-            timeout=timeout,
-            follow_redirects=follow_redirects,
-            extensions=extensions,
-        )
+        return self.request("DELETE", url, **options)
 
-    def post(
-        self,
-        url: URL | str,
-        *,
-        content: RequestContentTypes = None,
-        data: RequestData | None = None,
-        files: RequestFiles | None = None,
-        json: Any = None,
-        params: QueryParamTypes | None = None,
-        headers: HeaderTypes | None = None,
-        cookies: CookieTypes | None = None,
-        auth: AuthTypes | UseSession = USE_SESSION,
-        timeout: TimeoutTypes | UseSession = USE_SESSION,
-        follow_redirects: bool | UseSession = USE_SESSION,
-        extensions: dict[str, Any] | None = None,
-    ) -> Response:
+    @_parameters_of(AsyncSession.post)
+    def post(self, url: URL | str, **options: Any) -> Response:
         """Send a POST request."""
-        return self.request(
-            "POST",
-            url,
-            params=params,
-            headers=headers,
-            cookies=cookies,
-            content=content,
-            data=data,
-            files=files,
-            json=json,
-            auth=auth,
-            timeout=timeout,
-            follow_redirects=follow_redirects,
-            extensions=extensions,
-        )
+        return self.request("POST", url, **options)
 
-    def put(
-        self,
-        url: URL | str,
-        *,
-        content: RequestContentTypes = None,
-        data: RequestData | None = None,
-        files: RequestFiles | None = None,
-        json: Any = None,
-        params: QueryParamTypes | None = None,
-        headers: HeaderTypes | None = None,
-        cookies: CookieTypes | None = None,
-        auth: AuthTypes | UseSession = USE_SESSION,
-        timeout: TimeoutTypes | UseSession = USE_SESSION,
-        follow_redirects: bool | UseSession = USE_SESSION,
-        extensions: dict[str, Any] | None = None,
-    ) -> Response:
+    @_parameters_of(AsyncSession.put)
+    def put(self, url: URL | str, **options: Any) -> Response:
         """Send a PUT request."""
-        return self.request(
-            "PUT",
-            url,
-            params=params,
-            headers=headers,
-            cookies=cookies,
-            content=content,
-            data=data,
-            files=files,
-            json=json,
-            auth=auth,
-            timeout=timeout,
-            follow_redirects=follow_redirects,
-            extensions=extensions,
-        )
+        return self.request("PUT", url, **options)
 
-    def patch(
-        self,
-        url: URL | str,
-        *,
-        content: RequestContentTypes = None,
-        data: RequestData | None = None,
-        files: RequestFiles | None = None,
-        json: Any = None,
-        params: QueryParamTypes | None = None,
-        headers: HeaderTypes | None = None,
-        cookies: CookieTypes | None = None,
-        auth: AuthTypes | UseSession = USE_SESSION,
-        timeout: TimeoutTypes | UseSession = USE_SESSION,
-        follow_redirects: bool | UseSession = USE_SESSION,
-        extensions: dict[str, Any] | None = None,
-    ) -> Response:
+    @_parameters_of(AsyncSession.patch)
+    def patch(self, url: URL | str, **options: Any) -> Response:
         """Send a PATCH request."""
-        return self.request(
-            "PATCH",
-            url,
-            params=params,
-            headers=headers,
-            cookies=cookies,
-            content=content,
-            data=data,
-            files=files,
-            json=json,
-            auth=auth,
-            timeout=timeout,
-            follow_redirects=follow_redirects,
-            extensions=extensions,
-        )
+        return self.request("PATCH", url, **options)
 
     # -- lifetime ----------------------------------------------------------------------
 
