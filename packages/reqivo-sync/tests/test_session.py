@@ -272,6 +272,23 @@ def test_the_http_methods_pass_every_option_on() -> None:
     ]
 
 
+async def test_new_async_session_shares_the_state_over_a_pool_of_its_own() -> None:
+    with Session(headers={"X-Team": "a"}, verify=False) as session:
+        other, another = session.new_async_session(), session.new_async_session()
+        assert other.state is another.state
+        assert isinstance(other.transport, reqivo_async.AsyncConnectionPool)
+        assert len({id(other.transport), id(another.transport), id(session.transport)}) == 3
+        await another.aclose()
+        session.headers["X-Team"] = "b"
+        session.timeout = 2.0
+        assert other.headers["x-team"] == "b" and other.timeout.read == 2.0
+        await other.aclose()
+        assert other.is_closed
+    transport = reqivo_async.MockTransport(lambda r: reqivo_async.Response(200))
+    with Session(transport=transport) as custom, pytest.raises(ValueError, match="transport="):
+        custom.new_async_session()
+
+
 def test_exports() -> None:
     for name in reqivo_sync.__all__:
         assert getattr(reqivo_sync, name) is not None
