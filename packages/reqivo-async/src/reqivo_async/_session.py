@@ -291,8 +291,8 @@ class AsyncSession:
         "trace", "The trace callback of every request (see ``TraceCallback``), or None."
     )
 
-    # The names send() and the redirect and auth loops read (reqivo-ws's handshake of this
-    # branch assigns _cookies: its rewrite should share the state with from_state instead).
+    # The names the redirect and auth loops read. _cookies is assignable only because
+    # reqivo_ws/_connect.py still assigns it; once it uses from_state, make it read-only.
     _auth: Auth | None = property(attrgetter("_state.auth"))  # type: ignore[assignment]
     _timeout: Timeout = property(attrgetter("_state.timeout"))  # type: ignore[assignment]
     _retries: Retry | None = property(attrgetter("_state.retries"))  # type: ignore[assignment]
