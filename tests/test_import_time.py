@@ -13,6 +13,7 @@ import sys
 
 import pytest
 
+import reqivo_async.transport
 import reqivo_protocol
 import reqivo_protocol.content
 
@@ -63,6 +64,12 @@ def test_import_reqivo_async_loads_only_what_a_client_needs() -> None:
     assert sorted(loaded & set(NOT_ON_IMPORT)) == []
 
 
+def test_the_surface_for_sibling_packages_loads_nothing_more_on_import() -> None:
+    loaded = _loaded_by("import asyncio, ssl", "import reqivo_async.transport")
+    assert "reqivo_async.transport" in loaded  # the probe works
+    assert sorted(loaded & set(NOT_ON_IMPORT)) == []
+
+
 def test_a_session_loads_its_transport_but_no_websocket_or_multipart() -> None:
     loaded = _loaded_by(
         "import asyncio, ssl",
@@ -78,7 +85,9 @@ def test_import_reqivo_protocol_loads_only_the_shared_vocabulary() -> None:
     assert ours == ["reqivo_protocol", "reqivo_protocol._exceptions", "reqivo_protocol._headers"]
 
 
-@pytest.mark.parametrize("module", [reqivo_protocol, reqivo_protocol.content])
+@pytest.mark.parametrize(
+    "module", [reqivo_protocol, reqivo_protocol.content, reqivo_async.transport]
+)
 def test_every_public_name_resolves_lazily(module: object) -> None:
     names = module.__all__  # type: ignore[attr-defined]
     for name in names:
@@ -89,6 +98,9 @@ def test_every_public_name_resolves_lazily(module: object) -> None:
 
 
 def test_from_import_of_every_public_name() -> None:
-    probe = "from reqivo_protocol import *\nfrom reqivo_protocol.content import *\nprint('ok')"
+    probe = (
+        "from reqivo_protocol import *\nfrom reqivo_protocol.content import *\n"
+        "from reqivo_async.transport import *\nprint('ok')"
+    )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert out.stdout.strip() == "ok", out.stderr

@@ -16,7 +16,7 @@ from reqivo_async._session import USE_SESSION, AsyncSession
 from reqivo_async._transports._asgi import ASGITransport
 from reqivo_async._transports._base import AsyncBaseTransport
 from reqivo_async._transports._mock import MockTransport
-from reqivo_protocol import __version__
+from reqivo_protocol import URL, __version__
 from reqivo_protocol._exceptions import (
     ConnectError,
     InvalidURL,
@@ -113,7 +113,7 @@ def test_url_cache_is_bounded() -> None:
     session = mock_session(base_url="http://h/")
     urls = [session.build_request("GET", f"/p{i}").url for i in range(300)]
     assert str(urls[-1]) == "http://h/p299"
-    assert len(session._url_cache) <= 128
+    assert len(session.state.url_cache) <= 128
     assert session.build_request("GET", "/p299").url is urls[-1]
 
 
@@ -440,7 +440,8 @@ async def test_a_session_sharing_state_sends_through_its_own_transport() -> None
 
     master = AsyncSession(transport=MockTransport(first), headers={"X-Team": "a"})
     other_transport = MockTransport(second)
-    shared = master._sharing_state(other_transport)
+    shared = AsyncSession.from_state(master.state, other_transport)
+    assert shared.state is master.state
     assert shared.transport is other_transport and master.transport is not other_transport
     assert shared.cookies is master.cookies and shared.headers is master.headers
     await master.get("http://example.test/")
@@ -451,4 +452,42 @@ async def test_a_session_sharing_state_sends_through_its_own_transport() -> None
         warnings.simplefilter("error")  # left unclosed: no ResourceWarning
         del shared
         gc.collect()
+    await master.aclose()
+
+
+async def test_settings_assigned_on_one_session_apply_to_every_session_sharing_its_state() -> None:
+    master = AsyncSession(transport=MockTransport(lambda r: Response(200)))
+    shared = AsyncSession.from_state(master.state, MockTransport(lambda r: Response(200)))
+    master.base_url = "http://api.test/v1"
+    master.headers = {"X-New": "1"}
+    master.auth = ("user", "pass")
+    master.timeout = 3.0
+    shared.follow_redirects = False
+    shared.max_body_size = 10
+    assert shared.base_url == master.base_url == URL("http://api.test/v1/")
+    assert shared.headers["x-new"] == "1"
+    assert shared.auth is master.auth and shared.timeout.read == 3.0
+    assert master.follow_redirects is False and master.max_body_size == 10
+    request = shared.build_request("GET", "users")
+    assert str(request.url) == "http://api.test/v1/users"
+    await master.aclose()
+    await shared.aclose()
+
+
+async def test_a_session_from_state_may_leave_its_transport_open() -> None:
+    closed: list[str] = []
+
+    class Recording(MockTransport):
+        async def aclose(self) -> None:
+            closed.append("closed")
+
+    transport = Recording(lambda r: Response(200))
+    master = AsyncSession(transport=transport)
+    shared = AsyncSession.from_state(master.state, transport, close_transport=False)
+    await shared.aclose()
+    assert shared.is_closed and not master.is_closed and closed == []
+    with pytest.raises(RuntimeError, match="closed"):
+        await shared.get("http://example.test/")
+    await AsyncSession.from_state(master.state, transport).aclose()
+    assert closed == ["closed"]
     await master.aclose()

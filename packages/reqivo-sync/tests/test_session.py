@@ -236,19 +236,57 @@ def test_user_transport_is_shared_and_closed_once() -> None:
 
 
 def test_api_parity_with_async_session() -> None:
-    for name in ("request", "get", "head", "options", "delete", "post", "put", "patch"):
+    for name in (
+        *("request", "get", "head", "options", "delete", "post", "put", "patch"),
+        *("__init__", "build_request", "stream", "send"),
+    ):
         sync_params = inspect.signature(getattr(Session, name)).parameters
         async_params = inspect.signature(getattr(reqivo_async.AsyncSession, name)).parameters
-        assert [(p.name, p.kind, p.default) for p in sync_params.values()] == [
-            (p.name, p.kind, p.default) for p in async_params.values()
+        assert [(p.name, p.kind, p.default, p.annotation) for p in sync_params.values()] == [
+            (p.name, p.kind, p.default, p.annotation) for p in async_params.values()
         ], name
-    for name in ("__init__", "build_request", "stream", "send"):
-        sync_params = inspect.signature(getattr(Session, name)).parameters
-        async_params = inspect.signature(getattr(reqivo_async.AsyncSession, name)).parameters
-        assert list(sync_params) == list(async_params), name
-        assert [p.default for p in sync_params.values()] == [
-            p.default for p in async_params.values()
-        ], name
+
+
+def test_the_http_methods_pass_every_option_on() -> None:
+    seen: list[tuple[str, str, str | None]] = []
+
+    def handler(request: Any) -> reqivo_async.Response:
+        seen.append((request.method, str(request.url), request.headers.get("x-a")))
+        return reqivo_async.Response(200, content=request.content)
+
+    with Session(transport=reqivo_async.MockTransport(handler)) as session:
+        for name in ("get", "head", "options", "delete", "post", "put", "patch"):
+            response = getattr(session, name)(
+                "http://example.test/", params={"q": name}, headers={"X-A": name}
+            )
+            assert response.status_code == 200
+        assert session.post("http://example.test/", content=b"body").content == b"body"
+        with session.stream("PUT", "http://example.test/", json=[1]) as response:
+            assert response.read() == b"[1]"
+    assert seen[:2] == [
+        ("GET", "http://example.test/?q=get", "get"),
+        ("HEAD", "http://example.test/?q=head", "head"),
+    ]
+    assert [method for method, _, _ in seen] == [
+        *("GET", "HEAD", "OPTIONS", "DELETE", "POST", "PUT", "PATCH", "POST", "PUT")
+    ]
+
+
+async def test_new_async_session_shares_the_state_over_a_pool_of_its_own() -> None:
+    with Session(headers={"X-Team": "a"}, verify=False) as session:
+        other, another = session.new_async_session(), session.new_async_session()
+        assert other.state is another.state
+        assert isinstance(other.transport, reqivo_async.AsyncConnectionPool)
+        assert len({id(other.transport), id(another.transport), id(session.transport)}) == 3
+        await another.aclose()
+        session.headers["X-Team"] = "b"
+        session.timeout = 2.0
+        assert other.headers["x-team"] == "b" and other.timeout.read == 2.0
+        await other.aclose()
+        assert other.is_closed
+    transport = reqivo_async.MockTransport(lambda r: reqivo_async.Response(200))
+    with Session(transport=transport) as custom, pytest.raises(ValueError, match="transport="):
+        custom.new_async_session()
 
 
 def test_exports() -> None:

@@ -12,6 +12,10 @@ The exception hierarchy is defined once in reqivo-protocol and re-exported here,
 Rarely used names (digest auth, retries, the mock and ASGI transports, proxy and TLS
 helpers) and the connection pool's transport stack load on first use, to keep
 ``import reqivo_async`` cheap.
+
+Code built on reqivo-async (reqivo-sync, reqivo-ws, custom transports and wrappers) finds
+what it needs beyond these names in ``reqivo_async.transport``: the connection layers,
+``SessionState``, the type aliases of the public signatures (ADR-009).
 """
 
 from __future__ import annotations
@@ -26,8 +30,8 @@ from reqivo_async._models import AsyncByteStream, AsyncRequest, Response
 from reqivo_async._session import USE_SESSION, AsyncSession
 from reqivo_async._transports._base import AsyncBaseTransport
 from reqivo_protocol import URL, Headers, QueryParams
-from reqivo_protocol._exceptions import *  # noqa: F403
-from reqivo_protocol._exceptions import __all__ as _exception_names
+from reqivo_protocol.exceptions import *  # noqa: F403
+from reqivo_protocol.exceptions import __all__ as _exception_names
 
 if TYPE_CHECKING:
     from reqivo_async._auth import DigestAuth

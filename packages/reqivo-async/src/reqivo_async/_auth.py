@@ -21,7 +21,7 @@ import re
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from reqivo_protocol._exceptions import RemoteProtocolError
+from reqivo_protocol import RemoteProtocolError
 
 if TYPE_CHECKING:
     from reqivo_async._models import AsyncRequest, Response

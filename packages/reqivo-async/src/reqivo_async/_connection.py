@@ -32,13 +32,14 @@ from reqivo_async._proxy import Proxy, open_tunnel
 from reqivo_async._tls import CertTypes, PinTypes, VerifyTypes, check_pin, create_ssl_context
 from reqivo_async._trace import emit
 from reqivo_async._transports._base import AsyncBaseTransport
-from reqivo_protocol._exceptions import (
+from reqivo_protocol import (
+    URL,
     ConnectError,
     ConnectTimeout,
+    HeaderTypes,
+    Origin,
     RequestError,
 )
-from reqivo_protocol._headers import HeaderTypes
-from reqivo_protocol._url import URL, Origin
 
 __all__ = ["AsyncConnection", "ConnectionInfo"]
 

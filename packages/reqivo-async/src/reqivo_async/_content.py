@@ -13,17 +13,27 @@ import os
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
 from typing import IO, TYPE_CHECKING, Any, TypeAlias, cast
 
-from reqivo_protocol._exceptions import StreamConsumed
-from reqivo_protocol._query import encode_form
+from reqivo_protocol import StreamConsumed, encode_form
 
 if TYPE_CHECKING:
-    from reqivo_protocol.content import MultipartEncoder
+    from reqivo_protocol.content import FileSpec, MultipartEncoder
 
-__all__ = ["RequestContent", "encode_request_body"]
+__all__ = [
+    "RequestContent",
+    "RequestContentTypes",
+    "RequestData",
+    "RequestFiles",
+    "encode_request_body",
+]
 
 RequestContentTypes: TypeAlias = (
     "bytes | str | Iterable[bytes] | AsyncIterable[bytes] | IO[bytes] | None"
 )
+"""What ``content=`` takes: the body itself, whole or as chunks."""
+RequestData: TypeAlias = "Mapping[str, Any] | Iterable[tuple[str, Any]]"
+"""What ``data=`` takes: form fields (a mapping or pairs; a list value repeats the key)."""
+RequestFiles: TypeAlias = "Mapping[str, FileSpec] | Iterable[tuple[str, FileSpec]]"
+"""What ``files=`` takes: field name -> content or ``(filename, content[, type[, headers]])``."""
 #: Chunk size for reading file bodies.
 FILE_CHUNK = 64 * 1024
 
@@ -185,7 +195,7 @@ def encode_request_body(
     if json is not None:
         return _json_body(json)
     if files:
-        from reqivo_protocol.content._multipart import MultipartEncoder  # lazily: rare
+        from reqivo_protocol.content import MultipartEncoder  # lazily: rare
 
         encoder = MultipartEncoder(data or {}, files, boundary=boundary)
         return RequestContent(

@@ -18,11 +18,10 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from reqivo_protocol._url import URL
+from reqivo_protocol import URL
 
 if TYPE_CHECKING:
-    from reqivo_protocol._cookiejar import CookieJar
-    from reqivo_protocol._cookies import Cookie
+    from reqivo_protocol import Cookie, CookieJar
 
 __all__ = ["CookieTypes", "Cookies"]
 
@@ -44,7 +43,7 @@ class Cookies(MutableMapping[str, str]):
         # its own event loop), so every read and update of ``jar`` here is atomic.
         self._lock = threading.Lock()
         # Imported here, not at the top: ``import reqivo_async`` does not pay for cookies.
-        from reqivo_protocol._cookiejar import CookieJar
+        from reqivo_protocol import CookieJar
 
         if isinstance(cookies, Cookies):
             with cookies._lock:

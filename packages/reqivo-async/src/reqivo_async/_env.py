@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias
 
-from reqivo_protocol._url import URL
+from reqivo_protocol import URL
 
 __all__ = ["EnvironmentProxies", "NoProxy", "get_environment_proxies", "ssl_cert_env"]
 

@@ -45,7 +45,7 @@ from reqivo_async._config import DEFAULT_TIMEOUT, Timeout
 from reqivo_async._models import AsyncRequest, Response
 from reqivo_async._network import map_error
 from reqivo_async._trace import emit
-from reqivo_protocol._exceptions import (
+from reqivo_protocol import (
     LocalProtocolError,
     ReadError,
     ReadTimeout,
@@ -67,7 +67,7 @@ from reqivo_protocol.http11 import (
 from reqivo_protocol.http11 import Response as ResponseHead
 
 if TYPE_CHECKING:
-    from reqivo_protocol.http11._events import ReceiveResult
+    from reqivo_protocol.http11 import ReceiveResult
 
 __all__ = [
     "HIGH_WATER",

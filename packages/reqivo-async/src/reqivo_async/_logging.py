@@ -17,8 +17,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from reqivo_protocol._headers import SENSITIVE_HEADERS, Headers
-from reqivo_protocol._url import URL
+from reqivo_protocol import SENSITIVE_HEADERS, URL, Headers
 
 if TYPE_CHECKING:
     from reqivo_async._models import AsyncRequest, Response

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from reqivo_async._content import RequestContent, encode_request_body
 from reqivo_protocol import (
+    URL,
     BodyTooLarge,
     Headers,
     HeaderTypes,
@@ -25,7 +26,6 @@ from reqivo_protocol import (
     StreamClosed,
     StreamConsumed,
 )
-from reqivo_protocol._url import URL
 from reqivo_protocol.content import ContentDecoder, LineDecoder, TextDecoder
 from reqivo_protocol.content import charset_from_content_type as _charset
 

@@ -19,7 +19,7 @@ import ssl
 from collections.abc import Callable, Iterable
 from typing import Any, Final, Literal, TypeAlias, TypeVar
 
-from reqivo_protocol._exceptions import (
+from reqivo_protocol import (
     ConnectError,
     ConnectTimeout,
     ReadError,

@@ -55,14 +55,15 @@ from reqivo_async._redirects import is_websocket_upgrade
 from reqivo_async._tls import CertTypes, PinTypes, VerifyTypes, create_ssl_context, normalize_pins
 from reqivo_async._trace import emit
 from reqivo_async._transports._base import AsyncBaseTransport
-from reqivo_protocol._exceptions import (
+from reqivo_protocol import (
+    URL,
     LimitExceeded,
+    Origin,
     PoolTimeout,
     ReadError,
     RemoteProtocolError,
     WriteError,
 )
-from reqivo_protocol._url import URL, Origin
 
 __all__ = ["AsyncConnectionPool"]
 

@@ -15,16 +15,17 @@ The proxy itself may be reached over TLS (an ``https://`` proxy URL).
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, TypeAlias
 
 from reqivo_async._http11 import HTTP11Connection, HTTP11Protocol
-from reqivo_protocol._exceptions import ProxyError
-from reqivo_protocol._url import URL
+from reqivo_protocol import URL, ProxyError
 from reqivo_protocol.http11 import ClientConnection, InformationalResponse
 from reqivo_protocol.http11 import Response as ResponseHead
 
-__all__ = ["Proxy", "open_tunnel"]
+__all__ = ["Proxy", "ProxyTypes", "open_tunnel"]
 
+ProxyTypes: TypeAlias = "URL | str | Proxy | None"
+"""What ``proxy=`` takes: a proxy URL, a ``Proxy``, or None (the environment's, if any)."""
 _SCHEMES: Final = ("http", "https")
 
 

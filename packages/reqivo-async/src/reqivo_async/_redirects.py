@@ -31,9 +31,7 @@ from __future__ import annotations
 from reqivo_async._content import EMPTY
 from reqivo_async._cookies import Cookies
 from reqivo_async._models import AsyncRequest, Response
-from reqivo_protocol._exceptions import InvalidURL, RemoteProtocolError, StreamConsumed
-from reqivo_protocol._headers import Headers
-from reqivo_protocol._url import URL
+from reqivo_protocol import URL, Headers, InvalidURL, RemoteProtocolError, StreamConsumed
 
 __all__ = [
     "REDIRECT_STATUSES",

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from reqivo_protocol._exceptions import ConnectError, ConnectTimeout
+from reqivo_protocol import ConnectError, ConnectTimeout
 
 __all__ = ["IDEMPOTENT_METHODS", "RETRY_STATUSES", "Retry", "RetryState", "parse_retry_after"]
 

@@ -19,16 +19,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import re
 import time
 import warnings
 from collections.abc import Iterable, Mapping
+from operator import attrgetter
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
 
-from reqivo_async._auth import Auth, BasicAuth, to_auth
-from reqivo_async._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, Limits, Timeout
-from reqivo_async._content import EMPTY
+from reqivo_async._auth import Auth, AuthTypes, BasicAuth, to_auth
+from reqivo_async._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, Limits, Timeout, TimeoutTypes
+from reqivo_async._content import EMPTY, RequestContentTypes, RequestData, RequestFiles
 from reqivo_async._cookies import Cookies, CookieTypes
 from reqivo_async._hooks import EventHook, EventHooks, call_hooks, to_event_hooks
 from reqivo_async._logging import log_error, log_response, logger, redact_url
@@ -40,13 +42,18 @@ from reqivo_async._redirects import (
     redirect_key,
 )
 from reqivo_async._retries import Retry, to_retry
+from reqivo_async._state import SessionState
 from reqivo_async._trace import TraceCallback
 from reqivo_async._transports._base import AsyncBaseTransport
-from reqivo_protocol import __version__
-from reqivo_protocol._exceptions import (
+from reqivo_protocol import (
+    URL,
     ConnectError,
     ConnectTimeout,
     DecodingError,
+    Headers,
+    HeaderTypes,
+    QueryParams,
+    QueryParamTypes,
     RedirectLoopError,
     ReqivoError,
     RequestError,
@@ -54,12 +61,12 @@ from reqivo_protocol._exceptions import (
     TotalTimeout,
     TransportError,
 )
-from reqivo_protocol._headers import Headers, HeaderTypes
-from reqivo_protocol._query import QueryParams
-from reqivo_protocol._url import URL
-from reqivo_protocol.content import supported_encodings
 
-__all__ = ["USE_SESSION", "AsyncSession"]
+if TYPE_CHECKING:
+    from reqivo_async._proxy import ProxyTypes
+    from reqivo_async._tls import CertTypes, VerifyTypes
+
+__all__ = ["USE_SESSION", "AsyncSession", "AsyncStreamContext", "UseSession"]
 
 DEBUG = 10
 _perf_counter = time.perf_counter
@@ -68,18 +75,34 @@ _URL_CACHE_SIZE = 128
 _HAS_SCHEME = r"[A-Za-z][A-Za-z0-9+.\-]*:"
 
 
-class _UseSession:
-    """The default of per-request options: use the session's setting."""
+class UseSession(enum.Enum):
+    """The type of ``USE_SESSION``, the default of per-request options that means "use
+    the session's setting" (``auth: AuthTypes | UseSession = USE_SESSION``)."""
+
+    USE_SESSION = "USE_SESSION"
 
     def __repr__(self) -> str:
         return "USE_SESSION"
 
 
-USE_SESSION: Any = _UseSession()
+USE_SESSION: Final = UseSession.USE_SESSION
+"""A per-request option left to the session's setting (``None`` often means "none")."""
 
 
-def _timeout(value: Any) -> Timeout:
+def _timeout(value: TimeoutTypes) -> Timeout:
     return value if isinstance(value, Timeout) else Timeout(value)
+
+
+def _shared(name: str, doc: str) -> Any:
+    """A session property that reads and writes ``name`` of its ``SessionState``.
+
+    The getter is an ``attrgetter``: a C call, as cheap as reading an instance attribute.
+    """
+
+    def set_value(session: AsyncSession, value: object) -> None:
+        setattr(session._state, name, value)
+
+    return property(attrgetter("_state." + name), set_value, doc=doc)
 
 
 class AsyncSession:
@@ -109,16 +132,16 @@ class AsyncSession:
         *,
         base_url: URL | str | None = None,
         headers: HeaderTypes | None = None,
-        params: Any = None,
+        params: QueryParamTypes | None = None,
         cookies: CookieTypes | None = None,
-        auth: Any = None,
-        timeout: Timeout | float | None = DEFAULT_TIMEOUT,
+        auth: AuthTypes = None,
+        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         limits: Limits = DEFAULT_LIMITS,
         follow_redirects: bool = True,
         max_redirects: int = 20,
-        verify: Any = True,
-        cert: Any = None,
-        proxy: Any = None,
+        verify: VerifyTypes = True,
+        cert: CertTypes | None = None,
+        proxy: ProxyTypes = None,
         trust_env: bool = True,
         transport: AsyncBaseTransport | None = None,
         event_hooks: Mapping[str, Iterable[EventHook]] | None = None,
@@ -128,36 +151,29 @@ class AsyncSession:
         max_body_size: int | None = None,
         trace: TraceCallback | None = None,
     ) -> None:
+        if max_redirects < 0:
+            raise ValueError("max_redirects must not be negative")
         self._closed = False
         self._opened = False
         self._owns_transport = transport is None
-        self._url_cache: dict[str, URL] = {}
+        self._close_transport = True
+        self._state = state = SessionState()
         self.base_url = base_url
-        self._headers = Headers(
-            [
-                ("User-Agent", f"reqivo/{__version__}"),
-                ("Accept", "*/*"),
-                ("Accept-Encoding", ", ".join(supported_encodings())),
-            ]
-        )
         if headers is not None:
-            self._headers.update(headers)
+            state.headers.update(headers)
         self.params = params
-        self._cookies = Cookies(cookies)
+        if cookies is not None:
+            state.cookies = Cookies(cookies)
         self.auth = auth
         self.timeout = timeout
-        self.follow_redirects = follow_redirects
-        """Whether requests follow redirects unless they say otherwise."""
-        if max_redirects < 0:
-            raise ValueError("max_redirects must not be negative")
-        self.max_redirects = max_redirects
-        """Redirects followed at most before ``TooManyRedirects``."""
-        self._event_hooks = to_event_hooks(event_hooks)
-        self._retries = to_retry(retries)
-        self.default_encoding = default_encoding
-        self.max_decompressed_size = max_decompressed_size
-        self.max_body_size = max_body_size
-        self.trace = trace
+        state.follow_redirects = follow_redirects
+        state.max_redirects = max_redirects
+        state.event_hooks = to_event_hooks(event_hooks)
+        state.retries = to_retry(retries)
+        state.default_encoding = default_encoding
+        state.max_decompressed_size = max_decompressed_size
+        state.max_body_size = max_body_size
+        state.trace = trace
         if transport is None:
             from reqivo_async._pool import AsyncConnectionPool  # lazily: not needed by mocks
 
@@ -166,90 +182,121 @@ class AsyncSession:
             )
         self._transport = transport
 
-    # -- settings ----------------------------------------------------------------------
+    # -- settings (kept in the shared SessionState) -------------------------------------
+
+    @property
+    def state(self) -> SessionState:
+        """The configuration and state this session shares with those made ``from_state``."""
+        return self._state
 
     @property
     def base_url(self) -> URL | None:
         """The URL relative request URLs are appended to (its path ends with ``/``)."""
-        return self._base_url
+        return self._state.base_url
 
     @base_url.setter
     def base_url(self, value: URL | str | None) -> None:
-        self._url_cache = {}
+        state = self._state
         if value is None or value == "":
-            self._base_url: URL | None = None
-            self._base_text: str | None = None
-            return
-        url = URL(value)
-        url.validate_request_url()
-        url = url.copy_with(query=None, fragment=None)
-        if not url.path.endswith("/"):
-            url = url.copy_with(path=url.path + "/")
-        self._base_url = url
-        self._base_text = str(url)
+            url = None
+        else:
+            url = URL(value)
+            url.validate_request_url()
+            url = url.copy_with(query=None, fragment=None)
+            if not url.path.endswith("/"):
+                url = url.copy_with(path=url.path + "/")
+        state.base_url = url
+        state.base_text = None if url is None else str(url)
+        state.url_cache = {}
 
     @property
     def headers(self) -> Headers:
         """The headers sent with every request (modify them in place or assign)."""
-        return self._headers
+        return self._state.headers
 
     @headers.setter
     def headers(self, value: HeaderTypes) -> None:
-        self._headers = Headers(value)
+        self._state.headers = Headers(value)
 
     @property
     def params(self) -> QueryParams | None:
         """Query parameters added to every request URL."""
-        return self._params
+        return self._state.params
 
     @params.setter
-    def params(self, value: Any) -> None:
-        self._params = QueryParams(value) if value else None
+    def params(self, value: QueryParamTypes | None) -> None:
+        self._state.params = QueryParams(value) if value else None
 
     @property
     def cookies(self) -> Cookies:
         """The session's cookie jar, kept across requests and redirects."""
-        return self._cookies
+        return self._state.cookies
 
     @cookies.setter
     def cookies(self, value: CookieTypes) -> None:
-        self._cookies = Cookies(value)
+        self._state.cookies = Cookies(value)
 
     @property
     def auth(self) -> Auth | None:
         """The authentication of every request (``(user, password)`` means Basic)."""
-        return self._auth
+        return self._state.auth
 
     @auth.setter
-    def auth(self, value: Any) -> None:
-        self._auth = to_auth(value)
+    def auth(self, value: AuthTypes) -> None:
+        self._state.auth = to_auth(value)
 
     @property
     def timeout(self) -> Timeout:
         """The default ``Timeout`` of requests."""
-        return self._timeout
+        return self._state.timeout
 
     @timeout.setter
-    def timeout(self, value: Timeout | float | None) -> None:
-        self._timeout = _timeout(value)
+    def timeout(self, value: TimeoutTypes) -> None:
+        self._state.timeout = _timeout(value)
 
     @property
     def event_hooks(self) -> EventHooks:
         """``{"request": [...], "response": [...]}``; the lists may be changed in place."""
-        return self._event_hooks
+        return self._state.event_hooks
 
     @event_hooks.setter
     def event_hooks(self, value: Mapping[str, Iterable[EventHook]]) -> None:
-        self._event_hooks = to_event_hooks(value)
+        self._state.event_hooks = to_event_hooks(value)
 
     @property
     def retries(self) -> Retry | None:
         """The retry policy, or None (no retries)."""
-        return self._retries
+        return self._state.retries
 
     @retries.setter
     def retries(self, value: Retry | int | None) -> None:
-        self._retries = to_retry(value)
+        self._state.retries = to_retry(value)
+
+    follow_redirects: bool = _shared(
+        "follow_redirects", "Whether requests follow redirects unless they say otherwise."
+    )
+    max_redirects: int = _shared(
+        "max_redirects", "Redirects followed at most before ``TooManyRedirects``."
+    )
+    default_encoding: str = _shared(
+        "default_encoding", "The charset of ``response.text`` when the server names none."
+    )
+    max_decompressed_size: int | None = _shared(
+        "max_decompressed_size", "Bytes a compressed body may expand to (None: no limit)."
+    )
+    max_body_size: int | None = _shared(
+        "max_body_size", "Bytes a response body may have on the wire (None: no limit)."
+    )
+    trace: TraceCallback | None = _shared(
+        "trace", "The trace callback of every request (see ``TraceCallback``), or None."
+    )
+
+    # The names the redirect and auth loops read. _cookies is assignable only because
+    # reqivo_ws/_connect.py still assigns it; once it uses from_state, make it read-only.
+    _auth: Auth | None = property(attrgetter("_state.auth"))  # type: ignore[assignment]
+    _timeout: Timeout = property(attrgetter("_state.timeout"))  # type: ignore[assignment]
+    _retries: Retry | None = property(attrgetter("_state.retries"))  # type: ignore[assignment]
+    _cookies: Cookies = _shared("cookies", "The cookie jar, without conversion.")
 
     @property
     def transport(self) -> AsyncBaseTransport:
@@ -264,16 +311,17 @@ class AsyncSession:
     # -- building requests -------------------------------------------------------------
 
     def _merge_url(self, url: URL | str) -> URL:
+        state = self._state
         if isinstance(url, URL):
-            if self._base_text is None or url.is_absolute_url:
+            if state.base_text is None or url.is_absolute_url:
                 return url
             url = str(url)
         # URLs are immutable: reuse the parse of a URL seen recently (the same endpoints
         # are requested again and again).
-        cache = self._url_cache
+        cache = state.url_cache
         merged = cache.get(url)
         if merged is None:
-            base = self._base_text
+            base = state.base_text
             if base is None or re.match(_HAS_SCHEME, url):
                 merged = URL(url)
             else:
@@ -288,39 +336,40 @@ class AsyncSession:
         method: str,
         url: URL | str,
         *,
-        params: Any = None,
+        params: QueryParamTypes | None = None,
         headers: HeaderTypes | None = None,
         cookies: CookieTypes | None = None,
-        content: Any = None,
-        data: Any = None,
-        files: Any = None,
+        content: RequestContentTypes = None,
+        data: RequestData | None = None,
+        files: RequestFiles | None = None,
         json: Any = None,
-        timeout: Any = USE_SESSION,
+        timeout: TimeoutTypes | UseSession = USE_SESSION,
         extensions: dict[str, Any] | None = None,
     ) -> AsyncRequest:
         """An ``AsyncRequest`` with the session's base URL, params, headers and cookies.
 
         Send it with ``send()``; auth is applied when it is sent.
         """
+        state = self._state
         merged = self._merge_url(url)
-        if self._params is not None:
-            merged = merged.copy_merge_params(self._params)
+        if state.params is not None:
+            merged = merged.copy_merge_params(state.params)
         if params is not None:
             merged = merged.copy_merge_params(params)
         ext: dict[str, Any] = {} if extensions is None else dict(extensions)
         if "timeout" not in ext:
-            ext["timeout"] = self._timeout if timeout is USE_SESSION else _timeout(timeout)
-        if self.trace is not None and "trace" not in ext:
-            ext["trace"] = self.trace
+            ext["timeout"] = state.timeout if timeout is USE_SESSION else _timeout(timeout)
+        if state.trace is not None and "trace" not in ext:
+            ext["trace"] = state.trace
         if content is None and data is None and files is None and json is None:
             request = AsyncRequest(
-                method, merged, headers=self._headers, stream=EMPTY, extensions=ext
+                method, merged, headers=state.headers, stream=EMPTY, extensions=ext
             )
         else:
             request = AsyncRequest(
                 method,
                 merged,
-                headers=self._headers,
+                headers=state.headers,
                 content=content,
                 data=data,
                 files=files,
@@ -329,7 +378,7 @@ class AsyncSession:
             )
         if headers is not None:
             request.headers.update(headers)
-        jar = self._cookies
+        jar = state.cookies
         if cookies is not None:
             jar = Cookies(jar)
             jar.update(cookies)
@@ -346,16 +395,16 @@ class AsyncSession:
         method: str,
         url: URL | str,
         *,
-        params: Any = None,
+        params: QueryParamTypes | None = None,
         headers: HeaderTypes | None = None,
         cookies: CookieTypes | None = None,
-        content: Any = None,
-        data: Any = None,
-        files: Any = None,
+        content: RequestContentTypes = None,
+        data: RequestData | None = None,
+        files: RequestFiles | None = None,
         json: Any = None,
-        auth: Any = USE_SESSION,
-        timeout: Any = USE_SESSION,  # noqa: ASYNC109 (httpx's name)
-        follow_redirects: Any = USE_SESSION,
+        auth: AuthTypes | UseSession = USE_SESSION,
+        timeout: TimeoutTypes | UseSession = USE_SESSION,  # noqa: ASYNC109 (httpx's name)
+        follow_redirects: bool | UseSession = USE_SESSION,
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """Send a request and return its response, body read."""
@@ -379,18 +428,18 @@ class AsyncSession:
         method: str,
         url: URL | str,
         *,
-        params: Any = None,
+        params: QueryParamTypes | None = None,
         headers: HeaderTypes | None = None,
         cookies: CookieTypes | None = None,
-        content: Any = None,
-        data: Any = None,
-        files: Any = None,
+        content: RequestContentTypes = None,
+        data: RequestData | None = None,
+        files: RequestFiles | None = None,
         json: Any = None,
-        auth: Any = USE_SESSION,
-        timeout: Any = USE_SESSION,
-        follow_redirects: Any = USE_SESSION,
+        auth: AuthTypes | UseSession = USE_SESSION,
+        timeout: TimeoutTypes | UseSession = USE_SESSION,
+        follow_redirects: bool | UseSession = USE_SESSION,
         extensions: dict[str, Any] | None = None,
-    ) -> _StreamContext:
+    ) -> AsyncStreamContext:
         """``async with session.stream(...) as response:`` the body is not read yet.
 
         Iterate ``response.aiter_bytes()`` (or ``aiter_text``, ``aiter_lines``,
@@ -409,15 +458,15 @@ class AsyncSession:
             timeout=timeout,
             extensions=extensions,
         )
-        return _StreamContext(self, request, auth, follow_redirects)
+        return AsyncStreamContext(self, request, auth=auth, follow_redirects=follow_redirects)
 
     async def send(
         self,
         request: AsyncRequest,
         *,
         stream: bool = False,
-        auth: Any = USE_SESSION,
-        follow_redirects: Any = USE_SESSION,
+        auth: AuthTypes | UseSession = USE_SESSION,
+        follow_redirects: bool | UseSession = USE_SESSION,
     ) -> Response:
         """Send ``request``; read the body unless ``stream`` (then close the response).
 
@@ -428,22 +477,23 @@ class AsyncSession:
         self._opened = True
         if not request.url.is_request_url:
             request.url.validate_request_url()
-        flow = self._auth if auth is USE_SESSION else to_auth(auth)
+        state = self._state
+        flow = state.auth if auth is USE_SESSION else to_auth(auth)
         if flow is None and request.url.userinfo:
             url = request.url
             # URL.username and .password are percent-decoded once already (as curl and
             # httpx decode them): "us%2540er" is the user "us%40er".
             flow = BasicAuth(url.username, url.password)
-        follow = self.follow_redirects if follow_redirects is USE_SESSION else follow_redirects
+        follow = state.follow_redirects if follow_redirects is USE_SESSION else follow_redirects
         extensions = request.extensions
         timeout = extensions.get("timeout")
         if timeout is None:
-            timeout = extensions["timeout"] = self._timeout
+            timeout = extensions["timeout"] = state.timeout
         try:
             if timeout.total is not None:
                 return await self._send_with_deadline(request, flow, follow, stream, timeout.total)
             # _send_handling_redirects and _read, inlined: this is the hot path.
-            if flow is None and self._retries is None:
+            if flow is None and state.retries is None:
                 response = await self._send_once(request)
             else:
                 response = await self._send_handling_auth(request, flow)
@@ -585,7 +635,7 @@ class AsyncSession:
             await agen.aclose()
 
     async def _send_single(self, request: AsyncRequest) -> Response:
-        retry = self._retries
+        retry = self._state.retries
         if retry is None:
             return await self._send_once(request)
         state = retry.start()
@@ -614,7 +664,8 @@ class AsyncSession:
             await asyncio.sleep(delay)
 
     async def _send_once(self, request: AsyncRequest) -> Response:
-        hooks = self._event_hooks
+        state = self._state
+        hooks = state.event_hooks
         if hooks["request"]:
             await call_hooks(hooks["request"], request)
         start = _perf_counter()
@@ -628,13 +679,13 @@ class AsyncSession:
             raise
         response._elapsed = _perf_counter() - start
         response._request = request
-        response.default_encoding = self.default_encoding
-        if self.max_decompressed_size is not None:
-            response.max_decompressed_size = self.max_decompressed_size
-        if self.max_body_size is not None:
-            response.max_body_size = self.max_body_size
+        response.default_encoding = state.default_encoding
+        if state.max_decompressed_size is not None:
+            response.max_decompressed_size = state.max_decompressed_size
+        if state.max_body_size is not None:
+            response.max_body_size = state.max_body_size
         if _has_field(response.headers, "set-cookie"):
-            self._cookies.extract_set_cookie(request.url, response.headers.get_list("set-cookie"))
+            state.cookies.extract_set_cookie(request.url, response.headers.get_list("set-cookie"))
         if logger.isEnabledFor(DEBUG):
             log_response(request, response)
         if hooks["response"]:
@@ -651,12 +702,12 @@ class AsyncSession:
         self,
         url: URL | str,
         *,
-        params: Any = None,
+        params: QueryParamTypes | None = None,
         headers: HeaderTypes | None = None,
         cookies: CookieTypes | None = None,
-        auth: Any = USE_SESSION,
-        timeout: Any = USE_SESSION,  # noqa: ASYNC109 (httpx's name)
-        follow_redirects: Any = USE_SESSION,
+        auth: AuthTypes | UseSession = USE_SESSION,
+        timeout: TimeoutTypes | UseSession = USE_SESSION,  # noqa: ASYNC109 (httpx's name)
+        follow_redirects: bool | UseSession = USE_SESSION,
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """Send a GET request."""
@@ -675,12 +726,12 @@ class AsyncSession:
         self,
         url: URL | str,
         *,
-        params: Any = None,
+        params: QueryParamTypes | None = None,
         headers: HeaderTypes | None = None,
         cookies: CookieTypes | None = None,
-        auth: Any = USE_SESSION,
-        timeout: Any = USE_SESSION,  # noqa: ASYNC109 (httpx's name)
-        follow_redirects: Any = USE_SESSION,
+        auth: AuthTypes | UseSession = USE_SESSION,
+        timeout: TimeoutTypes | UseSession = USE_SESSION,  # noqa: ASYNC109 (httpx's name)
+        follow_redirects: bool | UseSession = USE_SESSION,
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """Send a HEAD request."""
@@ -699,12 +750,12 @@ class AsyncSession:
         self,
         url: URL | str,
         *,
-        params: Any = None,
+        params: QueryParamTypes | None = None,
         headers: HeaderTypes | None = None,
         cookies: CookieTypes | None = None,
-        auth: Any = USE_SESSION,
-        timeout: Any = USE_SESSION,  # noqa: ASYNC109 (httpx's name)
-        follow_redirects: Any = USE_SESSION,
+        auth: AuthTypes | UseSession = USE_SESSION,
+        timeout: TimeoutTypes | UseSession = USE_SESSION,  # noqa: ASYNC109 (httpx's name)
+        follow_redirects: bool | UseSession = USE_SESSION,
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """Send an OPTIONS request."""
@@ -723,12 +774,12 @@ class AsyncSession:
         self,
         url: URL | str,
         *,
-        params: Any = None,
+        params: QueryParamTypes | None = None,
         headers: HeaderTypes | None = None,
         cookies: CookieTypes | None = None,
-        auth: Any = USE_SESSION,
-        timeout: Any = USE_SESSION,  # noqa: ASYNC109 (httpx's name)
-        follow_redirects: Any = USE_SESSION,
+        auth: AuthTypes | UseSession = USE_SESSION,
+        timeout: TimeoutTypes | UseSession = USE_SESSION,  # noqa: ASYNC109 (httpx's name)
+        follow_redirects: bool | UseSession = USE_SESSION,
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """Send a DELETE request (use ``request("DELETE", ...)`` to send a body)."""
@@ -747,16 +798,16 @@ class AsyncSession:
         self,
         url: URL | str,
         *,
-        content: Any = None,
-        data: Any = None,
-        files: Any = None,
+        content: RequestContentTypes = None,
+        data: RequestData | None = None,
+        files: RequestFiles | None = None,
         json: Any = None,
-        params: Any = None,
+        params: QueryParamTypes | None = None,
         headers: HeaderTypes | None = None,
         cookies: CookieTypes | None = None,
-        auth: Any = USE_SESSION,
-        timeout: Any = USE_SESSION,  # noqa: ASYNC109 (httpx's name)
-        follow_redirects: Any = USE_SESSION,
+        auth: AuthTypes | UseSession = USE_SESSION,
+        timeout: TimeoutTypes | UseSession = USE_SESSION,  # noqa: ASYNC109 (httpx's name)
+        follow_redirects: bool | UseSession = USE_SESSION,
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """Send a POST request."""
@@ -779,16 +830,16 @@ class AsyncSession:
         self,
         url: URL | str,
         *,
-        content: Any = None,
-        data: Any = None,
-        files: Any = None,
+        content: RequestContentTypes = None,
+        data: RequestData | None = None,
+        files: RequestFiles | None = None,
         json: Any = None,
-        params: Any = None,
+        params: QueryParamTypes | None = None,
         headers: HeaderTypes | None = None,
         cookies: CookieTypes | None = None,
-        auth: Any = USE_SESSION,
-        timeout: Any = USE_SESSION,  # noqa: ASYNC109 (httpx's name)
-        follow_redirects: Any = USE_SESSION,
+        auth: AuthTypes | UseSession = USE_SESSION,
+        timeout: TimeoutTypes | UseSession = USE_SESSION,  # noqa: ASYNC109 (httpx's name)
+        follow_redirects: bool | UseSession = USE_SESSION,
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """Send a PUT request."""
@@ -811,16 +862,16 @@ class AsyncSession:
         self,
         url: URL | str,
         *,
-        content: Any = None,
-        data: Any = None,
-        files: Any = None,
+        content: RequestContentTypes = None,
+        data: RequestData | None = None,
+        files: RequestFiles | None = None,
         json: Any = None,
-        params: Any = None,
+        params: QueryParamTypes | None = None,
         headers: HeaderTypes | None = None,
         cookies: CookieTypes | None = None,
-        auth: Any = USE_SESSION,
-        timeout: Any = USE_SESSION,  # noqa: ASYNC109 (httpx's name)
-        follow_redirects: Any = USE_SESSION,
+        auth: AuthTypes | UseSession = USE_SESSION,
+        timeout: TimeoutTypes | UseSession = USE_SESSION,  # noqa: ASYNC109 (httpx's name)
+        follow_redirects: bool | UseSession = USE_SESSION,
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """Send a PATCH request."""
@@ -841,25 +892,38 @@ class AsyncSession:
 
     # -- lifetime ----------------------------------------------------------------------
 
-    def _sharing_state(self, transport: AsyncBaseTransport) -> AsyncSession:
-        """A session with this one's state (headers, cookies, auth and every setting: the
-        same objects, so cookies it receives land here too) sending through ``transport``.
+    @classmethod
+    def from_state(
+        cls, state: SessionState, transport: AsyncBaseTransport, *, close_transport: bool = True
+    ) -> AsyncSession:
+        """A session sending through ``transport`` that shares ``state`` (another
+        session's ``state``): the same object, so a setting assigned on either applies to
+        both and the cookies either receives land in the one jar.
 
-        For reqivo's own layers: reqivo-sync's per-loop sessions and reqivo-ws's blocking
-        twin (a session is bound to one loop through its pool). It does not warn when
-        left unclosed; closing it closes ``transport`` only.
+        A session is bound to one event loop through its connection pool; this makes one
+        per loop over the same configuration (reqivo-sync does, for each loop it runs, and
+        reqivo-ws's blocking ``WebSocket`` for its loop thread). Whoever makes it closes
+        it: it does not warn when left unclosed, and ``aclose()`` closes ``transport``
+        only when ``close_transport`` (leave it false for a transport closed elsewhere).
         """
-        session: AsyncSession = object.__new__(AsyncSession)
-        session.__dict__.update(self.__dict__)
+        session = object.__new__(cls)
+        session._state = state
         session._transport = transport
+        session._closed = False
+        session._opened = False
         session._owns_transport = False
+        session._close_transport = close_transport
         return session
 
     async def aclose(self) -> None:
-        """Close the transport (and every pooled connection). Idempotent."""
+        """Close the transport (and every pooled connection). Idempotent.
+
+        A session made ``from_state(..., close_transport=False)`` only stops sending.
+        """
         if not self._closed:
             self._closed = True
-            await self._transport.aclose()
+            if self._close_transport:
+                await self._transport.aclose()
 
     async def __aenter__(self) -> AsyncSession:
         if self._closed:
@@ -891,22 +955,32 @@ class AsyncSession:
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
         # The base URL's password never shows (reprs end up in logs and tracebacks).
-        base = f" base_url={redact_url(self._base_url)!r}" if self._base_url is not None else ""
+        url = self._state.base_url
+        base = f" base_url={redact_url(url)!r}" if url is not None else ""
         return f"<AsyncSession{base} [{state}]>"
 
 
-class _StreamContext:
-    """``async with session.stream(...) as response``: sends on entry, closes on exit."""
+class AsyncStreamContext:
+    """``async with session.stream(...) as response``: sends on entry, closes on exit.
+
+    ``AsyncStreamContext(session, request, auth=..., follow_redirects=...)`` streams a
+    request already built (what ``AsyncSession.stream`` returns after building one).
+    """
 
     __slots__ = ("_auth", "_follow", "_request", "_response", "_session")
 
     def __init__(
-        self, session: AsyncSession, request: AsyncRequest, auth: Any, follow: Any
+        self,
+        session: AsyncSession,
+        request: AsyncRequest,
+        *,
+        auth: AuthTypes | UseSession = USE_SESSION,
+        follow_redirects: bool | UseSession = USE_SESSION,
     ) -> None:
         self._session = session
         self._request = request
         self._auth = auth
-        self._follow = follow
+        self._follow = follow_redirects
         self._response: Response | None = None
 
     async def __aenter__(self) -> Response:

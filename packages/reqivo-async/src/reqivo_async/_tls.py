@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from typing import Any, TypeAlias
 
 from reqivo_async._env import ssl_cert_env
-from reqivo_protocol._exceptions import TlsError
+from reqivo_protocol import TlsError
 
 __all__ = [
     "ALPN_PROTOCOLS",

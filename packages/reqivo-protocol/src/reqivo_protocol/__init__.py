@@ -13,6 +13,11 @@ live in their own namespaces, whose event names would otherwise collide:
 - ``reqivo_protocol.websocket``: the opening handshake, ``WebSocketConnection`` and its
   events, permessage-deflate, masking.
 - ``reqivo_protocol.content``: content decoders, text and line decoding, multipart.
+- ``reqivo_protocol.exceptions``: the exception hierarchy alone (also exported here).
+
+These modules are the package's whole public surface, for users and for the other
+Reqivo packages alike: nothing outside reqivo-protocol imports its ``_private`` modules
+(``tests/test_layering.py`` checks it; ADR-009).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from reqivo_protocol._exceptions import __all__ as _exception_names
 from reqivo_protocol._headers import SENSITIVE_HEADERS, Headers, HeaderTypes
 
 if TYPE_CHECKING:
-    from reqivo_protocol import content, http11, websocket
+    from reqivo_protocol import content, exceptions, http11, websocket
     from reqivo_protocol._cookiejar import CookieJar, CookieTypes
     from reqivo_protocol._cookies import Cookie, parse_set_cookie
     from reqivo_protocol._query import QueryParams, QueryParamTypes, encode_form
@@ -47,6 +52,7 @@ _LAZY = {
     "content": "reqivo_protocol.content",
     "http11": "reqivo_protocol.http11",
     "websocket": "reqivo_protocol.websocket",
+    "exceptions": "reqivo_protocol.exceptions",
     "CookieJar": "reqivo_protocol._cookiejar",
     "CookieTypes": "reqivo_protocol._cookiejar",
     "Cookie": "reqivo_protocol._cookies",
@@ -105,6 +111,7 @@ __all__ = [
     "charset_from_content_type",
     "content",
     "encode_form",
+    "exceptions",
     "http11",
     "parse_set_cookie",
     "supported_encodings",

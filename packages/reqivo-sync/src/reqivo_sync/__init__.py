@@ -17,6 +17,10 @@ same arguments and raise the same exceptions as their async twins, whose code th
 auth classes and the exception hierarchy are the async package's own, re-exported, so
 ``except reqivo_sync.ReadTimeout`` catches what every Reqivo package raises. Rarely used
 names (digest auth, retries) load on first use, to keep ``import reqivo_sync`` cheap.
+
+``LoopThread`` is the blocking-to-async handoff under these wrappers (an event loop run
+by a daemon thread, and blocking calls to it), public for other blocking wrappers over
+reqivo-async: reqivo-ws's blocking ``WebSocket`` uses it (ADR-006, ADR-009).
 """
 
 from __future__ import annotations
@@ -24,28 +28,34 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from reqivo_async._auth import Auth, BasicAuth, BearerAuth, FunctionAuth
-from reqivo_async._config import Limits, Timeout
-from reqivo_async._connection import ConnectionInfo
-from reqivo_async._cookies import Cookies
-from reqivo_async._session import USE_SESSION
+from reqivo_async import (
+    USE_SESSION,
+    Auth,
+    BasicAuth,
+    BearerAuth,
+    Cookies,
+    FunctionAuth,
+    Limits,
+    Timeout,
+)
 from reqivo_protocol import URL, Headers, QueryParams
-from reqivo_protocol._exceptions import *  # noqa: F403
-from reqivo_protocol._exceptions import __all__ as _exception_names
+from reqivo_protocol.exceptions import *  # noqa: F403
+from reqivo_protocol.exceptions import __all__ as _exception_names
+from reqivo_sync._loop_thread import LoopThread
 from reqivo_sync._models import Request, Response
 from reqivo_sync._session import Session
 
 if TYPE_CHECKING:
-    from reqivo_async._auth import DigestAuth
-    from reqivo_async._retries import Retry
+    from reqivo_async import ConnectionInfo, DigestAuth, Retry
     from reqivo_sync._transports import Connection, ConnectionPool
 
 __version__ = "0.1.0"
 
 #: Public names defined in modules that are imported on first use: name -> module.
 _LAZY = {
-    "DigestAuth": "reqivo_async._auth",
-    "Retry": "reqivo_async._retries",
+    "ConnectionInfo": "reqivo_async",
+    "DigestAuth": "reqivo_async",
+    "Retry": "reqivo_async",
     "Connection": "reqivo_sync._transports",
     "ConnectionPool": "reqivo_sync._transports",
 }
@@ -75,6 +85,7 @@ __all__ = [
     "FunctionAuth",
     "Headers",
     "Limits",
+    "LoopThread",
     "QueryParams",
     "Request",
     "Response",

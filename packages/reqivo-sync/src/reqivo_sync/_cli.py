@@ -51,7 +51,7 @@ EXIT_INTERRUPTED = 130
 
 def exit_code_for(exc: BaseException) -> int:
     """The exit code of a failure (see the table in ``reqivo --help``)."""
-    from reqivo_protocol._exceptions import InvalidURL, TooManyRedirects, TransportError
+    from reqivo_protocol import InvalidURL, TooManyRedirects, TransportError
 
     if isinstance(exc, UsageError | InvalidURL):
         return EXIT_USAGE
@@ -63,7 +63,7 @@ def exit_code_for(exc: BaseException) -> int:
 
 
 def _describe(exc: BaseException) -> str:
-    from reqivo_protocol._exceptions import ReqivoError, RequestError
+    from reqivo_protocol import ReqivoError, RequestError
 
     message = str(exc) or type(exc).__name__
     if isinstance(exc, UsageError):

@@ -2,7 +2,8 @@
 
 The one thread-to-loop handoff of the project (ADR-006): ``LoopBridge`` uses it as the
 fallback for callers that already run a loop, and each blocking ``reqivo_ws.WebSocket``
-owns one, because an open WebSocket must be served between calls (ADR-007).
+owns one, because an open WebSocket must be served between calls (ADR-007). Public as
+``reqivo_sync.LoopThread`` for that reason (ADR-009).
 
 A call is handed over with ``loop.call_soon_threadsafe`` and waited for on a plain
 ``threading.Lock``: ADR-006 measured it at about half the overhead of

@@ -19,8 +19,8 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from reqivo_async._models import AsyncRequest
-from reqivo_async._models import Response as AsyncResponse
+from reqivo_async import AsyncRequest
+from reqivo_async import Response as AsyncResponse
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -62,7 +62,7 @@ class Request(AsyncRequest):
         return _drive(self.aread())
 
     def __repr__(self) -> str:
-        from reqivo_async._logging import redact_url  # reprs are not a hot path
+        from reqivo_async.transport import redact_url  # reprs are not a hot path
 
         return f"<Request [{self.method} {redact_url(self.url)}]>"
 

@@ -1,13 +1,13 @@
 """``Session``: the blocking client, a wrapper over ``AsyncSession`` through the bridge.
 
 Mechanism (ADR-006): the Session holds one ``AsyncSession`` (``_async``, never used to
-send) that owns the configuration and state: headers, params, cookies, auth, timeouts,
-redirect, retry and hook settings. Each event loop the bridge runs (one per calling
-thread, plus the fallback loop for threads that already run one) gets its own
-``AsyncSession`` sharing that state (the very same objects: one ``Cookies`` jar, guarded
-by its lock, one ``Headers``...), with its own connection pool, because asyncio
-connections belong to the loop that opened them. Assigning a setting on the Session
-(``session.headers = ...``) updates every per-loop session at once.
+send) whose ``SessionState`` is the configuration and state: headers, params, cookies,
+auth, timeouts, redirect, retry and hook settings. Each event loop the bridge runs (one
+per calling thread, plus the fallback loop for threads that already run one) gets its
+own ``AsyncSession.from_state(state, pool)`` sharing that one state object (one
+``Cookies`` jar, guarded by its lock, one ``Headers``...), with its own connection pool,
+because asyncio connections belong to the loop that opened them. Assigning a setting on
+the Session (``session.headers = ...``) thus updates every per-loop session at once.
 
 Consequences, documented for users: connection limits (``Limits``) apply per thread; a
 streamed response must be read in the thread that opened it; a transport passed with
@@ -18,40 +18,69 @@ streamed response must be read in the thread that opened it; a transport passed 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+import inspect
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
-from reqivo_async._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, Limits, Timeout
-from reqivo_async._cookies import CookieTypes
-from reqivo_async._hooks import EventHook
-from reqivo_async._models import AsyncRequest
-from reqivo_async._session import USE_SESSION, AsyncSession
-from reqivo_async._session import _StreamContext as _AsyncStreamContext
-from reqivo_async._transports._base import AsyncBaseTransport
-from reqivo_protocol._headers import HeaderTypes
-from reqivo_protocol._url import URL
+from reqivo_async import USE_SESSION, AsyncRequest, AsyncSession, Limits
+from reqivo_async.transport import (
+    DEFAULT_LIMITS,
+    DEFAULT_TIMEOUT,
+    AsyncBaseTransport,
+    AsyncStreamContext,
+    AuthTypes,
+    CookieTypes,
+    EventHook,
+    TimeoutTypes,
+    UseSession,
+)
+from reqivo_protocol import URL, HeaderTypes, QueryParamTypes
 from reqivo_sync._models import Request, Response, as_sync_response
 from reqivo_sync._wrapper import BlockingWrapper, PerLoop
 
 if TYPE_CHECKING:
-    from reqivo_async._auth import Auth
-    from reqivo_async._cookies import Cookies
-    from reqivo_async._hooks import EventHooks
-    from reqivo_async._retries import Retry
-    from reqivo_async._trace import TraceCallback
-    from reqivo_protocol._headers import Headers
-    from reqivo_protocol._query import QueryParams
+    from reqivo_async import Auth, Cookies, Retry, Timeout
+    from reqivo_async.transport import (
+        CertTypes,
+        EventHooks,
+        ProxyTypes,
+        TraceCallback,
+        VerifyTypes,
+    )
+    from reqivo_protocol import Headers, QueryParams
 
 __all__ = ["Session"]
 
 T = TypeVar("T")
-#: Attributes of an ``AsyncSession`` that belong to one loop (everything else is shared).
-_PER_LOOP = frozenset({"_transport", "_owns_transport", "_closed", "_opened"})
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _parameters_of(
+    twin: Callable[Concatenate[AsyncSession, P], object],
+) -> Callable[[Callable[Concatenate[Session, P], R]], Callable[Concatenate[Session, P], R]]:
+    """Give a blocking method the parameters of its async ``twin``, declared there once.
+
+    Type checkers see the twin's parameters (``P``), and so do ``inspect.signature`` and
+    ``help()``; the method itself takes ``**options`` and passes them on.
+    """
+
+    def decorate(
+        method: Callable[Concatenate[Session, P], R],
+    ) -> Callable[Concatenate[Session, P], R]:
+        returns = inspect.signature(method).return_annotation
+        method.__signature__ = inspect.signature(twin).replace(  # type: ignore[attr-defined]
+            return_annotation=returns
+        )
+        return method
+
+    return decorate
 
 
 class _Setting(Generic[T]):
-    """A Session attribute stored on its ``AsyncSession``; assigning it updates every loop's."""
+    """A Session attribute of its ``AsyncSession``, whose ``SessionState`` every loop's
+    session shares: assigning it updates them all."""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self._name = name
@@ -69,7 +98,6 @@ class _Setting(Generic[T]):
 
     def __set__(self, instance: Session, value: Any) -> None:
         setattr(instance._async, self._name, value)
-        instance._share_settings()
 
 
 class _Sessions(PerLoop[AsyncSession]):
@@ -85,24 +113,27 @@ class _Sessions(PerLoop[AsyncSession]):
         super().__init__(None, self._new)
 
     def _new(self) -> AsyncSession:
-        transport = self.master.transport  # the user's transport is shared by every loop
-        if self.pool_options is not None:
-            with self._lock:
-                spare, self.spare = self.spare, None
-            if spare is not None:
-                transport = spare
-            else:
-                from reqivo_async._pool import AsyncConnectionPool
+        if self.pool_options is None:
+            # The user's transport is shared by every loop, and closed once by the Session.
+            return AsyncSession.from_state(
+                self.master.state, self.master.transport, close_transport=False
+            )
+        with self._lock:
+            spare, self.spare = self.spare, None
+        if spare is None:
+            return self.new_session()
+        return AsyncSession.from_state(self.master.state, spare)
 
-                transport = AsyncConnectionPool(**self.pool_options)
-        # The Session warns when left unclosed; its per-loop sessions stay quiet.
-        return self.master._sharing_state(transport)
+    def new_session(self) -> AsyncSession:
+        """A session sharing the master's state, over a new pool (pool_options must be set)."""
+        from reqivo_async import AsyncConnectionPool
+
+        assert self.pool_options is not None
+        return AsyncSession.from_state(self.master.state, AsyncConnectionPool(**self.pool_options))
 
     async def close(self, session: AsyncSession) -> None:
-        """The bridge's closer: close a loop's pool (a user's transport is closed once)."""
-        session._closed = True
-        if self.pool_options is not None:
-            await session.transport.aclose()
+        """The bridge's closer: close a loop's session and pool (not a user's transport)."""
+        await session.aclose()
 
 
 class Session(BlockingWrapper):
@@ -122,16 +153,16 @@ class Session(BlockingWrapper):
         *,
         base_url: URL | str | None = None,
         headers: HeaderTypes | None = None,
-        params: Any = None,
+        params: QueryParamTypes | None = None,
         cookies: CookieTypes | None = None,
-        auth: Any = None,
-        timeout: Timeout | float | None = DEFAULT_TIMEOUT,
+        auth: AuthTypes = None,
+        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         limits: Limits = DEFAULT_LIMITS,
         follow_redirects: bool = True,
         max_redirects: int = 20,
-        verify: Any = True,
-        cert: Any = None,
-        proxy: Any = None,
+        verify: VerifyTypes = True,
+        cert: CertTypes | None = None,
+        proxy: ProxyTypes = None,
         trust_env: bool = True,
         transport: AsyncBaseTransport | None = None,
         event_hooks: Mapping[str, Iterable[EventHook]] | None = None,
@@ -193,11 +224,6 @@ class Session(BlockingWrapper):
     max_body_size: _Setting[int | None] = _Setting()
     trace: _Setting[TraceCallback | None] = _Setting()
 
-    def _share_settings(self) -> None:
-        state = {k: v for k, v in self._async.__dict__.items() if k not in _PER_LOOP}
-        for session in self._sessions.each():
-            session.__dict__.update(state)
-
     @property
     def is_closed(self) -> bool:
         """Whether ``close()`` was called."""
@@ -208,81 +234,45 @@ class Session(BlockingWrapper):
         """The transport given with ``transport=``, else the first thread's connection pool."""
         return self._async.transport
 
+    def new_async_session(self) -> AsyncSession:
+        """An ``AsyncSession`` sharing this Session's state, over a connection pool of its own.
+
+        For an event loop the caller runs (reqivo-ws's blocking ``WebSocket`` uses it for
+        its loop thread): the same ``SessionState`` (headers, cookies, auth, every
+        setting: assigning one on either applies to both) and a new pool made with this
+        Session's ``verify``, ``cert``, ``limits``, ``proxy`` and ``trust_env``. The
+        caller closes it (``await session.aclose()``, which closes that pool). A Session
+        made with ``transport=`` raises ``ValueError``: that transport may be bound to
+        other loops, and this Session closes it.
+        """
+        if self._sessions.pool_options is None:
+            raise ValueError(
+                "a Session with a custom transport= cannot make an AsyncSession for another "
+                "event loop (a WebSocket, for one)"
+            )
+        return self._sessions.new_session()
+
     # -- building requests -------------------------------------------------------------
 
-    def build_request(
-        self,
-        method: str,
-        url: URL | str,
-        *,
-        params: Any = None,
-        headers: HeaderTypes | None = None,
-        cookies: CookieTypes | None = None,
-        content: Any = None,
-        data: Any = None,
-        files: Any = None,
-        json: Any = None,
-        timeout: Any = USE_SESSION,
-        extensions: dict[str, Any] | None = None,
-    ) -> Request:
+    @_parameters_of(AsyncSession.build_request)
+    def build_request(self, method: str, url: URL | str, **options: Any) -> Request:
         """A ``Request`` with the session's base URL, params, headers and cookies.
 
         Send it with ``send()``; auth is applied when it is sent.
         """
-        request = self._async.build_request(
-            method,
-            url,
-            params=params,
-            headers=headers,
-            cookies=cookies,
-            content=content,
-            data=data,
-            files=files,
-            json=json,
-            timeout=timeout,
-            extensions=extensions,
-        )
+        request = self._async.build_request(method, url, **options)
         request.__class__ = Request
         return request  # type: ignore[return-value]
 
     # -- sending -----------------------------------------------------------------------
 
-    def request(
-        self,
-        method: str,
-        url: URL | str,
-        *,
-        params: Any = None,
-        headers: HeaderTypes | None = None,
-        cookies: CookieTypes | None = None,
-        content: Any = None,
-        data: Any = None,
-        files: Any = None,
-        json: Any = None,
-        auth: Any = USE_SESSION,
-        timeout: Any = USE_SESSION,
-        follow_redirects: Any = USE_SESSION,
-        extensions: dict[str, Any] | None = None,
-    ) -> Response:
+    @_parameters_of(AsyncSession.request)
+    def request(self, method: str, url: URL | str, **options: Any) -> Response:
         """Send a request and return its response, body read."""
         bridge = self._bridge
 
         async def call(session: AsyncSession) -> Response:
-            response = await session.request(
-                method,
-                url,
-                params=params,
-                headers=headers,
-                cookies=cookies,
-                content=content,
-                data=data,
-                files=files,
-                json=json,
-                auth=auth,
-                timeout=timeout,
-                follow_redirects=follow_redirects,
-                extensions=extensions,
-            )
+            response = await session.request(method, url, **options)
             return as_sync_response(response, bridge, asyncio.get_running_loop())
 
         return bridge.run(call)
@@ -292,8 +282,8 @@ class Session(BlockingWrapper):
         request: AsyncRequest,
         *,
         stream: bool = False,
-        auth: Any = USE_SESSION,
-        follow_redirects: Any = USE_SESSION,
+        auth: AuthTypes | UseSession = USE_SESSION,
+        follow_redirects: bool | UseSession = USE_SESSION,
     ) -> Response:
         """Send ``request``; read the body unless ``stream`` (then close the response).
 
@@ -309,243 +299,60 @@ class Session(BlockingWrapper):
 
         return bridge.run(call)
 
+    @_parameters_of(AsyncSession.stream)
     def stream(
         self,
         method: str,
         url: URL | str,
         *,
-        params: Any = None,
-        headers: HeaderTypes | None = None,
-        cookies: CookieTypes | None = None,
-        content: Any = None,
-        data: Any = None,
-        files: Any = None,
-        json: Any = None,
-        auth: Any = USE_SESSION,
-        timeout: Any = USE_SESSION,
-        follow_redirects: Any = USE_SESSION,
-        extensions: dict[str, Any] | None = None,
+        auth: AuthTypes | UseSession = USE_SESSION,
+        follow_redirects: bool | UseSession = USE_SESSION,
+        **options: Any,
     ) -> _StreamContext:
         """``with session.stream(...) as response:`` the body is not read yet.
 
         Iterate ``response.iter_bytes()`` (or ``iter_text``, ``iter_lines``,
         ``iter_raw``) in the same thread; the response is closed when the block ends.
         """
-        request = self.build_request(
-            method,
-            url,
-            params=params,
-            headers=headers,
-            cookies=cookies,
-            content=content,
-            data=data,
-            files=files,
-            json=json,
-            timeout=timeout,
-            extensions=extensions,
-        )
+        request = self.build_request(method, url, **options)
         return _StreamContext(self._bridge, request, auth, follow_redirects)
 
-    # -- the HTTP methods --------------------------------------------------------------
+    # -- the HTTP methods (the parameters of AsyncSession's) ---------------------------
 
-    def get(
-        self,
-        url: URL | str,
-        *,
-        params: Any = None,
-        headers: HeaderTypes | None = None,
-        cookies: CookieTypes | None = None,
-        auth: Any = USE_SESSION,
-        timeout: Any = USE_SESSION,
-        follow_redirects: Any = USE_SESSION,
-        extensions: dict[str, Any] | None = None,
-    ) -> Response:
+    @_parameters_of(AsyncSession.get)
+    def get(self, url: URL | str, **options: Any) -> Response:
         """Send a GET request."""
-        return self.request(
-            "GET",
-            url,
-            params=params,
-            headers=headers,
-            cookies=cookies,
-            auth=auth,
-            timeout=timeout,
-            follow_redirects=follow_redirects,
-            extensions=extensions,
-        )
+        return self.request("GET", url, **options)
 
-    def head(
-        self,
-        url: URL | str,
-        *,
-        params: Any = None,
-        headers: HeaderTypes | None = None,
-        cookies: CookieTypes | None = None,
-        auth: Any = USE_SESSION,
-        timeout: Any = USE_SESSION,
-        follow_redirects: Any = USE_SESSION,
-        extensions: dict[str, Any] | None = None,
-    ) -> Response:
+    @_parameters_of(AsyncSession.head)
+    def head(self, url: URL | str, **options: Any) -> Response:
         """Send a HEAD request."""
-        return self.request(
-            "HEAD",
-            url,
-            params=params,
-            headers=headers,
-            cookies=cookies,
-            auth=auth,
-            timeout=timeout,
-            follow_redirects=follow_redirects,
-            extensions=extensions,
-        )
+        return self.request("HEAD", url, **options)
 
-    def options(
-        self,
-        url: URL | str,
-        *,
-        params: Any = None,
-        headers: HeaderTypes | None = None,
-        cookies: CookieTypes | None = None,
-        auth: Any = USE_SESSION,
-        timeout: Any = USE_SESSION,
-        follow_redirects: Any = USE_SESSION,
-        extensions: dict[str, Any] | None = None,
-    ) -> Response:
+    @_parameters_of(AsyncSession.options)
+    def options(self, url: URL | str, **options: Any) -> Response:
         """Send an OPTIONS request."""
-        return self.request(
-            "OPTIONS",
-            url,
-            params=params,
-            headers=headers,
-            cookies=cookies,
-            auth=auth,
-            timeout=timeout,
-            follow_redirects=follow_redirects,
-            extensions=extensions,
-        )
+        return self.request("OPTIONS", url, **options)
 
-    def delete(
-        self,
-        url: URL | str,
-        *,
-        params: Any = None,
-        headers: HeaderTypes | None = None,
-        cookies: CookieTypes | None = None,
-        auth: Any = USE_SESSION,
-        timeout: Any = USE_SESSION,
-        follow_redirects: Any = USE_SESSION,
-        extensions: dict[str, Any] | None = None,
-    ) -> Response:
+    @_parameters_of(AsyncSession.delete)
+    def delete(self, url: URL | str, **options: Any) -> Response:
         """Send a DELETE request (use ``request("DELETE", ...)`` to send a body)."""
-        return self.request(
-            "DELETE",
-            url,
-            params=params,
-            headers=headers,
-            cookies=cookies,
-            auth=auth,
-            timeout=timeout,
-            follow_redirects=follow_redirects,
-            extensions=extensions,
-        )
+        return self.request("DELETE", url, **options)
 
-    def post(
-        self,
-        url: URL | str,
-        *,
-        content: Any = None,
-        data: Any = None,
-        files: Any = None,
-        json: Any = None,
-        params: Any = None,
-        headers: HeaderTypes | None = None,
-        cookies: CookieTypes | None = None,
-        auth: Any = USE_SESSION,
-        timeout: Any = USE_SESSION,
-        follow_redirects: Any = USE_SESSION,
-        extensions: dict[str, Any] | None = None,
-    ) -> Response:
+    @_parameters_of(AsyncSession.post)
+    def post(self, url: URL | str, **options: Any) -> Response:
         """Send a POST request."""
-        return self.request(
-            "POST",
-            url,
-            params=params,
-            headers=headers,
-            cookies=cookies,
-            content=content,
-            data=data,
-            files=files,
-            json=json,
-            auth=auth,
-            timeout=timeout,
-            follow_redirects=follow_redirects,
-            extensions=extensions,
-        )
+        return self.request("POST", url, **options)
 
-    def put(
-        self,
-        url: URL | str,
-        *,
-        content: Any = None,
-        data: Any = None,
-        files: Any = None,
-        json: Any = None,
-        params: Any = None,
-        headers: HeaderTypes | None = None,
-        cookies: CookieTypes | None = None,
-        auth: Any = USE_SESSION,
-        timeout: Any = USE_SESSION,
-        follow_redirects: Any = USE_SESSION,
-        extensions: dict[str, Any] | None = None,
-    ) -> Response:
+    @_parameters_of(AsyncSession.put)
+    def put(self, url: URL | str, **options: Any) -> Response:
         """Send a PUT request."""
-        return self.request(
-            "PUT",
-            url,
-            params=params,
-            headers=headers,
-            cookies=cookies,
-            content=content,
-            data=data,
-            files=files,
-            json=json,
-            auth=auth,
-            timeout=timeout,
-            follow_redirects=follow_redirects,
-            extensions=extensions,
-        )
+        return self.request("PUT", url, **options)
 
-    def patch(
-        self,
-        url: URL | str,
-        *,
-        content: Any = None,
-        data: Any = None,
-        files: Any = None,
-        json: Any = None,
-        params: Any = None,
-        headers: HeaderTypes | None = None,
-        cookies: CookieTypes | None = None,
-        auth: Any = USE_SESSION,
-        timeout: Any = USE_SESSION,
-        follow_redirects: Any = USE_SESSION,
-        extensions: dict[str, Any] | None = None,
-    ) -> Response:
+    @_parameters_of(AsyncSession.patch)
+    def patch(self, url: URL | str, **options: Any) -> Response:
         """Send a PATCH request."""
-        return self.request(
-            "PATCH",
-            url,
-            params=params,
-            headers=headers,
-            cookies=cookies,
-            content=content,
-            data=data,
-            files=files,
-            json=json,
-            auth=auth,
-            timeout=timeout,
-            follow_redirects=follow_redirects,
-            extensions=extensions,
-        )
+        return self.request("PATCH", url, **options)
 
     # -- lifetime ----------------------------------------------------------------------
 
@@ -563,7 +370,6 @@ class Session(BlockingWrapper):
                 self._bridge.run(lambda _: transport.aclose())
         finally:
             self._bridge.close()
-            self._async._closed = True
 
     def __repr__(self) -> str:
         state = "closed" if self._bridge.closed else "open"
@@ -571,7 +377,7 @@ class Session(BlockingWrapper):
         if base is None:
             shown = ""
         else:
-            from reqivo_async._logging import redact_url  # reprs are not a hot path
+            from reqivo_async.transport import redact_url  # reprs are not a hot path
 
             shown = f" base_url={redact_url(URL(base))!r}"
         return f"<Session{shown} [{state}]>"
@@ -582,13 +388,17 @@ class _StreamContext:
 
     __slots__ = ("_bridge", "_context", "_response")
 
-    def __init__(self, bridge: Any, request: AsyncRequest, auth: Any, follow: Any) -> None:
+    def __init__(
+        self,
+        bridge: Any,
+        request: AsyncRequest,
+        auth: AuthTypes | UseSession,
+        follow: bool | UseSession,
+    ) -> None:
         self._bridge = bridge
-        self._context: tuple[AsyncRequest, Any, Any] | _AsyncStreamContext = (
-            request,
-            auth,
-            follow,
-        )
+        self._context: (
+            tuple[AsyncRequest, AuthTypes | UseSession, bool | UseSession] | AsyncStreamContext
+        ) = (request, auth, follow)
         self._response: Response | None = None
 
     def __enter__(self) -> Response:
@@ -596,7 +406,7 @@ class _StreamContext:
         bridge = self._bridge
 
         async def enter(session: AsyncSession) -> Response:
-            context = _AsyncStreamContext(session, request, auth, follow)
+            context = AsyncStreamContext(session, request, auth=auth, follow_redirects=follow)
             response = await context.__aenter__()
             self._context = context
             return as_sync_response(response, bridge, asyncio.get_running_loop())
@@ -611,5 +421,5 @@ class _StreamContext:
         traceback: TracebackType | None,
     ) -> None:
         response, context = self._response, self._context
-        if response is not None and isinstance(context, _AsyncStreamContext):
+        if response is not None and isinstance(context, AsyncStreamContext):
             response._run(lambda: context.__aexit__(exc_type, exc, traceback))

@@ -13,15 +13,21 @@ import ssl
 from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
-from reqivo_async._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, Limits, TimeoutTypes
-from reqivo_async._connection import AsyncConnection, ConnectionInfo
-from reqivo_async._models import AsyncRequest
-from reqivo_async._network import SocketOption
-from reqivo_async._pool import AsyncConnectionPool
-from reqivo_async._proxy import Proxy
-from reqivo_async._tls import CertTypes, PinTypes, VerifyTypes
-from reqivo_protocol._headers import HeaderTypes
-from reqivo_protocol._url import URL, Origin
+from reqivo_async import AsyncRequest, Limits
+from reqivo_async.transport import (
+    DEFAULT_LIMITS,
+    DEFAULT_TIMEOUT,
+    AsyncConnection,
+    AsyncConnectionPool,
+    CertTypes,
+    ConnectionInfo,
+    PinTypes,
+    Proxy,
+    SocketOption,
+    TimeoutTypes,
+    VerifyTypes,
+)
+from reqivo_protocol import URL, HeaderTypes, Origin
 from reqivo_sync._models import Response, as_sync_response
 from reqivo_sync._wrapper import BlockingWrapper, PerLoop
 

@@ -10,8 +10,8 @@ exception hierarchy is re-exported, so ``except reqivo_ws.ConnectionClosed`` (or
 
 from typing import TYPE_CHECKING, Any
 
-from reqivo_protocol._exceptions import *  # noqa: F403
-from reqivo_protocol._exceptions import __all__ as _exception_names
+from reqivo_protocol.exceptions import *  # noqa: F403
+from reqivo_protocol.exceptions import __all__ as _exception_names
 from reqivo_protocol.websocket import DeflateOffer, DeflateParams
 from reqivo_ws._client import AsyncWebSocket, Data
 from reqivo_ws._reconnect import TRANSIENT_CODES, Reconnect

@@ -15,19 +15,18 @@ from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, I
 from types import TracebackType
 from typing import Any, Final, Literal, TypeAlias
 
-from reqivo_async import AsyncSession
-from reqivo_async._proxy import Proxy
-from reqivo_protocol._exceptions import (
+from reqivo_async import AsyncSession, Proxy
+from reqivo_protocol import (
+    URL,
     ConnectionClosed,
     ConnectionClosedError,
     ConnectionClosedOK,
+    HeaderTypes,
     LocalProtocolError,
     ReadTimeout,
     TransportError,
     WebSocketError,
 )
-from reqivo_protocol._headers import HeaderTypes
-from reqivo_protocol._url import URL
 from reqivo_protocol.websocket import ConnectionState, DeflateOffer, WebSocketConnection
 from reqivo_ws._connect import http_url, open_handshake
 from reqivo_ws._protocol import WebSocketProtocol, _copy
@@ -609,7 +608,7 @@ class AsyncWebSocket:
     @property
     def _display_url(self) -> str:
         """The URL as a ``ws://``/``wss://`` string with any password redacted (reprs, logs)."""
-        from reqivo_async._logging import redact_url  # not a hot path
+        from reqivo_async.transport import redact_url  # not a hot path
 
         scheme, _, rest = redact_url(self._url).partition(":")
         return ("wss" if scheme == "https" else "ws") + ":" + rest

@@ -23,13 +23,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-from reqivo_async import AsyncSession, Timeout
-from reqivo_async._http11 import NetworkStream
-from reqivo_async._logging import redact_url
-from reqivo_async._models import Response
-from reqivo_protocol._exceptions import HandshakeError, InvalidURL
-from reqivo_protocol._headers import HeaderTypes
-from reqivo_protocol._url import URL
+from reqivo_async import AsyncSession, Response, Timeout
+from reqivo_async.transport import NetworkStream, redact_url
+from reqivo_protocol import URL, HandshakeError, HeaderTypes, InvalidURL
 from reqivo_protocol.websocket import ClientHandshake, DeflateOffer, HandshakeResult
 
 __all__ = ["Handshaked", "http_url", "open_handshake", "refusal_message", "ws_text"]

@@ -32,7 +32,7 @@ import collections
 import os
 from typing import Any
 
-from reqivo_protocol._exceptions import (
+from reqivo_protocol import (
     ConnectionClosed,
     ConnectionClosedError,
     ConnectionClosedOK,

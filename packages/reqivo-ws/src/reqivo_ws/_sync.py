@@ -3,7 +3,7 @@
 A WebSocket connection is an asyncio transport, which belongs to the loop that made it,
 and it must be served between calls (pongs, keepalive pings, backpressure, the server's
 close). So each ``WebSocket`` owns one event loop, run by one dedicated daemon thread
-from ``connect()`` until ``close()``: a ``reqivo_sync._loop_thread.LoopThread``, the
+from ``connect()`` until ``close()``: a ``reqivo_sync.LoopThread``, the
 mechanism under reqivo-sync's wrappers, to which every blocking method hands its
 coroutine and waits (ADR-007, "Sync twin"). Any thread may call any method: ``send``
 from several threads at once writes whole frames, one message after another.
@@ -21,17 +21,14 @@ from types import TracebackType
 from typing import Any, Literal, TypeVar
 
 try:
-    from reqivo_sync import Session
-    from reqivo_sync._loop_thread import LoopThread
+    from reqivo_sync import LoopThread, Session
 except ImportError as exc:  # pragma: no cover - the extra is installed in the test env
     raise ImportError(
         "the blocking reqivo_ws.WebSocket needs reqivo-sync: pip install 'reqivo-ws[sync]'"
     ) from exc
 
 from reqivo_async import AsyncSession
-from reqivo_protocol._exceptions import ConnectionClosedOK, ReadTimeout
-from reqivo_protocol._headers import HeaderTypes
-from reqivo_protocol._url import URL
+from reqivo_protocol import URL, ConnectionClosedOK, HeaderTypes, ReadTimeout
 from reqivo_protocol.websocket import DeflateOffer
 from reqivo_ws._client import AsyncWebSocket, Data
 from reqivo_ws._protocol import _copy
@@ -77,19 +74,7 @@ class _Runner:
         finally:
             session = self.session
             if session is not None:
-                await session.transport.aclose()
-
-
-def _session_copy(session: Session) -> AsyncSession:
-    """An ``AsyncSession`` for this loop sharing ``session``'s state (headers, cookies,
-    auth, TLS and proxy settings) with a pool of its own, as reqivo-sync builds per loop."""
-    from reqivo_async._pool import AsyncConnectionPool
-
-    sessions: Any = session._per_loop
-    if sessions.pool_options is None:
-        raise ValueError("a Session with a custom transport= cannot open a WebSocket")
-    master: AsyncSession = sessions.master
-    return master._sharing_state(AsyncConnectionPool(**sessions.pool_options))
+                await session.aclose()
 
 
 class WebSocket:
@@ -193,7 +178,10 @@ class WebSocket:
 
     async def _open(self, runner: _Runner) -> None:
         if self._session is not None:
-            runner.session = self._async._session = _session_copy(self._session)
+            # The Session's state (headers, cookies, auth...), a pool of this loop's own;
+            # a Session with a custom transport= raises ValueError.
+            session = self._session.new_async_session()
+            runner.session = self._async._session = session
         await self._async.connect()
 
     def close(self, code: int = 1000, reason: str = "") -> None:

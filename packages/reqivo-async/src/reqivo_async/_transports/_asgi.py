@@ -21,7 +21,7 @@ from urllib.parse import unquote
 
 from reqivo_async._models import AsyncRequest, Response
 from reqivo_async._transports._base import AsyncBaseTransport
-from reqivo_protocol._exceptions import RemoteProtocolError
+from reqivo_protocol import RemoteProtocolError
 
 __all__ = ["ASGIApp", "ASGITransport"]
 

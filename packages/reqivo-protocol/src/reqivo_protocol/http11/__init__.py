@@ -25,6 +25,7 @@ from reqivo_protocol.http11._events import (
     InformationalResponse,
     NeedData,
     PeerClosed,
+    ReceiveResult,
     Request,
     Response,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "InformationalResponse",
     "NeedData",
     "PeerClosed",
+    "ReceiveResult",
     "Request",
     "Response",
 ]
