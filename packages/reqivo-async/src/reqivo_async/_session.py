@@ -291,12 +291,11 @@ class AsyncSession:
         "trace", "The trace callback of every request (see ``TraceCallback``), or None."
     )
 
-    # The names the redirect and auth loops read. _cookies is assignable only because
-    # reqivo_ws/_connect.py still assigns it; once it uses from_state, make it read-only.
+    # The names the redirect and auth loops read (read-only views of the shared state).
     _auth: Auth | None = property(attrgetter("_state.auth"))  # type: ignore[assignment]
     _timeout: Timeout = property(attrgetter("_state.timeout"))  # type: ignore[assignment]
     _retries: Retry | None = property(attrgetter("_state.retries"))  # type: ignore[assignment]
-    _cookies: Cookies = _shared("cookies", "The cookie jar, without conversion.")
+    _cookies: Cookies = property(attrgetter("_state.cookies"))  # type: ignore[assignment]
 
     @property
     def transport(self) -> AsyncBaseTransport:
