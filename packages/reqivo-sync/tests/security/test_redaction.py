@@ -14,9 +14,8 @@ from typing import Any
 import pytest
 
 from reqivo_async import URL, AsyncRequest, AsyncSession, Headers, Response
-from reqivo_protocol import ConnectError, InvalidURL
+from reqivo_protocol import ConnectError
 from reqivo_sync import Request, Session
-from reqivo_ws import AsyncWebSocket, WebSocket
 from servers.raw import ReadRequest, Repeat, Send, http_response
 
 SECRET = "s3cret"
@@ -76,14 +75,6 @@ def test_url_repr() -> None:
     url = URL(f"https://user:{SECRET}@example.com/path")
     assert SECRET not in repr(url)
     assert "user" in repr(url)
-
-
-@pytest.mark.parametrize("cls", [AsyncWebSocket, WebSocket])
-def test_websocket_invalid_url_message(cls: Any) -> None:
-    with pytest.raises(InvalidURL) as info:
-        cls(f"ftp://bob:{SECRET}@example.com/")
-    assert SECRET not in str(info.value)
-    assert "'ftp://bob:[secure]@example.com/'" in str(info.value)
 
 
 def test_response_repr() -> None:
