@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from reqivo_protocol._exceptions import *  # noqa: F403
 from reqivo_protocol._exceptions import __all__ as _exception_names
-from reqivo_protocol.websocket import DeflateOffer, DeflateParams
+from reqivo_protocol.websocket import CloseCode, DeflateOffer, DeflateParams, Opcode
 from reqivo_ws._client import AsyncWebSocket, Data
 from reqivo_ws._reconnect import TRANSIENT_CODES, Reconnect
 
@@ -26,9 +26,11 @@ __all__ = [
     *_exception_names,
     "TRANSIENT_CODES",
     "AsyncWebSocket",
+    "CloseCode",
     "Data",
     "DeflateOffer",
     "DeflateParams",
+    "Opcode",
     "Reconnect",
     "__version__",
 ]
