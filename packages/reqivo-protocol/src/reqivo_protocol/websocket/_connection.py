@@ -23,9 +23,10 @@ Contract
 After we sent a close frame, data messages from the server are still delivered until
 its close frame arrives. Nothing after the server's close frame is parsed.
 
-Every frame's header is decoded by ``_frames.parse_header``, whichever path then takes
-the frame: the one-small-message fast path of ``receive_data``, the frame loop of
-``_parse``, or the collection of a large binary frame block by block.
+Frame headers are read by ``_frames.parse_header``'s rules, in one place per path: the
+one-small-message fast path of ``receive_data`` and the frame loop of ``_parse`` (which
+inline its common cases, see ``_frames``); a large binary frame collected block by
+block keeps the first byte the loop read.
 
 ``defer_close=True`` lets the I/O layer decide when the close frame answering the
 server's close (or the close frame of a failure) goes out: input stops as usual, but

@@ -8,9 +8,13 @@ The frame header (RFC 6455 section 5.2) is defined here once, for both direction
             follows; 127: a 64-bit length follows (most significant bit clear)
     then the 4-byte masking key when MASK is set (client frames; never the server's)
 
-``parse_header`` is the one decoder of that layout: every receive path of
-``WebSocketConnection`` gets a frame's first byte, payload start and payload length from
-it. ``encode_frame`` is the one encoder (its compiled twin writes the same bytes).
+``parse_header`` is the decoder of that layout: it gives a frame's first byte, payload
+start and payload length. ``WebSocketConnection``'s receive paths take every header from
+it, except that its two common cases (the short and the 16-bit length) are inlined in
+the frame loop, and the short one in the one-small-message fast path: a function call
+per frame costs 15-20% of decoding a frame of a few hundred bytes. They use the
+constants below, and a property test checks that they read frames as it does.
+``encode_frame`` is the encoder (its compiled twin writes the same bytes).
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ __all__ = [
 
 
 class Opcode(enum.IntEnum):
-    """Frame opcodes (RFC 6455 section 5.2): data frames below 8, control frames above."""
+    """Frame opcodes (RFC 6455 section 5.2): data frames below 8, control frames from 8."""
 
     CONT = 0x0
     TEXT = 0x1
