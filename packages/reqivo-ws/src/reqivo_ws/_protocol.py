@@ -266,8 +266,9 @@ class WebSocketProtocol(asyncio.Protocol):
             self.transport.abort()
 
     def fail_locally(self, code: int, reason: str) -> None:
-        """End the connection from our side: our close frame unless one was sent already
-        (a keepalive timeout), then drop it. ``exc`` becomes the error with ``code``."""
+        """End the connection from our side (keepalive timeout, a fragmented send cut
+        short, no answer to our close frame): our close frame with ``code`` unless one
+        went out already, then drop the connection; ``exc`` becomes the error."""
         if self.exc is not None:
             return
         conn = self.conn
