@@ -5,7 +5,9 @@
 
 Built on reqivo-protocol's sans-IO codec and reqivo-async's transport. The shared
 exception hierarchy is re-exported, so ``except reqivo_ws.ConnectionClosed`` (or
-``reqivo_ws.ReadTimeout``) works everywhere.
+``reqivo_ws.ReadTimeout``) works everywhere, and so are the codec's ``CloseCode`` and
+``Opcode`` (``IntEnum``: ``exc.code == CloseCode.GOING_AWAY`` and ``exc.code == 1001``
+say the same).
 """
 
 from typing import TYPE_CHECKING, Any

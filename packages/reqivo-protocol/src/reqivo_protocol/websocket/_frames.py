@@ -31,7 +31,7 @@ __all__ = [
     "FIN",
     "LENGTH_16",
     "LENGTH_64",
-    "MASK",
+    "MASK_BIT",
     "MAX_CLOSE_REASON",
     "MAX_CONTROL_PAYLOAD",
     "MAX_SHORT_LENGTH",
@@ -93,7 +93,7 @@ FIN: Final = 0x80
 RSV1: Final = 0x40  # permessage-deflate's "compressed" bit (RFC 7692)
 RSV_BITS: Final = 0x70
 OPCODE_BITS: Final = 0x0F
-MASK: Final = 0x80
+MASK_BIT: Final = 0x80
 MAX_SHORT_LENGTH: Final = 125  # the largest length that byte 1 holds itself
 LENGTH_16: Final = 126
 LENGTH_64: Final = 127
@@ -220,11 +220,11 @@ def encode_frame_python(
     """
     n = len(payload)
     if n <= MAX_SHORT_LENGTH:
-        header = _HEADER_SMALL.pack(first_byte, MASK | n, key)
+        header = _HEADER_SMALL.pack(first_byte, MASK_BIT | n, key)
     elif n < 0x10000:
-        header = _HEADER_16.pack(first_byte, MASK | LENGTH_16, n, key)
+        header = _HEADER_16.pack(first_byte, MASK_BIT | LENGTH_16, n, key)
     else:
-        header = _HEADER_64.pack(first_byte, MASK | LENGTH_64, n, key)
+        header = _HEADER_64.pack(first_byte, MASK_BIT | LENGTH_64, n, key)
     return header + mask_python(payload, key)
 
 
