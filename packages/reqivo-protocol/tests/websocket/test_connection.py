@@ -349,7 +349,9 @@ def test_default_keys_are_random() -> None:
 
 def test_send_fragments(unmask: Unmask) -> None:
     c = conn()
+    sending = [c.sending_fragmented]
     out = c.send_fragment("ab", final=False)
+    sending.append(c.sending_fragmented)
     with pytest.raises(LocalProtocolError, match="fragmented"):
         c.send_text("no")
     with pytest.raises(LocalProtocolError, match="all be str"):
@@ -358,6 +360,8 @@ def test_send_fragments(unmask: Unmask) -> None:
         c.send_fragment("\udfff", final=True)
     out += c.send_ping(b"between")
     out += c.send_fragment("cd", final=True)
+    sending.append(c.sending_fragmented)
+    assert sending == [False, True, False]
     out += c.send_fragment(b"x", final=False) + c.send_fragment(b"y", final=True)
     assert unmask(out) == [
         (0x01, b"ab"),

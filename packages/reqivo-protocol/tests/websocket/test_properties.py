@@ -1,5 +1,6 @@
-"""Property tests: splitting never changes the events; garbage never escapes our
-exceptions and always ends in CLOSED with a valid close code queued."""
+"""Property tests: splitting never changes the events; every frame is read as
+``parse_header`` reads it; garbage never escapes our exceptions and always ends in CLOSED
+with a valid close code queued."""
 
 from __future__ import annotations
 
@@ -7,13 +8,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reqivo_protocol.websocket import (
+    BytesMessage,
     ConnectionFailed,
     ConnectionState,
     DeflateParams,
     Event,
+    Opcode,
+    TextMessage,
     WebSocketConnection,
     is_valid_close_code,
 )
+from reqivo_protocol.websocket._frames import OPCODE_BITS, parse_header
 
 from .conftest import build_server_frame, unmask_client_frames
 
@@ -64,6 +69,45 @@ def test_any_split_gives_the_same_events(
     chunks = [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
     assert _run(chunks) == whole
     assert _run([data[i : i + 1] for i in range(len(data))]) == whole
+
+
+_messages = st.lists(
+    st.tuples(
+        st.one_of(
+            st.tuples(st.just(Opcode.BINARY), st.binary(max_size=300)),
+            st.tuples(st.just(Opcode.TEXT), st.text(max_size=100).map(str.encode)),
+        ),
+        st.sampled_from([None, 16, 64]),  # how the length is written (non-minimal too)
+    ),
+    max_size=10,
+)
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(_messages, st.lists(st.integers(min_value=0, max_value=4000), max_size=8))
+def test_frames_are_read_as_parse_header_reads_them(
+    messages: list[tuple[tuple[int, bytes], int | None]], cuts: list[int]
+) -> None:
+    # The receive paths inline parse_header's common cases: they must agree with it.
+    data = b"".join(
+        build_server_frame(opcode, payload, long_form=form) for (opcode, payload), form in messages
+    )
+    expected: list[object] = []
+    pos = 0
+    while pos < len(data):
+        b0, start, length = parse_header(data, pos, len(data))
+        payload = data[start : start + length]
+        if b0 & OPCODE_BITS == Opcode.TEXT:
+            expected.append(TextMessage(payload.decode()))
+        else:
+            expected.append(BytesMessage(payload))
+        pos = start + length
+    assert len(expected) == len(messages)
+    points = sorted({min(c, len(data)) for c in cuts})
+    chunks = [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
+    assert _run([data]) == expected
+    assert _run(chunks) == expected
+    assert _run([bytes([byte]) for byte in data]) == expected
 
 
 @settings(max_examples=300)

@@ -5,14 +5,16 @@
 
 Built on reqivo-protocol's sans-IO codec and reqivo-async's transport. The shared
 exception hierarchy is re-exported, so ``except reqivo_ws.ConnectionClosed`` (or
-``reqivo_ws.ReadTimeout``) works everywhere.
+``reqivo_ws.ReadTimeout``) works everywhere, and so are the codec's ``CloseCode`` and
+``Opcode`` (``IntEnum``: ``exc.code == CloseCode.GOING_AWAY`` and ``exc.code == 1001``
+say the same).
 """
 
 from typing import TYPE_CHECKING, Any
 
 from reqivo_protocol.exceptions import *  # noqa: F403
 from reqivo_protocol.exceptions import __all__ as _exception_names
-from reqivo_protocol.websocket import DeflateOffer, DeflateParams
+from reqivo_protocol.websocket import CloseCode, DeflateOffer, DeflateParams, Opcode
 from reqivo_ws._client import AsyncWebSocket, Data
 from reqivo_ws._reconnect import TRANSIENT_CODES, Reconnect
 
@@ -26,9 +28,11 @@ __all__ = [
     *_exception_names,
     "TRANSIENT_CODES",
     "AsyncWebSocket",
+    "CloseCode",
     "Data",
     "DeflateOffer",
     "DeflateParams",
+    "Opcode",
     "Reconnect",
     "__version__",
 ]

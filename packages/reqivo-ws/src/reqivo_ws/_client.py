@@ -27,9 +27,9 @@ from reqivo_protocol import (
     TransportError,
     WebSocketError,
 )
-from reqivo_protocol.websocket import ConnectionState, DeflateOffer, WebSocketConnection
+from reqivo_protocol.websocket import CloseCode, ConnectionState, DeflateOffer, WebSocketConnection
 from reqivo_ws._connect import http_url, open_handshake
-from reqivo_ws._protocol import WebSocketProtocol, _copy
+from reqivo_ws._protocol import WebSocketProtocol
 from reqivo_ws._reconnect import Reconnect
 
 __all__ = ["AsyncWebSocket", "Data"]
@@ -65,7 +65,8 @@ class AsyncWebSocket:
     - ``max_queue``: received messages kept unread before reading from the socket
       pauses (backpressure; ``None``: unbounded).
     - ``ping_interval`` / ``ping_timeout``: keepalive pings every ``ping_interval``
-      seconds; no pong within ``ping_timeout`` closes with 1011 (``None``: off).
+      seconds; no pong within ``ping_timeout`` closes with ``CloseCode.INTERNAL_ERROR``
+      (1011). ``None``: off.
     - ``open_timeout``: the whole opening handshake; ``close_timeout``: the closing one.
     - ``session``: an ``AsyncSession`` whose headers, cookies, auth, TLS, proxy and
       redirect settings apply to the handshake (it follows redirects as for HTTP; see
@@ -283,16 +284,14 @@ class AsyncWebSocket:
             message = p.take()
             if message is not None:
                 return message
-            if p.terminated and p.exc is None:
-                p._finish()
+            p.answered()  # waiting for more: done with what it read
             exc = p.exc
             if exc is not None:
                 if self._should_reconnect(exc):
                     await self._await_reconnect()
                     p = self._require()
                     continue
-                raise _copy(exc)
-            p.unanswered = False  # waiting for more: done with what it read
+                raise p.closed_error()
             waiter: asyncio.Future[None] = loop.create_future()
             p.waiter = waiter
             handle = None
@@ -361,9 +360,9 @@ class AsyncWebSocket:
     def _raise_closed(self, p: WebSocketProtocol) -> None:
         """Raise the ``ConnectionClosed`` that explains a refused send, if it is one."""
         if p.exc is not None:
-            raise _copy(p.exc)
+            raise p.closed_error()
         if p.conn.state is not _OPEN:
-            raise ConnectionClosedOK(1000, "the connection is closing")
+            raise ConnectionClosedOK(CloseCode.NORMAL_CLOSURE, "the connection is closing")
 
     async def _send_slow(self, message: Data | Iterable[Data] | AsyncIterable[Data]) -> None:
         while True:
@@ -376,7 +375,7 @@ class AsyncWebSocket:
             if self._should_reconnect(exc):
                 await self._await_reconnect()
                 continue
-            raise _copy(exc)
+            raise p.closed_error()
         if not isinstance(message, str | bytes | bytearray | memoryview):
             await self._send_fragments(p, message)
             return
@@ -421,9 +420,11 @@ class AsyncWebSocket:
             if p.write_paused:
                 await p.drain()
         except BaseException:
-            if conn._send_opcode and p.exc is None and conn.state is _OPEN:
+            if conn.sending_fragmented and p.exc is None and conn.state is _OPEN:
                 # A message cut in the middle cannot be finished: fail the connection.
-                p.fail_locally(1011, "a fragmented message could not be completed")
+                p.fail_locally(
+                    CloseCode.INTERNAL_ERROR, "a fragmented message could not be completed"
+                )
             raise
         finally:
             self._fragmenting = None
@@ -433,7 +434,7 @@ class AsyncWebSocket:
         self, p: WebSocketProtocol, conn: WebSocketConnection, item: Data, *, final: bool
     ) -> None:
         if p.exc is not None:
-            raise _copy(p.exc)
+            raise p.closed_error()
         try:
             frame = conn.send_fragment(item, final=final)
         except LocalProtocolError:
@@ -447,7 +448,7 @@ class AsyncWebSocket:
         bytes) defaults to 4 random bytes."""
         p = self._require()
         if p.exc is not None:
-            raise _copy(p.exc)
+            raise p.closed_error()
         payload = data.encode() if isinstance(data, str) else data
         try:
             return p.send_ping(payload)
@@ -459,7 +460,7 @@ class AsyncWebSocket:
         """Send an unsolicited pong (a unidirectional heartbeat)."""
         p = self._require()
         if p.exc is not None:
-            raise _copy(p.exc)
+            raise p.closed_error()
         payload = data.encode() if isinstance(data, str) else data
         try:
             p.transport.write(p.conn.send_pong(payload))
@@ -469,7 +470,7 @@ class AsyncWebSocket:
 
     # -- closing ---------------------------------------------------------------------
 
-    async def close(self, code: int = 1000, reason: str = "") -> None:
+    async def close(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> None:
         """Run the closing handshake (at most ``close_timeout`` seconds), then close the
         connection. Idempotent; no reconnect follows."""
         self._user_closed = True
@@ -484,15 +485,16 @@ class AsyncWebSocket:
             return
         conn = p.conn
         if p.exc is None:
-            if conn.close_pending:
-                p._finish()  # the server closed first: our answer goes out now
+            if p.terminated:
+                p.answer_close_now()  # the server closed first: our answer goes out now
             elif conn.state is _OPEN:
                 frame = conn.send_close(code, reason)  # LocalProtocolError: bad code/reason
                 if not p.lost:
                     p.transport.write(frame)
                 if not await p.wait_terminated(self._close_timeout):
-                    p.exc = ConnectionClosedError(1006, "no close frame within close_timeout")
-                    p.abort()
+                    p.fail_locally(
+                        CloseCode.ABNORMAL_CLOSURE, "no close frame within close_timeout"
+                    )
         # The closing handshake is over (or timed out): the server should have closed
         # the TCP connection; do not wait for it any longer than a moment.
         if not p.lost and not await p.wait_lost(_TCP_CLOSE_GRACE):
@@ -537,7 +539,7 @@ class AsyncWebSocket:
                 self._ping_timeout or 0.0, self._keepalive_due, future
             )
             return
-        p.fail_locally(1011, "keepalive ping timeout")
+        p.fail_locally(CloseCode.INTERNAL_ERROR, "keepalive ping timeout")
 
     # -- reconnecting ----------------------------------------------------------------
 
@@ -583,7 +585,7 @@ class AsyncWebSocket:
         self._reconnect = None
         if old is not None and last is not None and last is not old.exc:
             error = ConnectionClosedError(
-                old.exc.code if old.exc is not None else 1006,
+                old.exc.code if old.exc is not None else CloseCode.ABNORMAL_CLOSURE,
                 f"reconnecting failed after {attempt} attempts: {last}",
             )
             error.__cause__ = last

@@ -39,6 +39,7 @@ from reqivo_protocol import (
 )
 from reqivo_protocol.websocket import (
     BytesMessage,
+    CloseCode,
     CloseReceived,
     ConnectionFailed,
     ConnectionState,
@@ -49,7 +50,7 @@ from reqivo_protocol.websocket import (
 
 __all__ = ["WebSocketProtocol", "closed_exception"]
 
-_OK_CODES = frozenset({1000, 1001, 1005})
+_OK_CODES = frozenset({CloseCode.NORMAL_CLOSURE, CloseCode.GOING_AWAY, CloseCode.NO_STATUS_RCVD})
 _CLOSING = ConnectionState.CLOSING
 _OPEN = ConnectionState.OPEN
 
@@ -204,10 +205,22 @@ class WebSocketProtocol(asyncio.Protocol):
             self._deferred = self.loop.call_later(self.close_timeout, self._finish)
 
     def answered(self) -> None:
-        """The application sent after reading: a held close reply may go once all is read."""
+        """The application answered what it read (it sent, or waits for more): a held
+        close reply goes once every message is read."""
         self.unanswered = False
         if self.terminated and self.exc is None and not self.queue:
             self._finish()
+
+    def answer_close_now(self) -> None:
+        """The application closes: a held close reply goes now, read or unread messages
+        notwithstanding, and ``exc`` is settled (nothing if the server has not closed)."""
+        if self.terminated:
+            self._finish()
+
+    def closed_error(self) -> ConnectionClosed:
+        """A fresh copy of ``exc`` to raise (raising one instance again and again would
+        grow its traceback)."""
+        return _copy(self.exc)
 
     def _finish(self) -> None:
         """Send the held close frame (if any), settle ``exc``, close the transport."""
@@ -224,12 +237,12 @@ class WebSocketProtocol(asyncio.Protocol):
         code = conn.close_code
         failure = conn.failure
         if code is None:  # pragma: no cover - the codec always sets it when closing
-            code = 1006
+            code = CloseCode.ABNORMAL_CLOSURE
         exc = closed_exception(code, conn.close_reason)
         if failure is not None:
             exc = ConnectionClosedError(code, conn.close_reason)
             exc.__cause__ = failure
-        elif self.lost_error is not None and code == 1006:
+        elif self.lost_error is not None and code == CloseCode.ABNORMAL_CLOSURE:
             exc.__cause__ = self.lost_error
         self.exc = exc
         if failure is not None:
@@ -253,7 +266,9 @@ class WebSocketProtocol(asyncio.Protocol):
             self.transport.abort()
 
     def fail_locally(self, code: int, reason: str) -> None:
-        """End the connection from our side (keepalive timeout): close frame, then drop."""
+        """End the connection from our side (keepalive timeout, a fragmented send cut
+        short, no answer to our close frame): our close frame with ``code`` unless one
+        went out already, then drop the connection; ``exc`` becomes the error."""
         if self.exc is not None:
             return
         conn = self.conn
@@ -345,7 +360,7 @@ class WebSocketProtocol(asyncio.Protocol):
 def _copy(exc: ConnectionClosed | None) -> ConnectionClosed:
     """A fresh instance of ``exc`` (raising one instance repeatedly grows its traceback)."""
     if exc is None:  # pragma: no cover - callers check
-        return ConnectionClosedError(1006, "")
+        return ConnectionClosedError(CloseCode.ABNORMAL_CLOSURE, "")
     new = type(exc)(exc.code, exc.reason)
     new.__cause__ = exc.__cause__
     return new

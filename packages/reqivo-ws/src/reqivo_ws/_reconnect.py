@@ -5,11 +5,22 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from reqivo_protocol.websocket import CloseCode
+
 __all__ = ["Reconnect"]
 
 #: Close codes that say "try again": going away, abnormal end (no close frame),
 #: internal error, service restart, try again later, bad gateway.
-TRANSIENT_CODES = frozenset({1001, 1006, 1011, 1012, 1013, 1014})
+TRANSIENT_CODES = frozenset(
+    {
+        CloseCode.GOING_AWAY,
+        CloseCode.ABNORMAL_CLOSURE,
+        CloseCode.INTERNAL_ERROR,
+        CloseCode.SERVICE_RESTART,
+        CloseCode.TRY_AGAIN_LATER,
+        CloseCode.BAD_GATEWAY,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)

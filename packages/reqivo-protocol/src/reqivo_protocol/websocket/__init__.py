@@ -5,6 +5,8 @@
   (RFC 6455 section 4, RFC 7692 negotiation).
 * ``WebSocketConnection`` is the open connection: ``receive_data`` in, ``events()`` and
   ``data_to_send()`` out, ``send_*`` methods returning frame bytes.
+* ``Opcode`` and ``CloseCode`` name the frame opcodes and the close codes (both
+  ``IntEnum``: they compare equal to the plain ints on the wire).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from reqivo_protocol.websocket._events import (
     Pong,
     TextMessage,
 )
-from reqivo_protocol.websocket._frames import is_valid_close_code
+from reqivo_protocol.websocket._frames import CloseCode, Opcode, is_valid_close_code
 from reqivo_protocol.websocket._handshake import (
     ClientHandshake,
     HandshakeResponse,
@@ -35,6 +37,7 @@ from reqivo_protocol.websocket._state import ConnectionState
 __all__ = [
     "BytesMessage",
     "ClientHandshake",
+    "CloseCode",
     "CloseReceived",
     "ConnectionFailed",
     "ConnectionState",
@@ -43,6 +46,7 @@ __all__ = [
     "Event",
     "HandshakeResponse",
     "HandshakeResult",
+    "Opcode",
     "Ping",
     "Pong",
     "TextMessage",

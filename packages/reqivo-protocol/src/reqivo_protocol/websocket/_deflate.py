@@ -19,6 +19,7 @@ import zlib
 from dataclasses import dataclass
 
 from reqivo_protocol._exceptions import HandshakeError, MessageTooBig, WebSocketProtocolError
+from reqivo_protocol.websocket._frames import CloseCode
 
 __all__ = ["DeflateOffer", "DeflateParams"]
 
@@ -224,13 +225,13 @@ class Inflater:
                     )
         except zlib.error as exc:
             raise WebSocketProtocolError(
-                f"invalid permessage-deflate data: {exc}", close_code=1002
+                f"invalid permessage-deflate data: {exc}", close_code=CloseCode.PROTOCOL_ERROR
             ) from None
         if d.eof:
             # The server ended the deflate stream (BFINAL); nothing may follow it.
             if d.unused_data and d.unused_data != _TAIL:
                 raise WebSocketProtocolError(
-                    "data after the end of a deflate stream", close_code=1002
+                    "data after the end of a deflate stream", close_code=CloseCode.PROTOCOL_ERROR
                 )
             self._decompressor = zlib.decompressobj(self._wbits)
         elif final and self._no_takeover:

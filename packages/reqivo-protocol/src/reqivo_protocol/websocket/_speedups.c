@@ -12,6 +12,15 @@
 #include <stdint.h>
 #include <string.h>
 
+/* The frame header layout defined in _frames.py (RFC 6455 section 5.2): byte 1 holds the
+ * MASK bit and a length of up to 125, or 126 / 127 for a 16-bit / 64-bit length that
+ * follows; then the 4-byte masking key. */
+#define MASK_BIT 0x80
+#define MAX_SHORT_LENGTH 125
+#define LENGTH_16 126
+#define LENGTH_64 127
+#define KEY_SIZE 4
+
 /* XOR n bytes of src with key (repeated, starting at key[0]) into dst. */
 static void
 xor_key(unsigned char *dst, const unsigned char *src, Py_ssize_t n, const unsigned char key[4])
@@ -41,7 +50,7 @@ get_key(PyObject *obj, Py_buffer *key)
     if (PyObject_GetBuffer(obj, key, PyBUF_SIMPLE) < 0) {
         return -1;
     }
-    if (key->len != 4) {
+    if (key->len != KEY_SIZE) {
         PyBuffer_Release(key);
         PyErr_SetString(PyExc_ValueError, "the masking key must be 4 bytes long");
         return -1;
@@ -113,27 +122,27 @@ encode_frame(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t narg
         return NULL;
     }
     n = payload.len;
-    header = n < 126 ? 6 : (n < 0x10000 ? 8 : 14);
+    header = 2 + (n <= MAX_SHORT_LENGTH ? 0 : (n < 0x10000 ? 2 : 8)) + KEY_SIZE;
     result = PyBytes_FromStringAndSize(NULL, header + n);
     if (result != NULL) {
         out = (unsigned char *)PyBytes_AS_STRING(result);
         out[0] = (unsigned char)first_byte;
-        if (n < 126) {
-            out[1] = (unsigned char)(0x80 | n);
+        if (n <= MAX_SHORT_LENGTH) {
+            out[1] = (unsigned char)(MASK_BIT | n);
         }
         else if (n < 0x10000) {
-            out[1] = 0xFE;
+            out[1] = MASK_BIT | LENGTH_16;
             out[2] = (unsigned char)(n >> 8);
             out[3] = (unsigned char)n;
         }
         else {
             uint64_t length = (uint64_t)n;
-            out[1] = 0xFF;
+            out[1] = MASK_BIT | LENGTH_64;
             for (int i = 0; i < 8; i++) {
                 out[2 + i] = (unsigned char)(length >> (56 - 8 * i));
             }
         }
-        memcpy(out + header - 4, key.buf, 4);
+        memcpy(out + header - KEY_SIZE, key.buf, KEY_SIZE);
         xor_key(out + header, payload.buf, n, key.buf);
     }
     PyBuffer_Release(&key);
