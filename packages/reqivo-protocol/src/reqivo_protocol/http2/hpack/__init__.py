@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from reqivo_protocol.http2._errors import HeaderListTooLarge, HPACKDecodingError
 from reqivo_protocol.http2.hpack._decoder import Decoder
-from reqivo_protocol.http2.hpack._encoder import NEVER_INDEXED, Encoder
+from reqivo_protocol.http2.hpack._encoder import NEVER_INDEXED, UNINDEXED, Encoder
 from reqivo_protocol.http2.hpack._huffman import decode_huffman, encode_huffman
 from reqivo_protocol.http2.hpack._table import (
     DEFAULT_TABLE_SIZE,
@@ -33,6 +33,7 @@ __all__ = [
     "MAX_HEADER_LIST_SIZE",
     "NEVER_INDEXED",
     "STATIC_TABLE",
+    "UNINDEXED",
     "Decoder",
     "Encoder",
     "HPACKDecodingError",

@@ -5,19 +5,19 @@ Choices, per field:
 1. A whole (name, value) match in the static table, then in the dynamic table, is sent
    as an index (one byte for the first 127 entries).
 2. Otherwise a literal, its name as an index when the name is known (static table
-   first: lower indexes are shorter), and each string Huffman-coded when that is
-   strictly shorter.
+   first: lower indexes are shorter), and each string Huffman-coded unless that
+   makes it longer.
 3. The literal is added to the dynamic table, except:
 
    * never indexed (``0001xxxx``, section 7.1.3): names in ``never_indexed``
      (authorization and proxy-authorization by default) and cookies shorter than 20
      bytes (few enough values to guess), as h2 does; intermediaries must forward these
      unindexed too;
-   * without indexing (``0000xxxx``): fields that change with every message, which
-     would only push useful entries out (``:path``, ``content-length``, ``etag``,
-     ``if-modified-since``, ``if-none-match``, ``location``, ``age``, ``set-cookie``;
-     the same set nghttp2 leaves out), and entries larger than three quarters of the
-     table.
+   * without indexing (``0000xxxx``): names in ``unindexed``, fields whose values
+     change with every message and would only push useful entries out (by default
+     ``:path``, ``content-length``, ``etag``, ``if-modified-since``, ``if-none-match``,
+     ``location``, ``age``, ``set-cookie``: the set nghttp2 leaves out), and entries
+     larger than three quarters of the table.
 
 The dynamic table is mirrored by two dicts, ``(name, value) -> serial`` and
 ``name -> serial``, where an entry's serial counts insertions: the entry's index is
@@ -46,12 +46,12 @@ from reqivo_protocol.http2.hpack._table import (
     STATIC_TABLE,
 )
 
-__all__ = ["NEVER_INDEXED", "Encoder"]
+__all__ = ["NEVER_INDEXED", "UNINDEXED", "Encoder"]
 
 #: Fields sent never-indexed by default (section 7.1.3).
 NEVER_INDEXED: Final = frozenset({b"authorization", b"proxy-authorization"})
-#: Fields sent without indexing: their values rarely repeat.
-_UNINDEXED: Final = frozenset(
+#: Fields sent without indexing by default: their values rarely repeat.
+UNINDEXED: Final = frozenset(
     {b":path", b"age", b"content-length", b"etag", b"if-modified-since", b"if-none-match",
      b"location", b"set-cookie"}
 )  # fmt: skip
@@ -72,15 +72,19 @@ class Encoder:
     """Encodes the header blocks of one connection, in the order they are sent.
 
     ``huffman=False`` sends every string as is (the default Huffman-codes a string
-    when that makes it shorter). ``never_indexed`` names the fields (lower-case bytes)
-    always sent as never-indexed literals.
+    unless that makes it longer). ``never_indexed`` and ``unindexed`` name the fields
+    (lower-case bytes) sent as never-indexed literals and as literals without indexing.
     """
 
     __slots__ = ("_entries", "_fields", "_inserted", "_max_size", "_names", "_pending",
-                 "_pending_min", "_size", "huffman", "never_indexed")  # fmt: skip
+                 "_pending_min", "_size", "huffman", "never_indexed", "unindexed")  # fmt: skip
 
     def __init__(
-        self, *, huffman: bool = True, never_indexed: Iterable[bytes] = NEVER_INDEXED
+        self,
+        *,
+        huffman: bool = True,
+        never_indexed: Iterable[bytes] = NEVER_INDEXED,
+        unindexed: Iterable[bytes] = UNINDEXED,
     ) -> None:
         self._entries: deque[tuple[bytes, bytes]] = deque()  # oldest first
         self._fields: dict[tuple[bytes, bytes], int] = {}
@@ -92,6 +96,7 @@ class Encoder:
         self._pending_min = DEFAULT_TABLE_SIZE
         self.huffman = huffman
         self.never_indexed = frozenset(never_indexed)
+        self.unindexed = frozenset(unindexed)
 
     @property
     def header_table_size(self) -> int:
@@ -153,7 +158,7 @@ class Encoder:
         size = len(name) + len(value) + ENTRY_OVERHEAD
         if name in self.never_indexed or (name == b"cookie" and len(value) < _SHORT_COOKIE):
             flags, prefix, indexing = 0x10, 4, False
-        elif name in _UNINDEXED or size * 4 > self._max_size * 3:
+        elif name in self.unindexed or size * 4 > self._max_size * 3:
             flags, prefix, indexing = 0x00, 4, False
         else:
             flags, prefix, indexing = 0x40, 6, True
@@ -171,12 +176,12 @@ class Encoder:
         return head + self._string(value)
 
     def _string(self, data: bytes) -> bytes:
-        """A string literal (section 5.2), Huffman-coded when that is shorter."""
+        """A string literal (section 5.2), Huffman-coded unless that is longer."""
         length = len(data)
         if self.huffman and length:
             bits = huffman_bits(data)
             coded = (len(bits) + 7) >> 3
-            if coded < length:
+            if coded <= length:
                 prefix = (
                     _HUFFMAN_LENGTHS[coded] if coded < 127 else encode_integer(coded, 7, 0x80)
                 )
@@ -184,9 +189,7 @@ class Encoder:
         return (_RAW_LENGTHS[length] if length < 127 else encode_integer(length, 7, 0)) + data
 
     def _add(self, name: bytes, value: bytes, size: int) -> None:
-        self._evict(size)
-        if size > self._max_size:
-            return
+        self._evict(size)  # it fits: larger entries are not indexed
         serial = self._inserted
         self._inserted = serial + 1
         self._entries.append((name, value))
@@ -203,8 +206,7 @@ class Encoder:
             serial = self._inserted - len(entries)
             field = entries.popleft()
             self._size -= len(field[0]) + len(field[1]) + ENTRY_OVERHEAD
-            if fields.get(field) == serial:
-                del fields[field]
+            del fields[field]  # a whole field is never added twice: it would be indexed
             if names.get(field[0]) == serial:
                 del names[field[0]]
 
