@@ -25,7 +25,7 @@ from reqivo_protocol._exceptions import __all__ as _exception_names
 from reqivo_protocol._headers import SENSITIVE_HEADERS, Headers, HeaderTypes
 
 if TYPE_CHECKING:
-    from reqivo_protocol import content, http11, websocket
+    from reqivo_protocol import content, http2, http11, websocket
     from reqivo_protocol._cookiejar import CookieJar, CookieTypes
     from reqivo_protocol._cookies import Cookie, parse_set_cookie
     from reqivo_protocol._query import QueryParams, QueryParamTypes, encode_form
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "content": "reqivo_protocol.content",
     "http11": "reqivo_protocol.http11",
+    "http2": "reqivo_protocol.http2",
     "websocket": "reqivo_protocol.websocket",
     "CookieJar": "reqivo_protocol._cookiejar",
     "CookieTypes": "reqivo_protocol._cookiejar",
@@ -106,6 +107,7 @@ __all__ = [
     "content",
     "encode_form",
     "http11",
+    "http2",
     "parse_set_cookie",
     "supported_encodings",
     "websocket",

@@ -33,7 +33,9 @@ C2 = [
 ]
 
 
-@pytest.mark.parametrize(("wire", "fields", "table", "size"), C2, ids=["C.2.1", "C.2.2", "C.2.3", "C.2.4"])
+@pytest.mark.parametrize(
+    ("wire", "fields", "table", "size"), C2, ids=["C.2.1", "C.2.2", "C.2.3", "C.2.4"]
+)
 def test_c2_decode(wire: str, fields: Fields, table: Fields, size: int) -> None:
     decoder = Decoder()
     assert decoder.decode(unhex(wire)) == fields
@@ -41,7 +43,9 @@ def test_c2_decode(wire: str, fields: Fields, table: Fields, size: int) -> None:
     assert decoder.table_size == size
 
 
-@pytest.mark.parametrize(("wire", "fields", "table", "size"), C2, ids=["C.2.1", "C.2.2", "C.2.3", "C.2.4"])
+@pytest.mark.parametrize(
+    ("wire", "fields", "table", "size"), C2, ids=["C.2.1", "C.2.2", "C.2.3", "C.2.4"]
+)
 def test_c2_encode(wire: str, fields: Fields, table: Fields, size: int) -> None:
     encoder = Encoder(huffman=False, never_indexed={b"password"})
     assert encoder.encode(fields) == unhex(wire)

@@ -382,8 +382,8 @@ def _unpad(name: str, flags: int, payload: bytes, fixed: int) -> tuple[bytes, in
     padding = payload[0]
     end = len(payload) - padding
     if end < 1 + fixed:
-        _error(f"{name} frame's padding ({padding} bytes) is not shorter than its payload "
-               f"({len(payload) - 1} bytes after the pad length)")  # fmt: skip
+        _error(f"{name} frame's padding ({padding} bytes) does not fit in its payload "
+               f"({len(payload)} bytes)")  # fmt: skip
     return payload[1:end], padding
 
 

@@ -149,8 +149,7 @@ class Decoder:
                 append(field)
         except IndexError:  # only ``entries[index]`` can raise it
             raise HPACKDecodingError(
-                f"field index {index} is past the end of the table "
-                f"({len(entries) - 1} entries)"
+                f"field index {index} is past the end of the table ({len(entries) - 1} entries)"
             ) from None
         if list_size > list_limit:
             raise HeaderListTooLarge(

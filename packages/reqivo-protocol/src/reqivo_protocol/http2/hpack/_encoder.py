@@ -182,9 +182,7 @@ class Encoder:
             bits = huffman_bits(data)
             coded = (len(bits) + 7) >> 3
             if coded <= length:
-                prefix = (
-                    _HUFFMAN_LENGTHS[coded] if coded < 127 else encode_integer(coded, 7, 0x80)
-                )
+                prefix = _HUFFMAN_LENGTHS[coded] if coded < 127 else encode_integer(coded, 7, 0x80)
                 return prefix + encode_huffman(data, bits)
         return (_RAW_LENGTHS[length] if length < 127 else encode_integer(length, 7, 0)) + data
 
