@@ -209,6 +209,7 @@ MALFORMED = [
     (frame(5, 0x4, 0, bytes(4)), PROTOCOL, 0, "PUSH_PROMISE frame on stream 0"),
     (frame(5, 0x4, 1, bytes(3)), FRAME_SIZE, 0, "PUSH_PROMISE frame of 3 bytes is too short"),
     (frame(5, 0xC, 1, b"\x01\x00\x00\x00\x02"), PROTOCOL, 0, "padding \\(1 bytes\\)"),
+    (frame(5, 0x4, 1, bytes(4)), PROTOCOL, 0, "promising stream 0"),
     (frame(6, 0, 1, bytes(8)), PROTOCOL, 0, "PING frame on stream 1"),
     (frame(6, 0, 0, bytes(7)), FRAME_SIZE, 0, "PING frame of 7 bytes, not 8"),
     (frame(7, 0, 1, bytes(8)), PROTOCOL, 0, "GOAWAY frame on stream 1"),

@@ -18,8 +18,9 @@ from a frame header and payload, checking what the frame alone can tell:
   NO_RFC7540_PRIORITIES 0 or 1, MAX_FRAME_SIZE within 2**14..2**24-1 (PROTOCOL_ERROR),
   INITIAL_WINDOW_SIZE at most 2**31-1 (FLOW_CONTROL_ERROR); unknown settings are
   kept, to be ignored;
-* WINDOW_UPDATE increments of 0 (PROTOCOL_ERROR: a stream error on a stream), and a
-  stream depending on itself in HEADERS or PRIORITY (a stream error, section 5.3.1).
+* WINDOW_UPDATE increments of 0 (PROTOCOL_ERROR: a stream error on a stream), a
+  stream depending on itself in HEADERS or PRIORITY (a stream error, section 5.3.1),
+  and PUSH_PROMISE promising stream 0.
 
 Frames of unknown types become ``UnknownFrame`` (section 5.5: to be ignored). Unknown
 flags are ignored and the reserved bit of stream identifiers is cleared. Error codes
@@ -458,6 +459,8 @@ def _push_promise(flags: int, stream_id: int, payload: bytes) -> Frame:
     _on_stream("PUSH_PROMISE", stream_id)
     block, padding = _unpad("PUSH_PROMISE", flags, payload, 4)
     promised = int.from_bytes(block[:4], "big") & MAX_31_BIT
+    if not promised:
+        _error("PUSH_PROMISE frame promising stream 0")
     return PushPromiseFrame(stream_id, promised, block[4:], bool(flags & END_HEADERS), padding)
 
 
