@@ -19,10 +19,12 @@ Choices, per field:
      ``location``, ``age``, ``set-cookie``: the set nghttp2 leaves out), and entries
      larger than three quarters of the table.
 
-The dynamic table is mirrored by two dicts, ``(name, value) -> serial`` and
-``name -> serial``, where an entry's serial counts insertions: the entry's index is
-then ``inserted + 61 - serial``, so nothing needs renumbering when entries are added,
-and an evicted entry leaves the dicts only if they still point at it.
+Both tables are mirrored by two dicts per encoder, ``(name, value) -> index`` and
+``name -> index`` (one lookup finds a field in either table). Static entries map to
+their index; a dynamic entry to ``-1 - serial``, where its serial counts insertions:
+its index is then ``inserted + 61 - serial``, so nothing needs renumbering when entries
+are added. A name keeps its static index when it also enters the dynamic table, and an
+evicted entry leaves the name dict only if it still points at that entry.
 
 ``header_table_size`` is the size the peer allows (its SETTINGS_HEADER_TABLE_SIZE).
 Changing it evicts at once and makes the next block start with a size update: the
@@ -36,7 +38,7 @@ from collections.abc import Iterable
 from typing import Final
 
 from reqivo_protocol._exceptions import LocalProtocolError
-from reqivo_protocol.http2.hpack._huffman import encode_huffman, huffman_bits
+from reqivo_protocol.http2.hpack._huffman import BITS
 from reqivo_protocol.http2.hpack._integers import encode_integer
 from reqivo_protocol.http2.hpack._table import (
     DEFAULT_TABLE_SIZE,
@@ -58,9 +60,14 @@ UNINDEXED: Final = frozenset(
 #: Cookies shorter than this are sent never-indexed.
 _SHORT_COOKIE: Final = 20
 
-_STATIC_COUNT = len(STATIC_TABLE)
+_FIRST_DYNAMIC = len(STATIC_TABLE) + 1
 #: Indexed-field representations of the first indexes, built once.
 _INDEXED: Final = [encode_integer(index, 7, 0x80) for index in range(512)]
+#: First bytes of literals with an indexed name (or 0: a literal name follows):
+#: never indexed, without indexing, with incremental indexing.
+_NEVER_HEADS: Final = [encode_integer(index, 4, 0x10) for index in range(512)]
+_PLAIN_HEADS: Final = [encode_integer(index, 4, 0x00) for index in range(512)]
+_INDEXING_HEADS: Final = [encode_integer(index, 6, 0x40) for index in range(512)]
 #: String length prefixes below 127: raw, then Huffman-coded.
 _RAW_LENGTHS: Final = [bytes((length,)) for length in range(127)]
 _HUFFMAN_LENGTHS: Final = [bytes((0x80 | length,)) for length in range(127)]
@@ -87,8 +94,8 @@ class Encoder:
         unindexed: Iterable[bytes] = UNINDEXED,
     ) -> None:
         self._entries: deque[tuple[bytes, bytes]] = deque()  # oldest first
-        self._fields: dict[tuple[bytes, bytes], int] = {}
-        self._names: dict[bytes, int] = {}
+        self._fields: dict[tuple[bytes, bytes], int] = dict(STATIC_FIELDS)
+        self._names: dict[bytes, int] = dict(STATIC_NAMES)
         self._inserted = 0
         self._size = 0
         self._max_size = DEFAULT_TABLE_SIZE
@@ -132,21 +139,18 @@ class Encoder:
                 append(encode_integer(self._pending_min, 5, 0x20))
             append(encode_integer(self._max_size, 5, 0x20))
             self._pending = False
-        static_fields = STATIC_FIELDS
         fields = self._fields
         for name, value in headers:
             if type(name) is not bytes:
                 name = _as_bytes(name, "name")
             if type(value) is not bytes:
                 value = _as_bytes(value, "value")
-            field = (name, value)
-            index = static_fields.get(field)
+            index = fields.get((name, value))
             if index is None:
-                serial = fields.get(field)
-                if serial is None:
-                    append(self._literal(name, value))
-                    continue
-                index = self._inserted + _STATIC_COUNT - serial
+                append(self._literal(name, value))
+                continue
+            if index < 0:  # dynamic: -1 - serial
+                index += self._inserted + _FIRST_DYNAMIC
                 if index >= 512:
                     append(encode_integer(index, 7, 0x80))
                     continue
@@ -156,21 +160,23 @@ class Encoder:
     def _literal(self, name: bytes, value: bytes) -> bytes:
         """A literal representation of a field without a whole match in either table."""
         size = len(name) + len(value) + ENTRY_OVERHEAD
+        indexing = False
         if name in self.never_indexed or (name == b"cookie" and len(value) < _SHORT_COOKIE):
-            flags, prefix, indexing = 0x10, 4, False
+            heads = _NEVER_HEADS
         elif name in self.unindexed or size * 4 > self._max_size * 3:
-            flags, prefix, indexing = 0x00, 4, False
+            heads = _PLAIN_HEADS
         else:
-            flags, prefix, indexing = 0x40, 6, True
-        index = STATIC_NAMES.get(name)
+            heads, indexing = _INDEXING_HEADS, True
+        index = self._names.get(name)
         if index is None:
-            serial = self._names.get(name)
-            if serial is not None:
-                index = self._inserted + _STATIC_COUNT - serial
-        if index is None:
-            head = encode_integer(0, prefix, flags) + self._string(name)
+            head = heads[0] + self._string(name)
         else:
-            head = encode_integer(index, prefix, flags)
+            if index < 0:
+                index += self._inserted + _FIRST_DYNAMIC
+            if index < 512:
+                head = heads[index]
+            else:
+                head = encode_integer(index, 6 if indexing else 4, heads[0][0])
         if indexing:
             self._add(name, value, size)
         return head + self._string(value)
@@ -179,11 +185,15 @@ class Encoder:
         """A string literal (section 5.2), Huffman-coded unless that is longer."""
         length = len(data)
         if self.huffman and length:
-            bits = huffman_bits(data)
-            coded = (len(bits) + 7) >> 3
-            if coded <= length:
-                prefix = _HUFFMAN_LENGTHS[coded] if coded < 127 else encode_integer(coded, 7, 0x80)
-                return prefix + encode_huffman(data, bits)
+            codes = BITS
+            bits = "".join([codes[byte] for byte in data])
+            pad = -len(bits) & 7
+            coded = (len(bits) + pad) >> 3
+            if coded <= length:  # the padding: the most significant bits of EOS, all ones
+                huffman = (int(bits, 2) << pad | (0xFF >> (8 - pad))).to_bytes(coded, "big")
+                if coded < 127:
+                    return _HUFFMAN_LENGTHS[coded] + huffman
+                return encode_integer(coded, 7, 0x80) + huffman
         return (_RAW_LENGTHS[length] if length < 127 else encode_integer(length, 7, 0)) + data
 
     def _add(self, name: bytes, value: bytes, size: int) -> None:
@@ -191,8 +201,9 @@ class Encoder:
         serial = self._inserted
         self._inserted = serial + 1
         self._entries.append((name, value))
-        self._fields[name, value] = serial
-        self._names[name] = serial
+        self._fields[name, value] = -1 - serial
+        if self._names.get(name, -1) < 0:  # a static index is shorter: keep it
+            self._names[name] = -1 - serial
         self._size += size
 
     def _evict(self, room: int) -> None:
@@ -205,7 +216,7 @@ class Encoder:
             field = entries.popleft()
             self._size -= len(field[0]) + len(field[1]) + ENTRY_OVERHEAD
             del fields[field]  # a whole field is never added twice: it would be indexed
-            if names.get(field[0]) == serial:
+            if names.get(field[0]) == -1 - serial:
                 del names[field[0]]
 
 

@@ -1,10 +1,10 @@
 """Huffman coding of string literals (RFC 7541 section 5.2 and appendix B).
 
-Encoding works on text, in C: each byte maps to its code written as ``"0"``/``"1"``
-characters, one ``"".join(map(...))`` builds the bit string of the whole literal, ones
-pad it to a byte boundary (the most significant bits of EOS, as section 5.2 requires),
-and ``int(bits, 2).to_bytes()`` packs it. Base-2 conversions are linear and exempt from
-Python's int/str digit limit.
+Encoding works on text, mostly in C: each byte maps to its code written as
+``"0"``/``"1"`` characters, one ``"".join`` builds the bit string of the whole literal,
+``int(bits, 2)`` reads it, ones pad it to a byte boundary (the most significant bits of
+EOS, as section 5.2 requires) and ``to_bytes`` packs it. Base-2 conversions are linear
+and exempt from Python's int/str digit limit. The encoder inlines this.
 
 Decoding is a byte-at-a-time state machine: the 256 internal nodes of the code tree
 are the states (a state is the part of a code read so far), plus a failure state that
@@ -13,7 +13,8 @@ lookup per input byte gives the next state and the 0, 1 or 2 bytes decoded on th
 (codes are 5 bits or longer). At the end, the state must be the root or one of the
 seven all-ones nodes above it: anything else is padding longer than 7 bits, padding that
 is not a prefix of EOS, or a truncated code. The table (65,792 entries) is built on the
-first decode, by composing two 4-bit steps, so that importing the module costs nothing.
+first decode, by composing two 4-bit steps (about 10 ms, once per process), so that
+importing the module costs nothing.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Final
 
 from reqivo_protocol.http2._errors import HPACKDecodingError
 
-__all__ = ["decode_huffman", "encode_huffman", "huffman_bits"]
+__all__ = ["BITS", "decode_huffman", "encode_huffman"]
 
 #: (code, length in bits) of each symbol, 0-255 and EOS (256): RFC 7541 appendix B.
 CODES: Final = (
@@ -82,24 +83,17 @@ CODES: Final = (
 
 _EOS: Final = 256
 #: Each byte's code as a string of "0" and "1" characters.
-_BITS: Final = [format(code, f"0{length}b") for code, length in CODES[:_EOS]]
-_PADDING: Final = ("", "1", "11", "111", "1111", "11111", "111111", "1111111")
+BITS: Final = [format(code, f"0{length}b") for code, length in CODES[:_EOS]]
 
 
-def huffman_bits(data: bytes) -> str:
-    """The Huffman code of ``data`` as a string of "0"/"1" characters, unpadded."""
-    bits = _BITS
-    return "".join([bits[byte] for byte in data])
-
-
-def encode_huffman(data: bytes, bits: str | None = None) -> bytes:
-    """The Huffman encoding of ``data`` (``bits``: its ``huffman_bits``, if known)."""
-    if bits is None:
-        bits = huffman_bits(data)
+def encode_huffman(data: bytes) -> bytes:
+    """The Huffman encoding of ``data``, padded with the most significant bits of EOS."""
+    codes = BITS
+    bits = "".join([codes[byte] for byte in data])
+    pad = -len(bits) & 7
     if not bits:
         return b""
-    pad = -len(bits) % 8
-    return int(bits + _PADDING[pad], 2).to_bytes((len(bits) + pad) >> 3, "big")
+    return (int(bits, 2) << pad | (0xFF >> (8 - pad))).to_bytes((len(bits) + pad) >> 3, "big")
 
 
 class _Decoder:
