@@ -324,3 +324,16 @@ def test_never_indexed_and_unindexed_literals_decode_without_touching_the_table(
     ]  # fmt: skip
     assert decoder.dynamic_table == []
     assert decoder.decode(bytearray(b"\x82")) == decoder.decode(memoryview(b"\x82"))
+
+
+def test_literal_names_with_large_dynamic_indexes() -> None:
+    encoder = Encoder()
+    decoder = Decoder(max_table_size=1 << 20)
+    encoder.header_table_size = 1 << 20
+    many = [(b"n%d" % i, b"%d" % i) for i in range(400)]
+    decoder.decode(encoder.encode(many))
+    encoder.unindexed = frozenset({b"n1"})
+    fresh = [(b"n0", b"new"), (b"n1", b"new")]  # the oldest entries, indexes 461 and 460
+    block = encoder.encode(fresh)
+    assert block[:3] == b"\x7f\x8e\x03"  # 01 + 461 with a 6-bit prefix
+    assert decoder.decode(block) == fresh

@@ -61,13 +61,16 @@ UNINDEXED: Final = frozenset(
 _SHORT_COOKIE: Final = 20
 
 _FIRST_DYNAMIC = len(STATIC_TABLE) + 1
-#: Indexed-field representations of the first indexes, built once.
-_INDEXED: Final = [encode_integer(index, 7, 0x80) for index in range(512)]
+#: Indexes whose representations are built once: a 4096-byte table holds at most 128
+#: entries (indexes up to 189).
+_PRECOMPUTED = 256
+#: Indexed-field representations of the first indexes.
+_INDEXED: Final = [encode_integer(index, 7, 0x80) for index in range(_PRECOMPUTED)]
 #: First bytes of literals with an indexed name (or 0: a literal name follows):
 #: never indexed, without indexing, with incremental indexing.
-_NEVER_HEADS: Final = [encode_integer(index, 4, 0x10) for index in range(512)]
-_PLAIN_HEADS: Final = [encode_integer(index, 4, 0x00) for index in range(512)]
-_INDEXING_HEADS: Final = [encode_integer(index, 6, 0x40) for index in range(512)]
+_NEVER_HEADS: Final = [encode_integer(index, 4, 0x10) for index in range(_PRECOMPUTED)]
+_PLAIN_HEADS: Final = [encode_integer(index, 4, 0x00) for index in range(_PRECOMPUTED)]
+_INDEXING_HEADS: Final = [encode_integer(index, 6, 0x40) for index in range(_PRECOMPUTED)]
 #: String length prefixes below 127: raw, then Huffman-coded.
 _RAW_LENGTHS: Final = [bytes((length,)) for length in range(127)]
 _HUFFMAN_LENGTHS: Final = [bytes((0x80 | length,)) for length in range(127)]
@@ -151,7 +154,7 @@ class Encoder:
                 continue
             if index < 0:  # dynamic: -1 - serial
                 index += self._inserted + _FIRST_DYNAMIC
-                if index >= 512:
+                if index >= _PRECOMPUTED:
                     append(encode_integer(index, 7, 0x80))
                     continue
             append(_INDEXED[index])
@@ -173,7 +176,7 @@ class Encoder:
         else:
             if index < 0:
                 index += self._inserted + _FIRST_DYNAMIC
-            if index < 512:
+            if index < _PRECOMPUTED:
                 head = heads[index]
             else:
                 head = encode_integer(index, 6 if indexing else 4, heads[0][0])
