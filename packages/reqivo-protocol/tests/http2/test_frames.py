@@ -1,6 +1,8 @@
-"""HTTP/2 frames: round trips, split feeding, and every malformed frame."""
+"""HTTP/2 frames: round trips, split feeding, every malformed frame, and hyperframe (h2)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -52,7 +54,8 @@ frames: st.SearchStrategy[Frame] = st.one_of(
     st.builds(RstStreamFrame, stream_ids, error_codes),
     st.builds(SettingsFrame, st.lists(setting_pairs, max_size=5).map(tuple)),
     st.just(SettingsFrame(ack=True)),
-    st.builds(PushPromiseFrame, stream_ids, stream_ids, payloads, st.booleans(), paddings),
+    st.builds(PushPromiseFrame, stream_ids, stream_ids.map(lambda i: i & ~1 or 2), payloads,
+              st.booleans(), paddings),
     st.builds(PingFrame, st.binary(min_size=8, max_size=8), st.booleans()),
     st.builds(GoAwayFrame, st.integers(0, 2**31 - 1), error_codes, payloads),
     st.builds(WindowUpdateFrame, st.integers(0, 2**31 - 1), st.integers(1, 2**31 - 1)),
@@ -210,6 +213,7 @@ MALFORMED = [
     (frame(5, 0x4, 1, bytes(3)), FRAME_SIZE, 0, "PUSH_PROMISE frame of 3 bytes is too short"),
     (frame(5, 0xC, 1, b"\x01\x00\x00\x00\x02"), PROTOCOL, 0, "padding \\(1 bytes\\)"),
     (frame(5, 0x4, 1, bytes(4)), PROTOCOL, 0, "promising stream 0"),
+    (frame(5, 0x4, 1, b"\x00\x00\x00\x03"), PROTOCOL, 0, "promising stream 3"),
     (frame(6, 0, 1, bytes(8)), PROTOCOL, 0, "PING frame on stream 1"),
     (frame(6, 0, 0, bytes(7)), FRAME_SIZE, 0, "PING frame of 7 bytes, not 8"),
     (frame(7, 0, 1, bytes(8)), PROTOCOL, 0, "GOAWAY frame on stream 1"),
@@ -247,6 +251,7 @@ REFUSED = [
     (SettingsFrame(((0x10000, 1),)), "does not fit"),
     (PushPromiseFrame(1, 0), "promised stream id"),
     (PushPromiseFrame(0, 2), "PUSH_PROMISE stream id"),
+    (PushPromiseFrame(1, 3), "promised stream id must be even"),
     (PingFrame(b"short"), "PING carries 8 bytes, not 5"),
     (GoAwayFrame(-1), "last stream id"),
     (WindowUpdateFrame(1, 0), "window increment must be 1"),
@@ -261,3 +266,82 @@ REFUSED = [
 def test_invalid_frames_are_not_serialized(frame_: Frame, message: str) -> None:
     with pytest.raises(LocalProtocolError, match=message):
         frame_.serialize()
+
+
+# -- against hyperframe (h2's frame layer, installed with the test servers) --------------
+
+
+def _hyperframe() -> Any:
+    return pytest.importorskip("hyperframe.frame")
+
+
+def _flag(frame: Any, name: str) -> bool:
+    return name in frame.flags
+
+
+def _padding(frame: Any) -> int | None:
+    return frame.pad_length if _flag(frame, "PADDED") else None
+
+
+def _priority(frame: Any) -> Priority:
+    return Priority(frame.depends_on, frame.stream_weight + 1, frame.exclusive)
+
+
+def from_hyperframe(frame: Any) -> Frame:
+    """Our frame with the same content as hyperframe's."""
+    hf = _hyperframe()
+    sid = frame.stream_id
+    if isinstance(frame, hf.DataFrame):
+        return DataFrame(sid, frame.data, _flag(frame, "END_STREAM"), _padding(frame))
+    if isinstance(frame, hf.HeadersFrame):
+        priority = _priority(frame) if _flag(frame, "PRIORITY") else None
+        return HeadersFrame(sid, frame.data, _flag(frame, "END_STREAM"),
+                            _flag(frame, "END_HEADERS"), priority, _padding(frame))  # fmt: skip
+    if isinstance(frame, hf.PriorityFrame):
+        return PriorityFrame(sid, _priority(frame))
+    if isinstance(frame, hf.RstStreamFrame):
+        return RstStreamFrame(sid, frame.error_code)
+    if isinstance(frame, hf.SettingsFrame):
+        return SettingsFrame(tuple(frame.settings.items()), _flag(frame, "ACK"))
+    if isinstance(frame, hf.PushPromiseFrame):
+        return PushPromiseFrame(sid, frame.promised_stream_id, frame.data,
+                                _flag(frame, "END_HEADERS"), _padding(frame))  # fmt: skip
+    if isinstance(frame, hf.PingFrame):
+        return PingFrame(bytes(frame.opaque_data), _flag(frame, "ACK"))
+    if isinstance(frame, hf.GoAwayFrame):
+        return GoAwayFrame(frame.last_stream_id, frame.error_code, frame.additional_data)
+    if isinstance(frame, hf.WindowUpdateFrame):
+        return WindowUpdateFrame(sid, frame.window_increment)
+    if isinstance(frame, hf.ContinuationFrame):
+        return ContinuationFrame(sid, frame.data, _flag(frame, "END_HEADERS"))
+    assert isinstance(frame, hf.ExtensionFrame)
+    return UnknownFrame(frame.type, frame.flag_byte, sid, frame.body)
+
+
+def _comparable(frame: Frame) -> bool:
+    # hyperframe keeps SETTINGS in a dict (a repeated parameter keeps its last value), and
+    # writes only the low byte of a parameter's 16-bit identifier.
+    if isinstance(frame, SettingsFrame):
+        ids = {p for p, _ in frame.settings}
+        return len(ids) == len(frame.settings) and all(p < 256 for p in ids)
+    # hyperframe refuses a padded HEADERS frame whose padding is all that follows the pad
+    # length octet; RFC 9113 section 6.2 refuses only padding that exceeds that room.
+    if isinstance(frame, HeadersFrame) and frame.padding and frame.priority is None:
+        return bool(frame.block)
+    # hyperframe knows more types than RFC 9113's (ALTSVC, RFC 7838).
+    if isinstance(frame, UnknownFrame):
+        return frame.type not in _hyperframe().FRAMES
+    return True
+
+
+@settings(max_examples=300, deadline=None)
+@given(frames.filter(_comparable))
+def test_hyperframe_parses_ours_and_we_parse_theirs(frame: Frame) -> None:
+    wire = frame.serialize()
+    theirs, length = _hyperframe().Frame.parse_frame_header(memoryview(wire[:9]))
+    theirs.parse_body(memoryview(wire[9 : 9 + length]))
+    assert from_hyperframe(theirs) == frame
+    buffer = FrameBuffer()
+    buffer.feed(theirs.serialize())
+    assert buffer.next_frame() == frame
+    assert buffer.buffered == 0

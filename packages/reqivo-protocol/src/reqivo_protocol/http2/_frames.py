@@ -20,7 +20,8 @@ from a frame header and payload, checking what the frame alone can tell:
   kept, to be ignored;
 * WINDOW_UPDATE increments of 0 (PROTOCOL_ERROR: a stream error on a stream), a
   stream depending on itself in HEADERS or PRIORITY (a stream error, section 5.3.1),
-  and PUSH_PROMISE promising stream 0.
+  and PUSH_PROMISE promising stream 0 or an odd stream (only servers push, on even
+  streams: section 5.1.1).
 
 Frames of unknown types become ``UnknownFrame`` (section 5.5: to be ignored). Unknown
 flags are ignored and the reserved bit of stream identifiers is cleared. Error codes
@@ -229,6 +230,10 @@ class PushPromiseFrame:
         """The frame's bytes."""
         _check_stream_id(self.stream_id, "PUSH_PROMISE")
         _check_stream_id(self.promised_stream_id, "promised")
+        if self.promised_stream_id & 1:
+            raise LocalProtocolError(
+                f"promised stream id must be even (a server's), not {self.promised_stream_id}"
+            )
         return _padded(FrameType.PUSH_PROMISE, self.end_headers << 2, self.stream_id,
                        _u32(self.promised_stream_id), self.block, self.padding)  # fmt: skip
 
@@ -459,8 +464,8 @@ def _push_promise(flags: int, stream_id: int, payload: bytes) -> Frame:
     _on_stream("PUSH_PROMISE", stream_id)
     block, padding = _unpad("PUSH_PROMISE", flags, payload, 4)
     promised = int.from_bytes(block[:4], "big") & MAX_31_BIT
-    if not promised:
-        _error("PUSH_PROMISE frame promising stream 0")
+    if not promised or promised & 1:
+        _error(f"PUSH_PROMISE frame promising stream {promised}, not a server's (even) stream")
     return PushPromiseFrame(stream_id, promised, block[4:], bool(flags & END_HEADERS), padding)
 
 
