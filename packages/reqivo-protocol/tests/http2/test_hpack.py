@@ -337,3 +337,14 @@ def test_literal_names_with_large_dynamic_indexes() -> None:
     block = encoder.encode(fresh)
     assert block[:3] == b"\x7f\x8e\x03"  # 01 + 461 with a 6-bit prefix
     assert decoder.decode(block) == fresh
+
+
+def test_huffman_every_symbol_after_every_prefix() -> None:
+    # Each symbol after each of 0-7 bits of a preceding code reaches every state the
+    # decoder builds rows for, and every transition out of the shallow ones.
+    for lead in (b"", b"0", b"a", b"%", b"\xff", b"\x00"):
+        for byte in range(256):
+            data = lead + bytes((byte,)) + lead
+            assert decode_huffman(encode_huffman(data)) == data
+    everything = bytes(range(256)) * 2
+    assert decode_huffman(encode_huffman(everything)) == everything

@@ -8,18 +8,22 @@ and exempt from Python's int/str digit limit. The encoder inlines this.
 
 Decoding is a byte-at-a-time state machine: the 256 internal nodes of the code tree
 are the states (a state is the part of a code read so far), plus a failure state that
-EOS leads to (section 5.2: EOS inside a literal is an error) and never leaves. One table
+EOS leads to (section 5.2: EOS inside a literal is an error) and never leaves. One row
 lookup per input byte gives the next state and the 0, 1 or 2 bytes decoded on the way
 (codes are 5 bits or longer). At the end, the state must be the root or one of the
 seven all-ones nodes above it: anything else is padding longer than 7 bits, padding that
-is not a prefix of EOS, or a truncated code. The table (65,792 entries) is built on the
-first decode, by composing two 4-bit steps (about 10 ms, once per process), so that
-importing the module costs nothing.
+is not a prefix of EOS, or a truncated code.
+
+Each state's row of 256 transitions is built the first time the state is reached, by
+composing two 4-bit steps: real text visits a few dozen states (the short codes of
+common characters), so the first decodes build a fraction of the 65,792 transitions
+(about 40 us a row) and importing the module builds nothing. Rows of 256 entries,
+indexed by state then byte, also proved a little faster to walk than one flat table.
 """
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, TypeAlias
 
 from reqivo_protocol.http2._errors import HPACKDecodingError
 
@@ -96,62 +100,90 @@ def encode_huffman(data: bytes) -> bytes:
     return (int(bits, 2) << pad | (0xFF >> (8 - pad))).to_bytes((len(bits) + pad) >> 3, "big")
 
 
-class _Decoder:
-    """The decoding table and its accepting states, built on first use."""
+Row: TypeAlias = list[tuple[int, bytes]]
 
-    table: list[tuple[int, bytes]] | None = None
-    accepting: frozenset[int] = frozenset()
 
-    @classmethod
-    def build(cls) -> list[tuple[int, bytes]]:
-        symbols = {format(code, f"0{length}b"): sym for sym, (code, length) in enumerate(CODES)}
-        prefixes = sorted({bits[:i] for bits in symbols for i in range(len(bits))}, key=len)
-        state_of = {prefix: number for number, prefix in enumerate(prefixes)}
-        fail = len(prefixes)  # 256: a full binary tree of 257 leaves has 256 inner nodes
-        steps: list[tuple[int, bytes]] = []  # state * 16 + nibble -> (state, decoded)
-        for prefix in prefixes:
+class _Tables:
+    """The code tree and the state machine's rows, each built when first needed."""
+
+    def __init__(self) -> None:
+        # children[2 * node + bit]: an inner node's number, or ~symbol for a leaf.
+        children = [0, 0]
+        for symbol, (code, length) in enumerate(CODES):
+            node = 0
+            for shift in range(length - 1, 0, -1):
+                slot = 2 * node + (code >> shift & 1)
+                if not children[slot]:  # 0 is the root, never a child: "no node yet"
+                    children[slot] = len(children) // 2
+                    children += (0, 0)
+                node = children[slot]
+            children[2 * node + (code & 1)] = ~symbol
+        self.children = children
+        node = 0
+        accepting = {node}
+        for _ in range(7):
+            node = children[2 * node + 1]
+            accepting.add(node)
+        self.accepting = frozenset(accepting)
+        #: ``rows[state][byte]`` -> (next state, decoded bytes); ``None``: not built yet.
+        self.rows: list[Row | None] = [None] * _FAIL + [[(_FAIL, b"")] * 256]
+        self.nibbles: list[Row | None] = [None] * _FAIL + [[(_FAIL, b"")] * 16]
+
+    def nibble_row(self, state: int) -> Row:
+        """The 16 transitions of one 4-bit step from ``state``."""
+        row = self.nibbles[state]
+        if row is None:
+            children = self.children
+            row = []
             for nibble in range(16):
-                node, decoded, state = prefix, bytearray(), -1
-                for bit in format(nibble, "04b"):
-                    node += bit
-                    symbol = symbols.get(node)
-                    if symbol == _EOS:
-                        state = fail
+                node, decoded = state, b""
+                for shift in (3, 2, 1, 0):
+                    node = children[2 * node + (nibble >> shift & 1)]
+                    if node == ~_EOS:
+                        node = _FAIL
                         break
-                    if symbol is not None:
-                        decoded.append(symbol)
-                        node = ""
-                steps.append((state_of[node] if state < 0 else state, bytes(decoded)))
-        steps += [(fail, b"")] * 16
-        rows = [
-            [(state << 8, decoded) for state, decoded in steps[start : start + 16]]
-            for start in range(0, len(steps), 16)
+                    if node < 0:
+                        decoded, node = _SINGLE[~node], 0
+                row.append((node, decoded))
+            self.nibbles[state] = row
+        return row
+
+    def row(self, state: int) -> Row:
+        """The 256 transitions of one byte from ``state``: two 4-bit steps."""
+        row = [
+            (low_state, high + low)
+            for high_state, high in self.nibble_row(state)
+            for low_state, low in self.nibble_row(high_state)
         ]
-        table = [
-            (state, high + low) if high else (state, low)
-            for high_state, high in steps
-            for state, low in rows[high_state]
-        ]
-        cls.accepting = frozenset(state_of["1" * ones] << 8 for ones in range(8))
-        cls.table = table
-        return table
+        self.rows[state] = row
+        return row
+
+
+_FAIL: Final = 256  # a full binary tree of 257 leaves has 256 inner nodes: 0-255
+_SINGLE: Final = [bytes((byte,)) for byte in range(256)]
+_tables: _Tables | None = None
 
 
 def decode_huffman(data: bytes) -> bytes:
     """Decode a Huffman-coded string literal; ``HPACKDecodingError`` if it is invalid."""
-    table = _Decoder.table or _Decoder.build()
+    global _tables
+    tables = _tables or (_tables := _Tables())
+    rows = tables.rows
     state = 0
     parts: list[bytes] = []
     append = parts.append
     for byte in data:
-        state, decoded = table[state | byte]
+        row = rows[state]
+        if row is None:
+            row = tables.row(state)
+        state, decoded = row[byte]
         append(decoded)
-    if state not in _Decoder.accepting:
+    if state not in tables.accepting:
         raise HPACKDecodingError(_failure(data, state))
     return b"".join(parts)
 
 
 def _failure(data: bytes, state: int) -> str:
-    if state == 256 << 8:
+    if state == _FAIL:
         return "Huffman-coded string contains EOS"
     return f"invalid padding at the end of a Huffman-coded string of {len(data)} bytes"
