@@ -342,8 +342,8 @@ def fuzz(session: nox.Session) -> None:
     """Coverage-guided fuzzing (atheris) of the protocol parsers, bounded (not in CI).
 
     Runs each target of ``fuzzing/`` (http11, chunked, decoders, url, websocket,
-    cookies) for ``REQIVO_FUZZ_SECONDS`` (default 60) seconds, from its committed seed
-    corpus, and prints executions, coverage and findings per target; fails when any
+    cookies, hpack, h2frames) for ``REQIVO_FUZZ_SECONDS`` (default 60) seconds, from its
+    committed seed corpus, and prints executions, coverage and findings per target; fails when any
     target found something (saved under ``fuzzing/findings/``). Arguments go to
     ``fuzzing/run.py``: ``nox -s fuzz -- 300 --jobs 2 --only http11,url``.
     """

@@ -9,7 +9,14 @@ from pathlib import Path
 
 from benchmarks._harness import Measurement, report, save
 
-SUITES = ["protocol_http", "protocol_ws", "client_async", "client_ws", "client_sync"]
+SUITES = [
+    "protocol_http",
+    "protocol_http2",
+    "protocol_ws",
+    "client_async",
+    "client_ws",
+    "client_sync",
+]
 
 
 def main(argv: list[str]) -> int:

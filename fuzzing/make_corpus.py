@@ -245,8 +245,98 @@ def websocket() -> None:
         _write("websocket", name, seed(wire, flags, _cuts(wire)))
 
 
+def _blocks(blocks: list[bytes], flags: int = 0) -> bytes:
+    """A sequence of HPACK blocks, cut at their boundaries."""
+    bounds = [sum(len(b) for b in blocks[: i + 1]) for i in range(len(blocks) - 1)]
+    return seed(b"".join(blocks), flags, tuple(bounds))
+
+
+def hpack() -> None:
+    # flags: bits 0-1 max_table_size, 2-3 max_header_list_size, 4 no Huffman, 5 lower
+    from reqivo_protocol.http2.hpack import Encoder
+
+    rfc = {  # RFC 7541 appendix C.3 to C.6
+        "c3": ["828684410f7777772e6578616d706c652e636f6d", "828684be58086e6f2d6361636865",
+               "828785bf400a637573746f6d2d6b65790c637573746f6d2d76616c7565"],
+        "c4": ["828684418cf1e3c2e5f23a6ba0ab90f4ff", "828684be5886a8eb10649cbf",
+               "828785bf408825a849e95ba97d7f8925a849e95bb8e8b4bf"],
+        "c6": ["3fe101", "488264025885aec3771a4b6196d07abe941054d444a8200595040b8166e082a62d1bff"
+               "6e919d29ad171863c78f0b97c8e9ae82ae43d3", "4883640effc1c0bf",
+               "88c16196d07abe941054d444a8200595040b8166e084a62d1bffc05a839bd9ab77ad94e782"
+               "1dd7f2e6c7b335dfdfcd5b3960d5af27087f3672c1ab270fb5291f9587316065c003ed4ee5"
+               "b1063d5007"],
+    }  # fmt: skip
+    for name, blocks in rfc.items():
+        flags = 1 if name == "c6" else 0
+        _write("hpack", f"rfc-{name}", _blocks([bytes.fromhex(b) for b in blocks], flags))
+    request = [(b":method", b"GET"), (b":scheme", b"https"), (b":authority", b"example.com"),
+               (b":path", b"/index.html"), (b"user-agent", b"reqivo/0.1"),
+               (b"accept-encoding", b"gzip, br"), (b"cookie", b"a=1"),
+               (b"authorization", b"Bearer abc"), (b"x-long", b"v" * 200)]  # fmt: skip
+    encoder = Encoder()
+    encoded = [encoder.encode(request) for _ in range(3)]
+    encoder.header_table_size = 128
+    encoded.append(encoder.encode(request))
+    _write("hpack", "requests", _blocks(encoded))
+    _write("hpack", "requests-lowered", _blocks(encoded, 32 | 4))
+    plain = Encoder(huffman=False)
+    _write("hpack", "plain", _blocks([plain.encode(request), plain.encode(request)], 16))
+    _write("hpack", "bomb", _blocks([b"\x40\x01x\x7f\x81\x1f" + b"v" * 4000 + b"\xbe" * 200]))
+
+
+def h2frames() -> None:
+    # flags: bits 0-1 max_frame_size
+    from reqivo_protocol.http2 import (
+        ContinuationFrame,
+        DataFrame,
+        Frame,
+        GoAwayFrame,
+        HeadersFrame,
+        PingFrame,
+        Priority,
+        PriorityFrame,
+        PushPromiseFrame,
+        RstStreamFrame,
+        SettingsFrame,
+        UnknownFrame,
+        WindowUpdateFrame,
+    )  # fmt: skip
+
+    streams: dict[str, list[Frame]] = {
+        "server-start": [
+            SettingsFrame(((3, 100), (4, 65535), (5, 16384), (6, 8192))),
+            SettingsFrame(ack=True),
+            WindowUpdateFrame(0, 1 << 20),
+        ],
+        "response": [
+            HeadersFrame(1, b"\x88\x0f\x10\x0ftext/html", end_headers=False),
+            ContinuationFrame(1, b"\x5c\x0212", end_headers=True),
+            DataFrame(1, b"hello world!", padding=3),
+            DataFrame(1, b"", end_stream=True),
+        ],
+        "everything": [
+            HeadersFrame(3, b"\x88", priority=Priority(1, 32, True), padding=2),
+            PriorityFrame(5, Priority(3, 1)),
+            RstStreamFrame(3, 8),
+            PushPromiseFrame(1, 2, b"\x82", padding=1),
+            PingFrame(b"12345678"),
+            UnknownFrame(0xFA, 0x3, 0, b"ignored"),
+            GoAwayFrame(3, 0, b"bye"),
+        ],
+        "large-data": [DataFrame(1, b"x" * 16384), DataFrame(1, b"y" * 200, end_stream=True)],
+    }
+    for name, frames in streams.items():
+        wire = b"".join(frame.serialize() for frame in frames)
+        _write("h2frames", name, seed(wire, 0, _cuts(wire)))
+    stream_error = bytes.fromhex("000004080000000003") + bytes(4) + PingFrame().serialize()
+    _write("h2frames", "stream-error", seed(stream_error, 0, (3, 13)))
+    _write("h2frames", "too-large", seed(bytes.fromhex("00ffff000000000001") + bytes(200), 2))
+
+
 def main() -> None:
-    for target in ("http11", "chunked", "decoders", "url", "cookies", "websocket"):
+    for target in (
+        "http11", "chunked", "decoders", "url", "cookies", "websocket", "hpack", "h2frames"
+    ):  # fmt: skip
         shutil.rmtree(CORPUS / target, ignore_errors=True)
     http11()
     chunked()
@@ -254,6 +344,8 @@ def main() -> None:
     url()
     cookies()
     websocket()
+    hpack()
+    h2frames()
     for finding in sorted((HERE / "regressions").glob("*-*")):  # past findings are seeds too
         _write(finding.name.partition("-")[0], finding.name, finding.read_bytes())
     total = sum(p.stat().st_size for p in CORPUS.rglob("*") if p.is_file())

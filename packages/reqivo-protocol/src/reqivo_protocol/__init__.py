@@ -30,7 +30,7 @@ from reqivo_protocol._exceptions import __all__ as _exception_names
 from reqivo_protocol._headers import SENSITIVE_HEADERS, Headers, HeaderTypes
 
 if TYPE_CHECKING:
-    from reqivo_protocol import content, exceptions, http11, websocket
+    from reqivo_protocol import content, exceptions, http2, http11, websocket
     from reqivo_protocol._cookiejar import CookieJar, CookieTypes
     from reqivo_protocol._cookies import Cookie, parse_set_cookie
     from reqivo_protocol._query import QueryParams, QueryParamTypes, encode_form
@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "content": "reqivo_protocol.content",
     "http11": "reqivo_protocol.http11",
+    "http2": "reqivo_protocol.http2",
     "websocket": "reqivo_protocol.websocket",
     "exceptions": "reqivo_protocol.exceptions",
     "CookieJar": "reqivo_protocol._cookiejar",
@@ -113,6 +114,7 @@ __all__ = [
     "encode_form",
     "exceptions",
     "http11",
+    "http2",
     "parse_set_cookie",
     "supported_encodings",
     "websocket",
