@@ -14,11 +14,14 @@ socket options, binds a local address when asked, and upgrades to TLS with
 from __future__ import annotations
 
 import asyncio
+import errno
+import inspect
 import socket
 import ssl
 from collections.abc import Callable, Iterable
 from typing import Any, Final, Literal, TypeAlias, TypeVar
 
+from reqivo_async._happy_eyeballs import connect_socket
 from reqivo_protocol._exceptions import (
     ConnectError,
     ConnectTimeout,
@@ -79,11 +82,60 @@ def map_error(exc: BaseException, phase: Phase, request: Any = None) -> RequestE
     return _NETWORK[phase](_describe(exc, f"{phase} failed"), request=request)
 
 
+#: OpenSSL's reasons for a handshake answered by something that is not TLS (an HTTP
+#: server's "HTTP/1.1 400" read as a TLS record).
+_NOT_TLS_REASONS: Final = frozenset(
+    {"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG", "UNKNOWN_PROTOCOL"}
+)
+NOT_TLS_HINT: Final = "the server may not speak TLS on this port (is it plain HTTP?)"
+
+
 def _describe(exc: BaseException, fallback: str) -> str:
     if isinstance(exc, ssl.SSLCertVerificationError):
         return f"certificate verify failed: {exc.verify_message}"
     text = str(exc)
-    return f"{fallback}: {text}" if text and text != fallback else fallback
+    text = f"{fallback}: {text}" if text and text != fallback else fallback
+    if isinstance(exc, ssl.SSLError) and exc.reason in _NOT_TLS_REASONS:
+        text = f"{text}; {NOT_TLS_HINT}"
+    return text
+
+
+#: Per loop class: whether its ``create_connection`` races addresses itself (RFC 8305).
+_NATIVE_HAPPY_EYEBALLS: Final[dict[type, bool]] = {}
+
+
+def _native_happy_eyeballs(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether ``loop.create_connection`` takes ``happy_eyeballs_delay`` (decided once a class).
+
+    asyncio's own loops do (``BaseEventLoop``); another loop (uvloop) is asked through its
+    signature, and one that has none gets our own race, which works on any loop.
+    """
+    native = isinstance(loop, asyncio.BaseEventLoop)
+    if not native:
+        try:
+            native = "happy_eyeballs_delay" in inspect.signature(loop.create_connection).parameters
+        except (TypeError, ValueError):
+            native = False
+    _NATIVE_HAPPY_EYEBALLS[type(loop)] = native
+    return native
+
+
+def _host_port(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _connect_error(exc: OSError | TimeoutError, where: str) -> RequestError:
+    """The connect phase's ``map_error``: names the address, and a refusal as such."""
+    if isinstance(exc, TimeoutError):
+        return ConnectTimeout(f"connect to {where} timed out")
+    text = str(exc)
+    refused = f"[Errno {errno.ECONNREFUSED}]"
+    if isinstance(exc, ConnectionRefusedError) and (not text or text.startswith(refused)):
+        text = "connection refused"
+    elif refused in text and text.count("[Errno") == text.count(refused):
+        # The standard loop's "Multiple exceptions: ..." when every address refused.
+        text = f"connection refused ({text})"
+    return ConnectError(f"cannot connect to {where}: {text or type(exc).__name__}")
 
 
 async def open_connection(
@@ -105,7 +157,7 @@ async def open_connection(
         async with asyncio.timeout(seconds):
             if uds is not None:
                 transport, protocol = await loop.create_unix_connection(protocol_factory, uds)
-            else:
+            elif _NATIVE_HAPPY_EYEBALLS.get(type(loop)) or _native_happy_eyeballs(loop):
                 transport, protocol = await loop.create_connection(
                     protocol_factory,
                     host,
@@ -113,8 +165,19 @@ async def open_connection(
                     happy_eyeballs_delay=HAPPY_EYEBALLS_DELAY,
                     local_addr=(local_address, 0) if local_address else None,
                 )
+            else:
+                connected = await connect_socket(
+                    loop, host, port, delay=HAPPY_EYEBALLS_DELAY, local_address=local_address
+                )
+                try:
+                    transport, protocol = await loop.create_connection(
+                        protocol_factory, sock=connected
+                    )
+                except BaseException:
+                    connected.close()
+                    raise
     except (OSError, TimeoutError) as exc:
-        raise map_error(exc, "connect") from exc
+        raise _connect_error(exc, uds or _host_port(host, port)) from exc
     sock = transport.get_extra_info("socket")
     try:
         if uds is None and sock is not None:
@@ -155,9 +218,12 @@ async def start_tls(
     except BaseException as exc:
         transport.abort()
         if isinstance(exc, OSError | TimeoutError | ssl.SSLError):
-            if isinstance(exc, ConnectionError) and not isinstance(exc, ssl.SSLError):
-                # The peer hung up during the handshake: a TLS failure from the user's view.
-                raise TlsError(_describe(exc, "TLS handshake failed")) from exc
+            if isinstance(exc, ConnectionError | ssl.SSLEOFError):
+                # The peer hung up during the handshake: a TLS failure from the user's view,
+                # most often a server that does not speak TLS there.
+                raise TlsError(
+                    f"{_describe(exc, 'TLS handshake failed: the connection closed')}; {NOT_TLS_HINT}"
+                ) from exc
             raise map_error(exc, "connect") from exc
         raise
     if tls is None:  # pragma: no cover - start_tls only returns None on a closing loop
