@@ -1,7 +1,9 @@
 """Opening connections, and the one place where OS-level errors become Reqivo errors.
 
 ``open_connection`` resolves and connects (happy eyeballs for dual-stack hosts, RFC
-8305, through ``loop.create_connection(happy_eyeballs_delay=0.25)``; Unix domain
+8305: through ``loop.create_connection(happy_eyeballs_delay=0.25)`` on asyncio's own
+loops, through :mod:`reqivo_async._happy_eyeballs` and ``create_connection(sock=...)`` on
+a loop without that keyword, such as uvloop; decided once per loop class; Unix domain
 sockets through ``loop.create_unix_connection``), sets ``TCP_NODELAY`` and the user's
 socket options, binds a local address when asked, and upgrades to TLS with
 ``loop.start_tls``. TCP and TLS are separate steps so that trace callbacks see both.
@@ -9,6 +11,8 @@ socket options, binds a local address when asked, and upgrades to TLS with
 ``map_error`` is the single translation table from ``OSError``, ``ssl.SSLError`` and
 ``TimeoutError`` to ``ConnectError``/``ConnectTimeout``, ``ReadError``/``ReadTimeout``,
 ``WriteError``/``WriteTimeout`` and ``TlsError``; the original is kept as ``__cause__``.
+A failed connect names the address ("cannot connect to 127.0.0.1:8080: connection
+refused"); a handshake answered by something that is not TLS says so.
 """
 
 from __future__ import annotations
@@ -221,9 +225,8 @@ async def start_tls(
             if isinstance(exc, ConnectionError | ssl.SSLEOFError):
                 # The peer hung up during the handshake: a TLS failure from the user's view,
                 # most often a server that does not speak TLS there.
-                raise TlsError(
-                    f"{_describe(exc, 'TLS handshake failed: the connection closed')}; {NOT_TLS_HINT}"
-                ) from exc
+                reason = str(exc) or "the server closed the connection"
+                raise TlsError(f"TLS handshake failed: {reason}; {NOT_TLS_HINT}") from exc
             raise map_error(exc, "connect") from exc
         raise
     if tls is None:  # pragma: no cover - start_tls only returns None on a closing loop
