@@ -46,8 +46,8 @@ async def connect_socket(
     naming every address and why it failed (the type of the errors when they agree, so a
     refusal stays a ``ConnectionRefusedError``).
     """
-    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    local: list[AddrInfo] = []
+    infos: Sequence[AddrInfo] = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    local: Sequence[AddrInfo] = ()
     if local_address:
         local = await loop.getaddrinfo(local_address, 0, type=socket.SOCK_STREAM)
         families = {info[0] for info in local}

@@ -33,7 +33,7 @@ SENSITIVE_HEADERS = frozenset(
 _MISSING = object()
 
 
-def _to_str(value: _StrOrBytes, name: object = None) -> str:
+def _to_str(value: object, name: object = None) -> str:
     """``value`` as a string (bytes decoded as Latin-1); ``TypeError`` for anything else.
 
     ``name`` is the field's name when ``value`` is its value (for the message). Checked
