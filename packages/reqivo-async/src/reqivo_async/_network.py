@@ -99,7 +99,7 @@ def _describe(exc: BaseException, fallback: str) -> str:
         return f"certificate verify failed: {exc.verify_message}"
     text = str(exc)
     text = f"{fallback}: {text}" if text and text != fallback else fallback
-    if isinstance(exc, ssl.SSLError) and exc.reason in _NOT_TLS_REASONS:
+    if isinstance(exc, ssl.SSLError) and getattr(exc, "reason", None) in _NOT_TLS_REASONS:
         text = f"{text}; {NOT_TLS_HINT}"
     return text
 
