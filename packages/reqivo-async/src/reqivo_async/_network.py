@@ -157,11 +157,14 @@ async def open_connection(
     Raises ``ConnectError`` or ``ConnectTimeout`` (the caller attaches the request).
     """
     loop = asyncio.get_running_loop()
+    native = _NATIVE_HAPPY_EYEBALLS.get(type(loop))
+    if native is None:
+        native = _native_happy_eyeballs(loop)
     try:
         async with asyncio.timeout(seconds):
             if uds is not None:
                 transport, protocol = await loop.create_unix_connection(protocol_factory, uds)
-            elif _NATIVE_HAPPY_EYEBALLS.get(type(loop)) or _native_happy_eyeballs(loop):
+            elif native:
                 transport, protocol = await loop.create_connection(
                     protocol_factory,
                     host,
