@@ -20,8 +20,14 @@ import pytest
 
 from reqivo_async import AsyncConnection
 from reqivo_async._happy_eyeballs import AddrInfo, connect_socket, interleave, race
-from reqivo_async._network import HAPPY_EYEBALLS_DELAY, _connect_error, _native_happy_eyeballs
-from reqivo_protocol._exceptions import ConnectError
+from reqivo_async._network import (
+    _NATIVE_HAPPY_EYEBALLS,
+    HAPPY_EYEBALLS_DELAY,
+    _connect_error,
+    _native_happy_eyeballs,
+    open_connection,
+)
+from reqivo_protocol._exceptions import ConnectError, ConnectTimeout
 
 V4, V6 = socket.AF_INET, socket.AF_INET6
 
@@ -181,8 +187,15 @@ async def test_async_tests_run_on_the_chosen_loop(pytestconfig: pytest.Config) -
     assert loop_module == pytestconfig.getoption("--loop")
 
 
-async def test_session_over_both_families_on_this_loop() -> None:
-    # Whichever way this loop connects, a request reaches an IPv6 and an IPv4 literal.
+@pytest.mark.parametrize("ours", [False, True], ids=["the-loops-way", "our-race"])
+async def test_both_families_and_local_address_on_this_loop(
+    monkeypatch: pytest.MonkeyPatch, ours: bool
+) -> None:
+    # This loop's own way to connect, then ours forced on it: each reaches an IPv6 and an
+    # IPv4 literal from the local address asked for.
+    if ours:
+        monkeypatch.setitem(_NATIVE_HAPPY_EYEBALLS, type(asyncio.get_running_loop()), False)
+
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.readuntil(b"\r\n\r\n")
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
@@ -202,3 +215,61 @@ async def test_session_over_both_families_on_this_loop() -> None:
         finally:
             server.close()
             await server.wait_closed()
+
+
+def test_a_loop_is_asked_through_its_signature() -> None:
+    class Native(asyncio.AbstractEventLoop):
+        async def create_connection(  # type: ignore[override]
+            self, protocol_factory: Any, host: Any = None, *, happy_eyeballs_delay: Any = None
+        ) -> Any: ...
+
+    class Plain(asyncio.AbstractEventLoop):
+        async def create_connection(  # type: ignore[override]
+            self, protocol_factory: Any, host: Any = None
+        ) -> Any: ...
+
+    assert _native_happy_eyeballs(Native()) is True  # type: ignore[abstract]
+    assert _native_happy_eyeballs(Plain()) is False  # type: ignore[abstract]
+    assert _NATIVE_HAPPY_EYEBALLS[Native] is True and _NATIVE_HAPPY_EYEBALLS[Plain] is False
+
+
+def test_the_standard_loops_every_address_refused_says_so() -> None:
+    # The standard loop's own race reports "Multiple exceptions: ..." when the errors differ.
+    cause = OSError(
+        "Multiple exceptions: [Errno 111] Connect call failed ('::1', 1, 0, 0), "
+        "[Errno 111] Connect call failed ('127.0.0.1', 1)"
+    )
+    assert str(_connect_error(cause, "localhost:1")) == (
+        f"cannot connect to localhost:1: connection refused ({cause})"
+    )
+    mixed = OSError("Multiple exceptions: [Errno 111] x, [Errno 101] Network is unreachable")
+    assert str(_connect_error(mixed, "h:1")) == f"cannot connect to h:1: {mixed}"
+
+
+async def test_open_connection_timeout_names_the_address() -> None:
+    with _black_hole("127.0.0.1") as hole:
+        before = _open_fds()
+        with pytest.raises(ConnectTimeout) as info:
+            await open_connection(asyncio.Protocol, "127.0.0.1", hole, seconds=0.1)
+        await asyncio.sleep(0.01)
+        assert _open_fds() == before
+    assert str(info.value) == f"connect to 127.0.0.1:{hole} timed out"
+
+
+async def test_a_failing_protocol_factory_leaks_no_socket(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Our way to connect, on whichever loop runs the test (asyncio's own way leaves the
+    # socket to the garbage collector).
+    monkeypatch.setitem(_NATIVE_HAPPY_EYEBALLS, type(asyncio.get_running_loop()), False)
+
+    def factory() -> asyncio.Protocol:
+        raise RuntimeError("no protocol")
+
+    with _listening("127.0.0.1") as listener:
+        port = listener.getsockname()[1]
+        before = _open_fds()
+        with pytest.raises(RuntimeError, match="no protocol"):
+            await open_connection(factory, "127.0.0.1", port, seconds=5.0)
+        await asyncio.sleep(0.01)
+        assert _open_fds() == before
