@@ -45,14 +45,11 @@ _TESTS = str(Path(__file__).resolve().parents[1])
 if _TESTS not in sys.path:
     sys.path.insert(0, _TESTS)
 
-from dual.conftest import Client, pytest_generate_tests  # noqa: E402
+from dual.conftest import Client, LoopFactory, pytest_generate_tests  # noqa: E402
 from faults.leaks import Baseline, PoolState, assert_no_tasks, pool_state  # noqa: E402
 from reqivo_protocol._exceptions import ReqivoError, RequestError  # noqa: E402
 from servers.fixtures import RawServerFactory  # noqa: E402
 from servers.raw import RawServer, ReadRequest, Repeat, Script, Send, http_response  # noqa: E402
-
-#: The root conftest's ``loop_factory`` fixture (``--loop``): ``None`` is asyncio's loop.
-LoopFactory = Callable[[], asyncio.AbstractEventLoop]
 
 __all__ = ["TIMING_ATTEMPTS", "Faults", "assert_fires_at", "on_time", "pytest_generate_tests"]
 
