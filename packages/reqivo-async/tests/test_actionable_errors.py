@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reqivo_async import AsyncConnection, AsyncSession
+from reqivo_async import AsyncConnection, AsyncRequest, AsyncSession
 from reqivo_protocol import Headers
 from reqivo_protocol._exceptions import ConnectError, TlsError
 from servers.fixtures import RawServerFactory
@@ -79,6 +79,10 @@ async def test_header_of_the_wrong_type_is_a_type_error_before_sending(
             await session.get(server.url, headers=headers)  # type: ignore[arg-type]
         with pytest.raises(TypeError, match=message):
             Headers(headers)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=message):
+        AsyncSession(headers=headers)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=message):
+        AsyncRequest("GET", server.url, headers=headers)  # type: ignore[arg-type]
     assert server.connections == 0  # refused before anything was sent
 
 
