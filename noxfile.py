@@ -5,7 +5,9 @@ Sessions (``nox -l`` lists them):
 - ``lint``: ruff check and ruff format --check, plus the version-coupling check.
 - ``typecheck``: mypy --strict over all four packages and their tests.
 - ``tests``: the test matrix, every CPython 3.11+ found on the machine x package (x API
-  mode, sync and async, for the packages with a dual suite: ``tests-3.11(reqivo-sync-async)``).
+  mode, sync and async, for the packages with a dual suite: ``tests-3.11(reqivo-sync-async)``)
+  x event loop: the suites whose tests run on the caller's loop run again on uvloop
+  (``tests-3.12(reqivo-async-uvloop)``, ``reqivo-sync-async-uvloop``, ``reqivo-ws-uvloop``).
   A Python that is not installed is skipped with a visible message.
 - ``workspace``: tests of the workspace itself (version coupling, layering rules).
 - ``autobahn``: the Autobahn WebSocket conformance suite (uncompressed) against the async
@@ -156,6 +158,7 @@ def typecheck(session: nox.Session) -> None:
         "benchmarks",
         "examples",
         "tests",
+        "conftest.py",
         "packages/reqivo-ws/compliance",
     )
 
@@ -172,25 +175,46 @@ def workspace(session: nox.Session) -> None:
 #: ``async`` runs only the dual suite with ``--mode=async`` (nothing else differs).
 DUAL_MODE_PACKAGES = ["reqivo-sync", "reqivo-ws"]
 MODES = ["sync", "async"]
+#: The second event loop (``--loop=uvloop``, see the root conftest.py): what runs on it is
+#: every test that runs on the caller's loop: reqivo-async's suite, reqivo-ws's (its own
+#: async tests and the dual suite in async mode) and reqivo-sync's facade suites in async
+#: mode. reqivo-sync's other tests drive its own loops, which stay asyncio's.
+UVLOOP_TARGETS = {
+    "reqivo-async": ("-", ["tests"]),
+    "reqivo-sync": ("async", ["tests/dual", "tests/faults", "tests/security"]),
+    "reqivo-ws": ("async", ["tests"]),
+}
 TEST_MATRIX = [
-    (package, mode)
+    (package, mode, "asyncio")
     for package in PACKAGES
     for mode in (MODES if package in DUAL_MODE_PACKAGES else ["-"])
-]
+] + [(package, mode, "uvloop") for package, (mode, _) in UVLOOP_TARGETS.items()]
+
+
+def _test_id(package: str, mode: str, loop: str) -> str:
+    """``reqivo-sync-async``, ``reqivo-async-uvloop``; ``reqivo-ws-uvloop`` (its whole suite)."""
+    name = (
+        package
+        if mode == "-" or (loop == "uvloop" and package == "reqivo-ws")
+        else f"{package}-{mode}"
+    )
+    return name if loop == "asyncio" else f"{name}-{loop}"
 
 
 @nox.session(python=PYTHONS)
 @nox.parametrize(
-    ("package", "mode"),
+    ("package", "mode", "loop"),
     TEST_MATRIX,
-    ids=[package if mode == "-" else f"{package}-{mode}" for package, mode in TEST_MATRIX],
+    ids=[_test_id(*entry) for entry in TEST_MATRIX],
 )
-def tests(session: nox.Session, package: str, mode: str) -> None:
-    """One package's test suite on one Python (and API mode), with coverage data collected."""
+def tests(session: nox.Session, package: str, mode: str, loop: str) -> None:
+    """One package's test suite on one Python (and API mode, and event loop), with coverage."""
     _sync(session, "test", "servers")
     tests_dir = ROOT / "packages" / package / "tests"
     if not any(tests_dir.rglob("test_*.py")):
         session.skip(f"{package} has no tests yet")
+    if loop == "uvloop" and not _has_module(session, "uvloop"):
+        session.skip(f"uvloop does not install on this platform or Python {session.python}")
     if package != "reqivo-protocol":
         # The client packages' tests start real services (a forward proxy): install them
         # when missing (idempotent, quick when present).
@@ -199,13 +223,18 @@ def tests(session: nox.Session, package: str, mode: str) -> None:
     data_file = f".coverage.{session.python}.{package}"
     if mode != "-":
         data_file += f"-{mode}"
-        if mode == "async":
+        if mode == "async" and loop == "asyncio":
             # Only the suites written against the dual sync/async facade run in async mode.
             facade_suites = [d for d in ("dual", "faults", "security") if (tests_dir / d).is_dir()]
             target = [f"{target[0]}/{d}" for d in facade_suites]
         target.append(f"--mode={mode}")
-    for stale in ROOT.glob(f"{data_file}*"):
-        stale.unlink()
+    if loop == "uvloop":
+        data_file += "-uvloop"
+        target = [f"packages/{package}/{path}" for path in UVLOOP_TARGETS[package][1]]
+        target += ([] if mode == "-" else [f"--mode={mode}"]) + ["--loop=uvloop"]
+    # This session's own data only (``reqivo-async`` must not match ``reqivo-async-uvloop``).
+    for stale in [*ROOT.glob(f"{data_file}.*"), ROOT / data_file]:
+        stale.unlink(missing_ok=True)
     env = {}
     if package == "reqivo-protocol" and session.python == PYTHONS[0]:
         # One run of the protocol suite uses the pure-Python masking everywhere (the
@@ -224,6 +253,14 @@ def tests(session: nox.Session, package: str, mode: str) -> None:
         *session.posargs,
         env=env,
     )
+
+
+def _has_module(session: nox.Session, module: str) -> bool:
+    """Whether the session's interpreter imports ``module``."""
+    if not isinstance(session.virtualenv, nox.virtualenv.VirtualEnv):
+        return False  # pragma: no cover - every session here has a venv
+    python = Path(session.virtualenv.bin) / "python"
+    return subprocess.run([str(python), "-c", f"import {module}"]).returncode == 0
 
 
 @nox.session(python=PYTHONS[0])
@@ -255,8 +292,12 @@ def release_check(session: nox.Session) -> None:
 
 @nox.session(python=PYTHONS[0])
 def bench(session: nox.Session) -> None:
-    """Benchmarks against the peers, side by side in one run (not part of CI)."""
-    _sync(session, "bench")
+    """Benchmarks against the peers, side by side in one run (not part of CI).
+
+    ``nox -s bench -- client_async --loop both`` measures the async clients on asyncio's
+    loop and on uvloop (from the ``test`` group) side by side.
+    """
+    _sync(session, "bench", "test")
     session.run("python", "-m", "benchmarks", *session.posargs)
 
 
@@ -331,9 +372,10 @@ def soak(session: nox.Session) -> None:
     200,000 async requests (concurrency 256, one AsyncSession), 100,000 sync requests (64
     threads, one Session), 1.5% of them faults; 1,000 concurrent WebSockets. Fails when
     file descriptors, memory, tasks or threads do not end where they started. About 5
-    minutes; ``nox -s soak -- --quick`` runs a tenth. See ``benchmarks/soak.py``.
+    minutes; ``nox -s soak -- --quick`` runs a tenth; ``-- --loop uvloop`` runs the async
+    and WebSocket phases on uvloop. See ``benchmarks/soak.py``.
     """
-    _sync(session, "bench")
+    _sync(session, "bench", "test")
     session.run("python", "-m", "benchmarks.soak", *session.posargs)
 
 

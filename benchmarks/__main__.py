@@ -1,8 +1,9 @@
-"""Run benchmark suites: ``python -m benchmarks [suite ...]`` (default: all)."""
+"""Run benchmark suites: ``python -m benchmarks [suite ...] [--loop uvloop]`` (default: all)."""
 
 from __future__ import annotations
 
 import importlib
+import os
 import platform
 import sys
 from pathlib import Path
@@ -20,7 +21,15 @@ SUITES = [
 
 
 def main(argv: list[str]) -> int:
-    """Run the named suites (all when none is named) and print one table per suite."""
+    """Run the named suites (all when none is named) and print one table per suite.
+
+    ``--loop asyncio|uvloop|both`` chooses the event loop of the async client suite
+    (``REQIVO_BENCH_LOOP``, read when the suite is imported).
+    """
+    if "--loop" in argv:
+        at = argv.index("--loop")
+        os.environ["REQIVO_BENCH_LOOP"] = argv[at + 1]
+        argv = argv[:at] + argv[at + 2 :]
     chosen = argv or SUITES
     unknown = sorted(set(chosen) - set(SUITES))
     if unknown:

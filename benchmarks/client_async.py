@@ -18,8 +18,14 @@ Resource checks, each in a fresh subprocess: the peak RSS added by streaming the
 download; 10,000 sequential requests (open fds, asyncio tasks, traced memory and RSS before
 and after); and ``import reqivo_async`` time minus ``import asyncio, ssl`` time.
 
-Run: ``uv run nox -s bench`` or ``uv run python -m benchmarks client_async``. Without
-nginx the suite prints how to install it and measures nothing.
+Event loops: ``--loop uvloop`` (or ``REQIVO_BENCH_LOOP=uvloop``) runs every contender on
+uvloop, ``--loop both`` on asyncio's loop and on uvloop side by side in the same rounds
+(uvloop's rows say ``[uvloop]``). ``REQIVO_BENCH_SCENARIOS=sequential,concurrent`` (any of
+sequential, concurrent, download, upload) measures only those; the resource checks run only
+with every scenario.
+
+Run: ``uv run nox -s bench`` or ``uv run python -m benchmarks client_async [--loop both]``.
+Without nginx the suite prints how to install it and measures nothing.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import contextlib
 import gc
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,7 +44,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks._harness import Measurement
+from benchmarks._harness import LOOPS, Measurement, run_on
 from benchmarks._nginx import NginxUnavailable, start_nginx
 
 TITLE = "Async HTTP clients against nginx on loopback (reqivo-async vs aiohttp and httpx)"
@@ -54,7 +61,19 @@ SEQUENTIAL = "sequential keep-alive GET 1 KiB"
 CONCURRENT = f"{CONCURRENCY} concurrent GET 1 KiB"
 DOWNLOAD = "64 MiB download (streamed)"
 UPLOAD_SCENARIO = "16 MiB upload (bytes body)"
-SCENARIOS = [SEQUENTIAL, CONCURRENT, DOWNLOAD, UPLOAD_SCENARIO]
+ALL_SCENARIOS = {
+    "sequential": SEQUENTIAL,
+    "concurrent": CONCURRENT,
+    "download": DOWNLOAD,
+    "upload": UPLOAD_SCENARIO,
+}
+_CHOSEN = os.environ.get("REQIVO_BENCH_SCENARIOS", "")
+SCENARIOS = [ALL_SCENARIOS[key] for key in _CHOSEN.split(",") if key] or list(
+    ALL_SCENARIOS.values()
+)
+_LOOP = os.environ.get("REQIVO_BENCH_LOOP", "asyncio")
+#: The event loops measured (``--loop``): asyncio, uvloop, or both side by side.
+BENCH_LOOPS = list(LOOPS) if _LOOP == "both" else [_LOOP]
 UNITS = {SEQUENTIAL: "req/s", CONCURRENT: "req/s", DOWNLOAD: "MB/s", UPLOAD_SCENARIO: "MB/s"}
 #: The issue's targets: reqivo's rate divided by the peer's, at least this much.
 TARGETS = {
@@ -308,41 +327,64 @@ def _label(factory: Callable[[], Any]) -> str:
     return name
 
 
-def measure_clients(base: str, seconds: float = SECONDS, rounds: int = ROUNDS) -> list[Measurement]:
-    """Every scenario for every contender, ``rounds`` alternating rounds."""
-    results: dict[tuple[str, str], Measurement] = {}
+def _on(scenario: str, loop: str) -> str:
+    """The scenario's label on ``loop`` (asyncio's loop: the plain name)."""
+    return scenario if loop == "asyncio" else f"{scenario} [{loop}]"
+
+
+def measure_clients(
+    base: str, seconds: float = SECONDS, rounds: int = ROUNDS, loops: list[str] | None = None
+) -> list[Measurement]:
+    """Every scenario for every contender on every loop, ``rounds`` alternating rounds."""
+    loops = loops or BENCH_LOOPS
+    results: dict[tuple[str, str, str], Measurement] = {}
     for scenario in SCENARIOS:
-        for factory in _contenders(scenario):
-            label = _label(factory)
-            results[scenario, factory.name] = Measurement(scenario, label, UNITS[scenario])  # type: ignore[attr-defined]
+        for loop in loops:
+            for factory in _contenders(scenario):
+                label = _label(factory)
+                name: str = factory.name  # type: ignore[attr-defined]
+                results[scenario, loop, name] = Measurement(
+                    _on(scenario, loop), label, UNITS[scenario]
+                )
     for number in range(rounds):
         for scenario in SCENARIOS:
             contenders = _contenders(scenario)
             shift = number % len(contenders)
-            for factory in contenders[shift:] + contenders[:shift]:
-                gc.collect()
-                rate = asyncio.run(_measure_once(factory(), scenario, base, seconds))
-                results[scenario, factory.name].rates.append(rate)  # type: ignore[attr-defined]
-                print(
-                    f"  round {number + 1}/{rounds}  {scenario:<34} "
-                    f"{factory.name:<20} {rate:>12,.1f} {UNITS[scenario]}",  # type: ignore[attr-defined]
-                    flush=True,
-                )
+            for loop in loops[number % len(loops) :] + loops[: number % len(loops)]:
+                for factory in contenders[shift:] + contenders[:shift]:
+                    name = factory.name  # type: ignore[attr-defined]
+                    gc.collect()
+                    rate = run_on(loop, _measure_once(factory(), scenario, base, seconds))
+                    results[scenario, loop, name].rates.append(rate)
+                    print(
+                        f"  round {number + 1}/{rounds}  {_on(scenario, loop):<43} "
+                        f"{name:<20} {rate:>12,.1f} {UNITS[scenario]}",
+                        flush=True,
+                    )
     return list(results.values())
 
 
 def ratio_table(results: list[Measurement]) -> str:
-    """reqivo's best rate over each peer's best, against the issue's targets."""
+    """reqivo's rate over each peer's (best rounds; median rounds), against the targets."""
     best = {(m.scenario, m.contender.split()[0]): m.best for m in results}
+    rates = {(m.scenario, m.contender.split()[0]): m.rates for m in results}
     lines = [
-        f"{'scenario':<36} {'reqivo/aiohttp':>15} {'target':>7} {'reqivo/httpx':>13} {'target':>7}",
+        "reqivo's rate over the peer's: of the best rounds (and the median of the ratios",
+        "round by round, each pair measured back to back: steadier on a busy machine)",
+        f"{'scenario':<45} {'reqivo/aiohttp':>20} {'target':>9} {'reqivo/httpx':>20} {'target':>9}",
     ]
-    for scenario in SCENARIOS:
-        ours = best.get((scenario, "reqivo"))
+    labels = list(dict.fromkeys(m.scenario for m in results))
+    for label in labels:
+        scenario = label.split(" [")[0]
+        ours = best.get((label, "reqivo"))
         cells = []
         for peer in ("aiohttp", "httpx"):
-            theirs = best.get((scenario, peer))
-            ratio = f"{ours / theirs:.2f}x" if ours and theirs else "-"
+            theirs = best.get((label, peer))
+            ratio = "-"
+            if ours and theirs:
+                paired = zip(rates[label, "reqivo"], rates[label, peer], strict=True)
+                by_round = statistics.median(a / b for a, b in paired)
+                ratio = f"{ours / theirs:.2f}x ({by_round:.2f}x)"
             target = TARGETS.get((scenario, peer))
             if target is None:
                 mark = ""
@@ -351,14 +393,14 @@ def ratio_table(results: list[Measurement]) -> str:
             else:
                 mark = f">={target:g} MISS"
             cells += [ratio, mark]
-        lines.append(f"{scenario:<36} {cells[0]:>15} {cells[1]:>7} {cells[2]:>13} {cells[3]:>7}")
-    for scenario in (SEQUENTIAL, DOWNLOAD):
-        floor = best.get((scenario, "raw"))
-        ours = best.get((scenario, "reqivo"))
-        theirs = best.get((scenario, "aiohttp"))
+        lines.append(f"{label:<45} {cells[0]:>20} {cells[1]:>9} {cells[2]:>20} {cells[3]:>9}")
+    for label in labels:
+        floor = best.get((label, "raw"))
+        ours = best.get((label, "reqivo"))
+        theirs = best.get((label, "aiohttp"))
         if floor and ours and theirs:
             lines.append(
-                f"{scenario}: reqivo {ours / floor:.0%}, aiohttp {theirs / floor:.0%} "
+                f"{label}: reqivo {ours / floor:.0%}, aiohttp {theirs / floor:.0%} "
                 "of the raw asyncio floor"
             )
     return "\n".join(lines)
@@ -558,13 +600,18 @@ def run() -> list[Measurement]:
             print(f"\n## {TITLE}\n\nSKIPPED: {exc}")
             print("Install it with: sudo apt-get install -y nginx-light (or your OS's nginx)")
             return []
-        print(f"\n## {TITLE}: {ROUNDS} rounds of {SECONDS:g} s per measurement", flush=True)
+        print(
+            f"\n## {TITLE}: {ROUNDS} rounds of {SECONDS:g} s per measurement, "
+            f"event loop {' and '.join(BENCH_LOOPS)}",
+            flush=True,
+        )
         results = measure_clients(nginx.url)
         print()
         print(ratio_table(results))
-        print()
-        for line in resource_checks(nginx.url):
-            print(line, flush=True)
+        if len(SCENARIOS) == len(ALL_SCENARIOS):
+            print()
+            for line in resource_checks(nginx.url):
+                print(line, flush=True)
     return results
 
 

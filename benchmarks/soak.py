@@ -1,6 +1,8 @@
 """A bounded soak: many requests, injected faults, and nothing leaks.
 
-Run with ``uv run nox -s soak`` or ``uv run python -m benchmarks.soak [--quick] [--json PATH]``.
+Run with ``uv run nox -s soak`` or ``uv run python -m benchmarks.soak [--quick] [--json PATH]
+[--loop uvloop]`` (``--loop`` chooses the event loop of the async and ws phases; the sync
+phase's ``Session`` runs its own loops).
 
 Phases, each against loopback servers only and each with a time bound:
 
@@ -42,6 +44,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from benchmarks._harness import LOOPS, run_on
 from benchmarks._nginx import Nginx, start_nginx
 from reqivo_async import AsyncSession, Limits, Timeout
 
@@ -133,6 +136,16 @@ def snapshot() -> Snapshot:
     )
 
 
+async def _warm_loop(host: str, port: int) -> None:
+    """Open and close one TCP connection before the baseline: a loop's one-time resources
+    are not the client's (uvloop opens one descriptor, kept until the loop closes, at its
+    first TCP connection)."""
+    _, writer = await asyncio.open_connection(host, port)
+    writer.close()
+    with contextlib.suppress(ConnectionError):
+        await writer.wait_closed()
+
+
 def _checkpoint() -> tuple[float, float]:
     """(traced MiB, RSS MiB) in the middle of a phase, after gc and ``malloc_trim``."""
     at = snapshot()
@@ -214,17 +227,18 @@ async def _async_phase(nginx: Nginx, result: PhaseResult, concurrency: int) -> N
         result.traced_at_100, result.rss_at_100 = _checkpoint()
 
 
-def run_async(nginx: Nginx, requests: int, concurrency: int) -> PhaseResult:
-    """Phase 1: ``requests`` GETs at ``concurrency`` through one AsyncSession."""
-    result = PhaseResult(f"async: 1 AsyncSession, concurrency {concurrency}", requests)
+def run_async(nginx: Nginx, requests: int, concurrency: int, loop: str = "asyncio") -> PhaseResult:
+    """Phase 1: ``requests`` GETs at ``concurrency`` through one AsyncSession on ``loop``."""
+    result = PhaseResult(f"async: 1 AsyncSession, concurrency {concurrency}, {loop}", requests)
 
     async def main() -> None:
+        await _warm_loop(nginx.host, nginx.port)
         result.before = snapshot()
         await _async_phase(nginx, result, concurrency)
         await asyncio.sleep(0)  # let closed transports run their connection_lost callbacks
         result.after = snapshot()
 
-    asyncio.run(main())
+    run_on(loop, main())
     check(result)
     return result
 
@@ -327,10 +341,10 @@ def _echo_server() -> Iterator[str]:
             server.stdout.close()
 
 
-def run_ws(connections: int, messages: int) -> PhaseResult:
+def run_ws(connections: int, messages: int, loop: str = "asyncio") -> PhaseResult:
     """Phase 3: ``connections`` concurrent WebSockets, ``messages`` echoes each, then close."""
     result = PhaseResult(
-        f"ws: {connections} concurrent AsyncWebSocket x {messages} messages", connections
+        f"ws: {connections} concurrent AsyncWebSocket x {messages} messages, {loop}", connections
     )
     try:
         from reqivo_ws import AsyncWebSocket
@@ -339,6 +353,7 @@ def run_ws(connections: int, messages: int) -> PhaseResult:
         return result
 
     async def main(url: str) -> None:
+        await _warm_loop("127.0.0.1", int(url.rsplit(":", 1)[1]))
         result.before = snapshot()
         opening = asyncio.Semaphore(64)  # connect in waves: the listen backlog is finite
         all_open = asyncio.Event()
@@ -378,7 +393,7 @@ def run_ws(connections: int, messages: int) -> PhaseResult:
         result.after = snapshot()
 
     with _echo_server() as url:
-        asyncio.run(main(url))
+        run_on(loop, main(url))
     if result.before and result.after:
         for name in ("fds", "tasks", "threads"):
             delta = getattr(result.after, name) - getattr(result.before, name)
@@ -425,6 +440,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--phases", default="async,sync,ws")
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--no-tracemalloc", action="store_true")
+    parser.add_argument(
+        "--loop", choices=LOOPS, default="asyncio", help="event loop of the async and ws phases"
+    )
     args = parser.parse_args(argv)
     scale = 10 if args.quick else 1
     phases = args.phases.split(",")
@@ -433,12 +451,12 @@ def main(argv: list[str] | None = None) -> int:
     results: list[PhaseResult] = []
     runners: list[Callable[[Nginx], PhaseResult]] = []
     if "async" in phases:
-        runners.append(lambda nginx: run_async(nginx, 200_000 // scale, 256))
+        runners.append(lambda nginx: run_async(nginx, 200_000 // scale, 256, args.loop))
     if "sync" in phases:
         runners.append(lambda nginx: run_sync(nginx, 100_000 // scale, 64))
     with start_nginx(faults=True) as nginx:
         if runners:
-            run_async(nginx, 2_000, 64)
+            run_async(nginx, 2_000, 64, args.loop)
             run_sync(nginx, 1_000, 8)
         if not args.no_tracemalloc:
             tracemalloc.start(1)
@@ -447,7 +465,7 @@ def main(argv: list[str] | None = None) -> int:
             _print(results[-1])
     tracemalloc.stop()
     if "ws" in phases:
-        results.append(run_ws(1_000 // (scale if scale == 1 else 4), 20))
+        results.append(run_ws(1_000 // (scale if scale == 1 else 4), 20, args.loop))
         _print(results[-1])
     if args.json:
         with open(args.json, "w") as out:

@@ -1,7 +1,9 @@
 """Opening connections, and the one place where OS-level errors become Reqivo errors.
 
 ``open_connection`` resolves and connects (happy eyeballs for dual-stack hosts, RFC
-8305, through ``loop.create_connection(happy_eyeballs_delay=0.25)``; Unix domain
+8305: through ``loop.create_connection(happy_eyeballs_delay=0.25)`` on asyncio's own
+loops, through :mod:`reqivo_async._happy_eyeballs` and ``create_connection(sock=...)`` on
+a loop without that keyword, such as uvloop; decided once per loop class; Unix domain
 sockets through ``loop.create_unix_connection``), sets ``TCP_NODELAY`` and the user's
 socket options, binds a local address when asked, and upgrades to TLS with
 ``loop.start_tls``. TCP and TLS are separate steps so that trace callbacks see both.
@@ -9,16 +11,21 @@ socket options, binds a local address when asked, and upgrades to TLS with
 ``map_error`` is the single translation table from ``OSError``, ``ssl.SSLError`` and
 ``TimeoutError`` to ``ConnectError``/``ConnectTimeout``, ``ReadError``/``ReadTimeout``,
 ``WriteError``/``WriteTimeout`` and ``TlsError``; the original is kept as ``__cause__``.
+A failed connect names the address ("cannot connect to 127.0.0.1:8080: connection
+refused"); a handshake answered by something that is not TLS says so.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
+import inspect
 import socket
 import ssl
 from collections.abc import Callable, Iterable
 from typing import Any, Final, Literal, TypeAlias, TypeVar
 
+from reqivo_async._happy_eyeballs import connect_socket
 from reqivo_protocol import (
     ConnectError,
     ConnectTimeout,
@@ -79,11 +86,60 @@ def map_error(exc: BaseException, phase: Phase, request: Any = None) -> RequestE
     return _NETWORK[phase](_describe(exc, f"{phase} failed"), request=request)
 
 
+#: OpenSSL's reasons for a handshake answered by something that is not TLS (an HTTP
+#: server's "HTTP/1.1 400" read as a TLS record).
+_NOT_TLS_REASONS: Final = frozenset(
+    {"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG", "UNKNOWN_PROTOCOL"}
+)
+NOT_TLS_HINT: Final = "the server may not speak TLS on this port (is it plain HTTP?)"
+
+
 def _describe(exc: BaseException, fallback: str) -> str:
     if isinstance(exc, ssl.SSLCertVerificationError):
         return f"certificate verify failed: {exc.verify_message}"
     text = str(exc)
-    return f"{fallback}: {text}" if text and text != fallback else fallback
+    text = f"{fallback}: {text}" if text and text != fallback else fallback
+    if isinstance(exc, ssl.SSLError) and getattr(exc, "reason", None) in _NOT_TLS_REASONS:
+        text = f"{text}; {NOT_TLS_HINT}"
+    return text
+
+
+#: Per loop class: whether its ``create_connection`` races addresses itself (RFC 8305).
+_NATIVE_HAPPY_EYEBALLS: Final[dict[type, bool]] = {}
+
+
+def _native_happy_eyeballs(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether ``loop.create_connection`` takes ``happy_eyeballs_delay`` (decided once a class).
+
+    asyncio's own loops do (``BaseEventLoop``); another loop (uvloop) is asked through its
+    signature, and one that has none gets our own race, which works on any loop.
+    """
+    native = isinstance(loop, asyncio.BaseEventLoop)
+    if not native:
+        try:
+            native = "happy_eyeballs_delay" in inspect.signature(loop.create_connection).parameters
+        except (TypeError, ValueError):
+            native = False
+    _NATIVE_HAPPY_EYEBALLS[type(loop)] = native
+    return native
+
+
+def _host_port(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _connect_error(exc: OSError | TimeoutError, where: str) -> RequestError:
+    """The connect phase's ``map_error``: names the address, and a refusal as such."""
+    if isinstance(exc, TimeoutError):
+        return ConnectTimeout(f"connect to {where} timed out")
+    text = str(exc)
+    refused = f"[Errno {errno.ECONNREFUSED}]"
+    if isinstance(exc, ConnectionRefusedError) and (not text or text.startswith(refused)):
+        text = "connection refused"
+    elif refused in text and text.count("[Errno") == text.count(refused):
+        # The standard loop's "Multiple exceptions: ..." when every address refused.
+        text = f"connection refused ({text})"
+    return ConnectError(f"cannot connect to {where}: {text or type(exc).__name__}")
 
 
 async def open_connection(
@@ -101,11 +157,14 @@ async def open_connection(
     Raises ``ConnectError`` or ``ConnectTimeout`` (the caller attaches the request).
     """
     loop = asyncio.get_running_loop()
+    native = _NATIVE_HAPPY_EYEBALLS.get(type(loop))
+    if native is None:
+        native = _native_happy_eyeballs(loop)
     try:
         async with asyncio.timeout(seconds):
             if uds is not None:
                 transport, protocol = await loop.create_unix_connection(protocol_factory, uds)
-            else:
+            elif native:
                 transport, protocol = await loop.create_connection(
                     protocol_factory,
                     host,
@@ -113,8 +172,19 @@ async def open_connection(
                     happy_eyeballs_delay=HAPPY_EYEBALLS_DELAY,
                     local_addr=(local_address, 0) if local_address else None,
                 )
+            else:
+                connected = await connect_socket(
+                    loop, host, port, delay=HAPPY_EYEBALLS_DELAY, local_address=local_address
+                )
+                try:
+                    transport, protocol = await loop.create_connection(
+                        protocol_factory, sock=connected
+                    )
+                except BaseException:
+                    connected.close()
+                    raise
     except (OSError, TimeoutError) as exc:
-        raise map_error(exc, "connect") from exc
+        raise _connect_error(exc, uds or _host_port(host, port)) from exc
     sock = transport.get_extra_info("socket")
     try:
         if uds is None and sock is not None:
@@ -155,9 +225,11 @@ async def start_tls(
     except BaseException as exc:
         transport.abort()
         if isinstance(exc, OSError | TimeoutError | ssl.SSLError):
-            if isinstance(exc, ConnectionError) and not isinstance(exc, ssl.SSLError):
-                # The peer hung up during the handshake: a TLS failure from the user's view.
-                raise TlsError(_describe(exc, "TLS handshake failed")) from exc
+            if isinstance(exc, ConnectionError | ssl.SSLEOFError):
+                # The peer hung up during the handshake: a TLS failure from the user's view,
+                # most often a server that does not speak TLS there.
+                reason = str(exc) or "the server closed the connection"
+                raise TlsError(f"TLS handshake failed: {reason}; {NOT_TLS_HINT}") from exc
             raise map_error(exc, "connect") from exc
         raise
     if tls is None:  # pragma: no cover - start_tls only returns None on a closing loop

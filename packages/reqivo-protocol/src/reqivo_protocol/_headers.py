@@ -6,8 +6,10 @@ section 5.3), ``get_list(name)`` returns them one by one, and ``multi_items()`` 
 every field in order. Bytes are decoded as Latin-1, the historical encoding of header
 values, so any byte string round-trips.
 
-Headers do not validate field syntax: the request serializer does, before anything is
-sent (see ``LocalProtocolError``), and the response parser does on the way in.
+Headers accept only ``str`` and ``bytes`` names and values (anything else is a ``TypeError``
+naming the header, raised where the headers are built). They do not validate field syntax:
+the request serializer does, before anything is sent (see ``LocalProtocolError``), and the
+response parser does on the way in.
 """
 
 from __future__ import annotations
@@ -31,8 +33,19 @@ SENSITIVE_HEADERS = frozenset(
 _MISSING = object()
 
 
-def _to_str(value: _StrOrBytes) -> str:
-    return value.decode("latin-1") if isinstance(value, bytes) else value
+def _to_str(value: object, name: object = None) -> str:
+    """``value`` as a string (bytes decoded as Latin-1); ``TypeError`` for anything else.
+
+    ``name`` is the field's name when ``value`` is its value (for the message). Checked
+    here, when headers are built, so a programming mistake such as ``{"X-Num": 5}`` is a
+    ``TypeError`` naming the header rather than a transport error after connecting.
+    """
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    what = "header name" if name is None else f"the value of header {_to_str(name)!r}"
+    raise TypeError(f"{what} must be str or bytes, not {type(value).__name__}: {value!r}")
 
 
 class Headers:
@@ -51,9 +64,11 @@ class Headers:
             return
         items: Iterable[tuple[_StrOrBytes, _StrOrBytes]]
         items = headers.items() if isinstance(headers, Mapping) else headers
+        fields = self._fields
         for name, value in items:
-            name_str = _to_str(name)
-            self._fields.append((name_str, name_str.lower(), _to_str(value)))
+            if type(name) is not str or type(value) is not str:
+                name, value = _to_str(name), _to_str(value, name)
+            fields.append((name, name.lower(), value))
 
     @classmethod
     def from_fields(cls, fields: Iterable[tuple[str, str]]) -> Headers:
@@ -155,7 +170,7 @@ class Headers:
         key = name.lower()
         position = next((i for i, (_, lower, _) in enumerate(self._fields) if lower == key), None)
         self._fields = [field for field in self._fields if field[1] != key]
-        entry = (name, key, _to_str(value))
+        entry = (name, key, _to_str(value, name))
         if position is None:
             self._fields.append(entry)
         else:
@@ -170,7 +185,7 @@ class Headers:
 
     def add(self, name: str, value: str) -> None:
         """Append a field, keeping any existing fields with the same name."""
-        self._fields.append((name, name.lower(), _to_str(value)))
+        self._fields.append((name, name.lower(), _to_str(value, name)))
 
     def setdefault(self, name: str, value: str) -> str:
         """Set ``name`` to ``value`` unless present; return the resulting value."""

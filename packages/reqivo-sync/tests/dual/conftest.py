@@ -25,6 +25,9 @@ import pytest
 from reqivo_async import AsyncSession
 from reqivo_sync import Session
 
+#: The root conftest's ``loop_factory`` fixture (``--loop``): ``None`` is asyncio's loop.
+LoopFactory = Callable[[], asyncio.AbstractEventLoop]
+
 T = TypeVar("T")
 _METHODS = frozenset({"request", "get", "post", "put", "patch", "delete", "head", "options"})
 
@@ -124,11 +127,15 @@ MakeClient = Callable[..., Client]
 
 
 @pytest.fixture
-def make_client(mode: str) -> Iterator[MakeClient]:
+def make_client(mode: str, loop_factory: LoopFactory | None) -> Iterator[MakeClient]:
     """``make_client(**session_options)`` -> a ``Client`` in this test's mode, closed after."""
     made: list[Client] = []
     with contextlib.ExitStack() as stack:
-        runner = None if mode == "sync" else stack.enter_context(asyncio.Runner())
+        runner = (
+            None
+            if mode == "sync"
+            else stack.enter_context(asyncio.Runner(loop_factory=loop_factory))
+        )
 
         def factory(**options: Any) -> Client:
             options.setdefault("timeout", 10.0)

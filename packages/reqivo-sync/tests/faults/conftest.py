@@ -45,7 +45,7 @@ _TESTS = str(Path(__file__).resolve().parents[1])
 if _TESTS not in sys.path:
     sys.path.insert(0, _TESTS)
 
-from dual.conftest import Client, pytest_generate_tests  # noqa: E402
+from dual.conftest import Client, LoopFactory, pytest_generate_tests  # noqa: E402
 from faults.leaks import Baseline, PoolState, assert_no_tasks, pool_state  # noqa: E402
 from reqivo_protocol._exceptions import ReqivoError, RequestError  # noqa: E402
 from servers.fixtures import RawServerFactory  # noqa: E402
@@ -87,11 +87,15 @@ def _bridge_loops(session: Any) -> list[asyncio.AbstractEventLoop]:
 class Faults:
     """One test's clients, servers and leak baseline (see the module docstring)."""
 
-    def __init__(self, mode: str, raw_server: RawServerFactory) -> None:
+    def __init__(
+        self, mode: str, raw_server: RawServerFactory, loop_factory: LoopFactory | None
+    ) -> None:
         self.mode = mode
         self.baseline = Baseline()
         self._raw_server = raw_server
-        self._runner: asyncio.Runner | None = None if mode == "sync" else asyncio.Runner()
+        self._runner: asyncio.Runner | None = (
+            None if mode == "sync" else asyncio.Runner(loop_factory=loop_factory)
+        )
         self._servers: list[RawServer] = []
         self._clients: list[Client] = []
         self.finished = False
@@ -173,7 +177,7 @@ class Faults:
 
 
 @pytest.fixture(scope="session")
-def _warm() -> None:
+def _warm(loop_factory: LoopFactory | None) -> None:
     """Pay the process's one-time costs before any timing is measured: lazy imports of
     both APIs' first request, and the default TLS context (cached per process; built on
     the first TLS connection, it takes 100-300 ms on this machine)."""
@@ -183,7 +187,11 @@ def _warm() -> None:
     with RawServer([Repeat((ReadRequest(), Send(http_response(200, b"ok"))))]) as server:
         for mode in ("sync", "async"):
             with contextlib.ExitStack() as stack:
-                runner = None if mode == "sync" else stack.enter_context(asyncio.Runner())
+                runner = (
+                    None
+                    if mode == "sync"
+                    else stack.enter_context(asyncio.Runner(loop_factory=loop_factory))
+                )
                 client = Client(mode, runner, {"trust_env": False})
                 try:
                     client.get(server.url)
@@ -192,9 +200,11 @@ def _warm() -> None:
 
 
 @pytest.fixture
-def faults(mode: str, raw_server: RawServerFactory, _warm: None) -> Iterator[Faults]:
+def faults(
+    mode: str, raw_server: RawServerFactory, loop_factory: LoopFactory | None, _warm: None
+) -> Iterator[Faults]:
     """The harness of one fault test (the test must end with ``faults.finish()``)."""
-    harness = Faults(mode, raw_server)
+    harness = Faults(mode, raw_server, loop_factory)
     yield harness
     if not harness.finished:  # the test failed early: still close everything
         with contextlib.suppress(Exception):

@@ -38,6 +38,9 @@ from reqivo_ws import AsyncWebSocket, Data, WebSocket
 
 from .servers import Servers, ServerThread
 
+#: The root conftest's ``loop_factory`` fixture (``--loop``): ``None`` is asyncio's loop.
+LoopFactory = Callable[[], asyncio.AbstractEventLoop]
+
 T = TypeVar("T")
 
 
@@ -173,12 +176,12 @@ class Idle:
 
 
 @pytest.fixture
-def runner(mode: str) -> Iterator[asyncio.Runner | None]:
+def runner(mode: str, loop_factory: LoopFactory | None) -> Iterator[asyncio.Runner | None]:
     """The test's event loop in async mode (``None`` in sync mode)."""
     if mode == "sync":
         yield None
         return
-    with asyncio.Runner() as loop_runner:
+    with asyncio.Runner(loop_factory=loop_factory) as loop_runner:
         yield loop_runner
 
 
