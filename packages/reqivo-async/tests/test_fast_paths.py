@@ -211,7 +211,7 @@ async def test_os_error_in_body_is_mapped(
         async def broken(self: Any, seconds: Any) -> Any:
             raise ConnectionResetError("boom")
 
-        monkeypatch.setattr(http11.HTTP11Connection, "_receive_more", broken)
+        monkeypatch.setattr(http11.HTTP11Connection, "_receive_event", broken)
         read = response.aread() if whole else response._stream.__anext__()  # type: ignore[attr-defined]
         with pytest.raises(ReadError) as info:
             await read

@@ -42,9 +42,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
 from reqivo_async._config import DEFAULT_TIMEOUT, Timeout
+from reqivo_async._flow import FlowProtocol, wake
 from reqivo_async._models import AsyncRequest, Response
 from reqivo_async._network import map_error
-from reqivo_async._trace import emit
+from reqivo_async._trace import Step, TraceCallback, trace
 from reqivo_protocol._exceptions import (
     LocalProtocolError,
     ReadError,
@@ -99,21 +100,17 @@ _VERSIONS: Final = {"1.1": "HTTP/1.1", "1.0": "HTTP/1.0"}
 _IDLE: Final = ClientState.IDLE
 
 
-def _expire(waiter: asyncio.Future[bool]) -> None:
-    if not waiter.done():
-        waiter.set_result(False)
-
-
-class HTTP11Protocol(asyncio.Protocol):
+class HTTP11Protocol(FlowProtocol):
     """The asyncio protocol of one connection: queues received blocks, signals waiters.
 
     ``received`` counts every byte received (the pool's "did any response byte arrive"
-    test). ``lost`` is set once the transport is gone; ``error`` is why, if it failed.
+    test). ``lost`` is set once the transport is gone; ``error`` is why, if it failed
+    (write flow control and the end of the connection: ``FlowProtocol``).
     """
 
     def __init__(self) -> None:
+        super().__init__()
         self.transport: asyncio.Transport | None = None
-        self._loop = asyncio.get_running_loop()
         self._chunks: collections.deque[bytes] = collections.deque()
         self._buffered = 0
         # The transport's recv size when it is adjustable (a selector transport's
@@ -123,17 +120,12 @@ class HTTP11Protocol(asyncio.Protocol):
         self._recv_size = 0
         self._base_recv_size = 0
         self._read_paused = False
-        self._write_paused = False
         self._waiter: asyncio.Future[bool] | None = None
         # The read timeout: one timer per connection, moved lazily (see wait_readable).
         self._deadline: float | None = None
         self._timer: asyncio.TimerHandle | None = None
-        self._drain_waiter: asyncio.Future[bool] | None = None
-        self._lost_waiter: asyncio.Future[bool] | None = None
         self.received = 0
         self.eof = False
-        self.lost = False
-        self.error: BaseException | None = None
 
     # -- asyncio callbacks -----------------------------------------------------------
 
@@ -168,36 +160,17 @@ class HTTP11Protocol(asyncio.Protocol):
 
     def eof_received(self) -> bool | None:
         self.eof = True
-        self._wake()
+        wake(self._waiter)
         return None
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.lost = True
+        super().connection_lost(exc)
         self.eof = True
-        if exc is not None:
-            self.error = exc
-        self._wake()
+        wake(self._waiter)
         timer = self._timer
         if timer is not None:
             self._timer = None
             timer.cancel()
-        for waiter in (self._drain_waiter, self._lost_waiter):
-            if waiter is not None and not waiter.done():
-                waiter.set_result(True)
-
-    def pause_writing(self) -> None:
-        self._write_paused = True
-
-    def resume_writing(self) -> None:
-        self._write_paused = False
-        drain = self._drain_waiter
-        if drain is not None and not drain.done():
-            drain.set_result(True)
-
-    def _wake(self) -> None:
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(True)
 
     # -- reading ---------------------------------------------------------------------
 
@@ -238,7 +211,7 @@ class HTTP11Protocol(asyncio.Protocol):
         """
         if self._chunks or self.eof:
             return True
-        loop = self._loop
+        loop = self.loop
         waiter: asyncio.Future[bool] = loop.create_future()
         self._waiter = waiter
         if seconds is None:
@@ -261,46 +234,11 @@ class HTTP11Protocol(asyncio.Protocol):
         deadline = self._deadline
         if waiter is None or waiter.done() or deadline is None:
             return  # nobody waits: the next wait schedules a timer again
-        if self._loop.time() >= deadline:
+        loop = self.loop
+        if loop.time() >= deadline:
             waiter.set_result(False)
         else:
-            self._timer = self._loop.call_at(deadline, self._on_timer)
-
-    async def wait_lost(self, seconds: float) -> bool:
-        """Wait until the transport is gone; False if ``seconds`` passed first."""
-        if self.lost:
-            return True
-        loop = self._loop
-        waiter: asyncio.Future[bool] = loop.create_future()
-        self._lost_waiter = waiter
-        handle = loop.call_later(seconds, _expire, waiter)
-        try:
-            return await waiter
-        finally:
-            self._lost_waiter = None
-            handle.cancel()
-
-    # -- writing ---------------------------------------------------------------------
-
-    @property
-    def write_paused(self) -> bool:
-        """Whether the transport asked us to stop writing until it drains."""
-        return self._write_paused
-
-    async def wait_writable(self, seconds: float | None) -> bool:
-        """Wait until the transport drained (or closed); False if ``timeout`` passed."""
-        if not self._write_paused or self.lost:
-            return True
-        loop = self._loop
-        waiter: asyncio.Future[bool] = loop.create_future()
-        self._drain_waiter = waiter
-        handle = loop.call_later(seconds, _expire, waiter) if seconds is not None else None
-        try:
-            return await waiter
-        finally:
-            self._drain_waiter = None
-            if handle is not None:
-                handle.cancel()
+            self._timer = loop.call_at(deadline, self._on_timer)
 
 
 class NetworkStream:
@@ -410,7 +348,6 @@ class HTTP11Connection:
         self.idle_since = time.monotonic()
         self._loop = asyncio.get_running_loop()
         self._eof_fed = False
-        self._expecting = False
         self._request: AsyncRequest | None = None
         self._received_at_start = 0
 
@@ -463,7 +400,7 @@ class HTTP11Connection:
     async def handle_async_request(self, request: AsyncRequest) -> Response:
         """Send ``request`` and return the response with its body streaming."""
         timeout: Timeout = request.extensions.get("timeout") or DEFAULT_TIMEOUT
-        trace = request.extensions.get("trace")
+        callback = request.extensions.get("trace")
         if self.in_cycle:
             raise LocalProtocolError(
                 "this HTTP/1.1 connection is busy with another request", request=request
@@ -473,63 +410,32 @@ class HTTP11Connection:
         self.requests += 1
         self.failed_before_response = False
         self._request = request
-        self._received_at_start = self.protocol.received
+        protocol = self.protocol
+        self._received_at_start = protocol.received
         phase = "write"
         try:
-            if trace is None:
-                # The hot path: no trace events, the head (and a small body) in one write,
-                # and the response head parsed right where the wait for it ends.
+            async with trace(callback, "http11.send_request"):
+                # A small in-memory body goes out with the head, in one synchronous write.
                 if self._send_small(request):
-                    if self.protocol.write_paused:
-                        await self._drain(timeout.write)
                     head = None
+                    if protocol.write_paused:
+                        await self._drain(timeout.write)
                 else:
                     head = await self._send(request, timeout)
-                phase = "read"
+            phase = "read"
+            async with trace(callback, "http11.receive_response_head") as step:
                 if head is None:
-                    read = timeout.read
-                    protocol = self.protocol
-                    if self._expecting:
-                        event = self._next_event()
-                    else:
-                        if (
-                            not protocol._chunks
-                            and not protocol.eof
-                            and not await protocol.wait_readable(read)
-                        ):
-                            raise ReadTimeout(f"the server sent nothing within {read} seconds")
-                        event = self._fresh_event()
-                    if type(event) is ResponseHead:
-                        head = event
-                    else:
-                        head = await self._finish_head(event, read)
-            else:
-                started = time.perf_counter()
-                await emit(trace, "http11.send_request.started")
-                head = await self._send(request, timeout)
-                await emit(
-                    trace, "http11.send_request.complete", elapsed=time.perf_counter() - started
-                )
-                started = time.perf_counter()
-                await emit(trace, "http11.receive_response_head.started")
-                phase = "read"
-                if head is None:
-                    head = await self._finish_head(
-                        NEED_DATA if not self._expecting else self._next_event(), timeout.read
-                    )
-                await emit(
-                    trace,
-                    "http11.receive_response_head.complete",
-                    status_code=head.status_code,
-                    elapsed=time.perf_counter() - started,
-                )
+                    event = await self._receive_event(timeout.read)
+                    while type(event) is InformationalResponse:  # a 1xx before the head
+                        event = await self._receive_event(timeout.read)
+                    assert type(event) is ResponseHead  # the machine allows nothing else
+                    head = event
+                step.done(status_code=head.status_code)
         except BaseException as exc:
             self.failed_before_response = reused and self.protocol.received == (
                 self._received_at_start
             )
             self._end_cycle(reusable=False)
-            if trace is not None:
-                await emit(trace, f"http11.{_PHASE_EVENT[phase]}.failed", error=exc)
             if isinstance(exc, Exception) and not isinstance(exc, RequestError):
                 raise map_error(exc, phase, request) from exc  # type: ignore[arg-type]
             if (
@@ -548,10 +454,14 @@ class HTTP11Connection:
             if isinstance(exc, RequestError) and exc.request is None:
                 exc.request = request
             raise
-        return self._make_response(request, head, timeout.read, trace)
+        return self._make_response(request, head, timeout.read, callback)
 
     def _make_response(
-        self, request: AsyncRequest, head: ResponseHead, read_timeout: float | None, trace: Any
+        self,
+        request: AsyncRequest,
+        head: ResponseHead,
+        read_timeout: float | None,
+        callback: TraceCallback | None,
     ) -> Response:
         machine = self.machine
         extensions: dict[str, Any] = {}
@@ -563,7 +473,9 @@ class HTTP11Connection:
             stream: Any = None
             content: bytes | None = b""
         else:
-            stream = HTTP11ResponseStream(self, request, read_timeout, trace)
+            stream = HTTP11ResponseStream(
+                self, request, read_timeout, trace(callback, "http11.response_body")
+            )
             content = None
         return Response(
             head.status_code,
@@ -632,7 +544,6 @@ class HTTP11Connection:
         items, expect = self._head_fields(request)
         if expect:
             return False
-        self._expecting = False
         url = request.url
         target = f"{url.scheme}://{url.netloc}{url.target}" if self.absolute_form else url.target
         method = request.method
@@ -641,19 +552,16 @@ class HTTP11Connection:
         return True
 
     async def _send(self, request: AsyncRequest, timeouts: Timeout) -> ResponseHead | None:
-        """Send the request; returns a final response head received early, else None."""
+        """Send a request ``_send_small`` did not take (a large or streamed body, or
+        ``Expect: 100-continue``); returns a final response head received early, else
+        None."""
         protocol = self.protocol
-        if self._send_small(request):
-            if protocol.write_paused:
-                await self._drain(timeouts.write)
-            return None
         if protocol.lost or protocol.transport is None:
             raise WriteError("write failed: the connection is closed", request=request)
         url = request.url
         target = f"{url.scheme}://{url.netloc}{url.target}" if self.absolute_form else url.target
         method = request.method
         items, expect = self._head_fields(request)
-        self._expecting = expect
         stream = request.stream
         body = stream.body
         machine = self.machine
@@ -767,54 +675,26 @@ class HTTP11Connection:
         return False
 
     def _next_event(self) -> ReceiveResult:
-        """The next event without waiting, feeding queued blocks as the machine needs."""
+        """The next event from what was received, never waiting: queued blocks are fed
+        to the machine as it needs them; ``NEED_DATA`` once all are fed.
+
+        With ``_receive_event`` the one way to pull events: hot loops call this first
+        and await ``_receive_event`` only on ``NEED_DATA`` (no coroutine per event)."""
         machine = self.machine
         event = machine.next_event()
         while event is NEED_DATA and self._feed():
             event = machine.next_event()
         return event
 
-    async def _receive_more(self, seconds: float | None) -> ReceiveResult:
-        """The next event, once the machine said ``NEED_DATA``: feed it queued blocks,
-        waiting (at most ``seconds`` each time) when none are queued."""
-        machine = self.machine
-        protocol = self.protocol
-        while True:
-            if self._feed():
-                event = machine.next_event()
-                if event is not NEED_DATA:
-                    return event
-            elif not await protocol.wait_readable(seconds):
-                raise ReadTimeout(f"the server sent nothing within {seconds} seconds")
-
     async def _receive_event(self, seconds: float | None) -> ReceiveResult:
+        """The next event, waiting for data (at most ``seconds`` each time) while the
+        machine needs it; ``ReadTimeout`` when none came in time."""
         event = self._next_event()
-        if event is NEED_DATA:
-            event = await self._receive_more(seconds)
-        return event
-
-    def _fresh_event(self) -> ReceiveResult:
-        """The next event when the machine holds no unparsed bytes (the request was just
-        sent): feed it the queued blocks first."""
-        machine = self.machine
-        while self._feed():
-            event = machine.next_event()
-            if event is not NEED_DATA:
-                return event
-        return NEED_DATA
-
-    async def _finish_head(self, event: ReceiveResult, seconds: float | None) -> ResponseHead:
-        """The final response head, starting from ``event`` (``NEED_DATA``, a 1xx or the
-        head itself)."""
-        while True:
-            if event is NEED_DATA:
-                event = await self._receive_more(seconds)
-            kind = type(event)
-            if kind is ResponseHead:
-                return event  # type: ignore[return-value]
-            if kind is not InformationalResponse:  # pragma: no cover - the machine forbids it
-                raise RemoteProtocolError(f"unexpected {kind.__name__} before the response")
+        while event is NEED_DATA:
+            if not await self.protocol.wait_readable(seconds):
+                raise ReadTimeout(f"the server sent nothing within {seconds} seconds")
             event = self._next_event()
+        return event
 
 
 def _write_failed(protocol: HTTP11Protocol) -> WriteError:
@@ -822,9 +702,6 @@ def _write_failed(protocol: HTTP11Protocol) -> WriteError:
     failure = WriteError(f"write failed: {error or 'the connection closed'}")
     failure.__cause__ = error
     return failure
-
-
-_PHASE_EVENT: Final = {"write": "send_request", "read": "receive_response_head"}
 
 
 class HTTP11ResponseStream:
@@ -841,12 +718,12 @@ class HTTP11ResponseStream:
         connection: HTTP11Connection,
         request: AsyncRequest,
         timeout: float | None,
-        trace: Any,
+        step: Step,
     ) -> None:
         self._connection = connection
         self._request = request
         self._timeout = timeout
-        self._trace = trace
+        self._trace = step
         self._done = False
 
     def __aiter__(self) -> HTTP11ResponseStream:
@@ -859,7 +736,7 @@ class HTTP11ResponseStream:
         try:
             event = connection._next_event()
             if event is NEED_DATA:
-                event = await connection._receive_more(self._timeout)
+                event = await connection._receive_event(self._timeout)
             if type(event) is Data:
                 return event.data
             if type(event) is not EndOfMessage:  # pragma: no cover - the machine forbids it
@@ -887,7 +764,7 @@ class HTTP11ResponseStream:
             while True:
                 event = connection._next_event()
                 if event is NEED_DATA:
-                    event = await connection._receive_more(timeout)
+                    event = await connection._receive_event(timeout)
                 if type(event) is Data:
                     chunks.append(event.data)
                     continue
@@ -907,15 +784,13 @@ class HTTP11ResponseStream:
     async def _complete(self) -> None:
         self._done = True
         self._connection._end_cycle(reusable=True)
-        if self._trace is not None:
-            await emit(self._trace, "http11.response_body.complete")
+        await self._trace.complete()
 
     async def _failed(self, exc: BaseException) -> BaseException:
         """Close the connection after ``exc``; the exception to raise in its place."""
         self._done = True
         self._connection._end_cycle(reusable=False)
-        if self._trace is not None:
-            await emit(self._trace, "http11.response_body.failed", error=exc)
+        await self._trace.failed(exc)
         if isinstance(exc, RequestError):
             if exc.request is None:
                 exc.request = self._request

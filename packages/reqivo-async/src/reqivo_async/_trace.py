@@ -3,12 +3,12 @@
 Pass ``extensions={"trace": callback}`` on a request (or ``trace=`` to a session); the
 callback, a plain function or a coroutine function, is called as ``callback(event,
 info)`` at each step. ``info`` always holds ``"time"`` (``time.perf_counter()`` at the
-event) and, for ``*.complete`` / ``*.failed`` events, ``"elapsed"`` since the matching
-``*.started``. Events, in order:
+event) and, for ``*.complete`` events, ``"elapsed"`` since the matching ``*.started``;
+``*.failed`` events hold the exception as ``"error"``. Events, in order:
 
 - ``connection.connect.started|complete|failed``  (DNS + TCP; info: host, port)
 - ``connection.tls.started|complete|failed``      (info: server_hostname, version)
-- ``connection.proxy_tunnel.started|complete|failed``
+- ``connection.proxy_tunnel.started|complete|failed`` (info: proxy)
 - ``http11.send_request.started|complete|failed``  (request head and body sent)
 - ``http11.receive_response_head.started|complete|failed`` (first byte to end of head;
   info: status_code)
@@ -16,6 +16,11 @@ event) and, for ``*.complete`` / ``*.failed`` events, ``"elapsed"`` since the ma
 - ``connection.reused``                           (an idle pooled connection was taken)
 
 This is the hook OpenTelemetry instrumentation (or plain logging of timings) plugs into.
+
+In the code a step is one construct, ``async with trace(callback, "name", **info) as
+step``: ``started`` on entry, ``complete`` (with ``step.done(**info)``'s fields) or
+``failed`` on exit. Without a callback ``trace`` returns ``NO_TRACE``, a shared object
+whose methods do nothing: the untraced request path allocates nothing for tracing.
 """
 
 from __future__ import annotations
@@ -23,18 +28,106 @@ from __future__ import annotations
 import inspect
 import time
 from collections.abc import Awaitable, Callable
+from types import TracebackType
 from typing import Any, TypeAlias
 
-__all__ = ["TraceCallback", "emit"]
+__all__ = ["NO_TRACE", "Step", "TraceCallback", "emit", "trace"]
 
 TraceCallback: TypeAlias = Callable[[str, dict[str, Any]], "Awaitable[None] | None"]
 
 
-async def emit(callback: TraceCallback | None, event: str, **info: Any) -> None:
-    """Tell ``callback`` about ``event`` (no-op when there is no callback)."""
-    if callback is None:
-        return
+async def emit(callback: TraceCallback, event: str, **info: Any) -> None:
+    """Tell ``callback`` about ``event`` (a lone event, not a step)."""
     info.setdefault("time", time.perf_counter())
     result = callback(event, info)
     if inspect.isawaitable(result):
         await result
+
+
+class Step:
+    """One traced step of a request: ``<name>.started``, then ``.complete`` or ``.failed``.
+
+    Used as ``async with``; a step that spans several calls (a response body) calls
+    ``complete`` / ``failed`` itself and has no ``started`` (nor ``elapsed``).
+    """
+
+    __slots__ = ("_callback", "_info", "_name", "_result", "_started")
+
+    def __init__(self, callback: TraceCallback, name: str, info: dict[str, Any]) -> None:
+        self._callback = callback
+        self._name = name
+        self._info = info
+        self._result: dict[str, Any] = {}
+        self._started: float | None = None
+
+    async def __aenter__(self) -> Step:
+        self._started = time.perf_counter()
+        await emit(self._callback, self._name + ".started", **self._info)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is None:
+            await self.complete()
+        else:
+            await self.failed(exc)
+
+    def done(self, **info: Any) -> None:
+        """Fields for the ``complete`` event (the step's outcome, e.g. a status code)."""
+        self._result = info
+
+    async def complete(self) -> None:
+        """Emit ``<name>.complete`` (with ``elapsed`` when the step was started)."""
+        info = self._result
+        if self._started is not None:
+            info["elapsed"] = time.perf_counter() - self._started
+        await emit(self._callback, self._name + ".complete", **info)
+
+    async def failed(self, error: BaseException) -> None:
+        """Emit ``<name>.failed`` with the exception."""
+        await emit(self._callback, self._name + ".failed", error=error)
+
+
+class _NoTrace(Step):
+    """A step nobody traces: every method does nothing (one shared instance)."""
+
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        pass
+
+    async def __aenter__(self) -> Step:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+    def done(self, **info: Any) -> None:
+        pass
+
+    async def complete(self) -> None:
+        pass
+
+    async def failed(self, error: BaseException) -> None:
+        pass
+
+
+#: The step of every untraced request.
+NO_TRACE: Step = _NoTrace()
+
+
+def trace(callback: TraceCallback | None, name: str, **info: Any) -> Step:
+    """The step ``name`` reported to ``callback`` (``info`` goes with ``.started``), or
+    ``NO_TRACE`` when there is no callback."""
+    if callback is None:
+        return NO_TRACE
+    return Step(callback, name, info)
