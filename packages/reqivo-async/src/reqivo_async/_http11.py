@@ -3,13 +3,19 @@
 Theory of operation
 -------------------
 
-``HTTP11Protocol`` is the ``asyncio.Protocol`` of a connection. ``data_received`` only
-queues the received block (no parsing in the callback, no copy) and wakes the waiting
-reader, if any. The reader pulls events from the sans-IO machine; when the machine says
-``NEED_DATA`` it feeds it the next queued block, and only when the queue is empty does
-it await a future (one future per wait, its timeout a ``loop.call_later`` handle: no
-task, no ``wait_for``). Feeding whole blocks keeps a large body zero-copy: a received
-block becomes one ``Data`` event as is.
+``HTTP11Protocol`` is the ``asyncio.Protocol`` of a connection (a ``_flow.FlowProtocol``:
+write flow control and the end of the connection are shared with the WebSocket
+protocol). ``data_received`` only queues the received block (no parsing in the callback,
+no copy) and wakes the waiting reader, if any. The reader pulls events from the sans-IO
+machine; when the machine says ``NEED_DATA`` it feeds it the next queued block, and only
+when the queue is empty does it await a future (one future per wait, its timeout one
+timer per connection: no task, no ``wait_for``). Feeding whole blocks keeps a large body
+zero-copy: a received block becomes one ``Data`` event as is.
+
+Pulling events is one pair of methods on ``HTTP11Connection``: ``_next_event()`` never
+waits (it returns ``NEED_DATA`` once every queued block is fed), ``_receive_event()``
+waits for data while the machine needs it. Readers call the first and await the second
+only on ``NEED_DATA``, so an event already received costs no coroutine.
 
 Flow control: when more than ``HIGH_WATER`` bytes are queued unread (a user streaming a
 huge body slowly) the protocol pauses reading, and resumes below ``LOW_WATER``: memory
@@ -25,8 +31,10 @@ actually delivers (glibc serves a block it cannot reuse from a fresh ``mmap``, w
 pages fault in on every read).
 
 ``HTTP11Connection`` runs request/response cycles over one protocol: it sends the
-request (head and small body in one write), reads the response head, and hands out the
-body as ``HTTP11ResponseStream``. When the body ends, the machine starts its next
+request (head and small body in one synchronous write; larger, streamed or
+``Expect: 100-continue`` bodies through ``_send``), reads the response head, and hands
+out the body as ``HTTP11ResponseStream``. Traced and untraced requests take the same
+path; trace steps (``_trace.Step``) are awaited only when a callback is set. When the body ends, the machine starts its next
 cycle (keep-alive) or the transport is closed; either way ``on_cycle_end`` tells the
 owner (the pool). A cycle that fails or is cancelled at any point closes the
 connection: a half-used connection is never reused.
@@ -45,7 +53,7 @@ from reqivo_async._config import DEFAULT_TIMEOUT, Timeout
 from reqivo_async._flow import FlowProtocol, wake
 from reqivo_async._models import AsyncRequest, Response
 from reqivo_async._network import map_error
-from reqivo_async._trace import Step, TraceCallback, trace
+from reqivo_async._trace import Step, TraceCallback
 from reqivo_protocol._exceptions import (
     LocalProtocolError,
     ReadError,
@@ -200,20 +208,22 @@ class HTTP11Protocol(FlowProtocol):
                 self.transport.resume_reading()  # type: ignore[union-attr]
         return data
 
-    async def wait_readable(self, seconds: float | None) -> bool:
-        """Wait until bytes or end of file arrive; False if ``seconds`` passed first.
+    def readable(self, seconds: float | None) -> asyncio.Future[bool] | None:
+        """None when received bytes or the end of file are there; else a future that
+        becomes True when they arrive, False once ``seconds`` passed.
 
         The timeout is one timer per connection, not one per wait: a wait only records
         its deadline, and schedules the timer when none is pending before it. When the
         timer fires it expires the waiter whose deadline passed, or moves itself to the
         current deadline. Sequential requests thus share a timer instead of creating and
-        cancelling one each (a measurable share of a keep-alive request's cost).
+        cancelling one each (a measurable share of a keep-alive request's cost). A plain
+        future, not a coroutine: the reader awaits it without one more frame.
         """
         if self._chunks or self.eof:
-            return True
+            return None
         loop = self.loop
         waiter: asyncio.Future[bool] = loop.create_future()
-        self._waiter = waiter
+        self._waiter = waiter  # resolved waiters are ignored: no need to clear it after
         if seconds is None:
             self._deadline = None
         else:
@@ -223,10 +233,12 @@ class HTTP11Protocol(FlowProtocol):
                 if timer is not None:
                     timer.cancel()
                 self._timer = loop.call_at(deadline, self._on_timer)
-        try:
-            return await waiter
-        finally:
-            self._waiter = None
+        return waiter
+
+    async def wait_readable(self, seconds: float | None) -> bool:
+        """Wait until bytes or end of file arrive; False if ``seconds`` passed first."""
+        waiter = self.readable(seconds)
+        return True if waiter is None else await waiter
 
     def _on_timer(self) -> None:
         self._timer = None
@@ -412,30 +424,41 @@ class HTTP11Connection:
         self._request = request
         protocol = self.protocol
         self._received_at_start = protocol.received
+        # Traced steps, or None: this path pays nothing for tracing when untraced.
+        step = None if callback is None else Step(callback, "http11.send_request")
         phase = "write"
         try:
-            async with trace(callback, "http11.send_request"):
-                # A small in-memory body goes out with the head, in one synchronous write.
-                if self._send_small(request):
-                    head = None
-                    if protocol.write_paused:
-                        await self._drain(timeout.write)
-                else:
-                    head = await self._send(request, timeout)
+            if step is not None:
+                await step.started()
+            # A small in-memory body goes out with the head, in one synchronous write.
+            sent = self._send_small(request)
+            if sent:
+                head = None
+                if protocol.write_paused:
+                    await self._drain(timeout.write)
+            else:
+                head = await self._send(request, timeout)
             phase = "read"
-            async with trace(callback, "http11.receive_response_head") as step:
-                if head is None:
+            if step is not None:
+                await step.complete()
+                step = step.then("http11.receive_response_head")
+                await step.started()
+            if head is None:
+                # After a one-write send the machine holds nothing yet: skip asking it.
+                event = await self._receive_event(timeout.read, starved=sent)
+                while type(event) is InformationalResponse:  # a 1xx before the head
                     event = await self._receive_event(timeout.read)
-                    while type(event) is InformationalResponse:  # a 1xx before the head
-                        event = await self._receive_event(timeout.read)
-                    assert type(event) is ResponseHead  # the machine allows nothing else
-                    head = event
-                step.done(status_code=head.status_code)
+                assert type(event) is ResponseHead  # the machine allows nothing else
+                head = event
+            if step is not None:
+                await step.complete(status_code=head.status_code)
         except BaseException as exc:
             self.failed_before_response = reused and self.protocol.received == (
                 self._received_at_start
             )
             self._end_cycle(reusable=False)
+            if step is not None:
+                await step.failed(exc)
             if isinstance(exc, Exception) and not isinstance(exc, RequestError):
                 raise map_error(exc, phase, request) from exc  # type: ignore[arg-type]
             if (
@@ -473,9 +496,8 @@ class HTTP11Connection:
             stream: Any = None
             content: bytes | None = b""
         else:
-            stream = HTTP11ResponseStream(
-                self, request, read_timeout, trace(callback, "http11.response_body")
-            )
+            step = None if callback is None else Step(callback, "http11.response_body")
+            stream = HTTP11ResponseStream(self, request, read_timeout, step)
             content = None
         return Response(
             head.status_code,
@@ -674,26 +696,33 @@ class HTTP11Connection:
             return True
         return False
 
-    def _next_event(self) -> ReceiveResult:
+    def _next_event(self, *, starved: bool = False) -> ReceiveResult:
         """The next event from what was received, never waiting: queued blocks are fed
-        to the machine as it needs them; ``NEED_DATA`` once all are fed.
+        to the machine as it needs them; ``NEED_DATA`` once all are fed. ``starved``:
+        the machine said ``NEED_DATA`` and got nothing since, so it is not asked again
+        before being fed.
 
-        With ``_receive_event`` the one way to pull events: hot loops call this first
-        and await ``_receive_event`` only on ``NEED_DATA`` (no coroutine per event)."""
+        With ``_receive_event`` the one way to pull events: call this first, and await
+        ``_receive_event`` only on ``NEED_DATA`` (no coroutine per event)."""
         machine = self.machine
-        event = machine.next_event()
+        event = NEED_DATA if starved else machine.next_event()
         while event is NEED_DATA and self._feed():
             event = machine.next_event()
         return event
 
-    async def _receive_event(self, seconds: float | None) -> ReceiveResult:
+    async def _receive_event(
+        self, seconds: float | None, *, starved: bool = False
+    ) -> ReceiveResult:
         """The next event, waiting for data (at most ``seconds`` each time) while the
-        machine needs it; ``ReadTimeout`` when none came in time."""
-        event = self._next_event()
+        machine needs it; ``ReadTimeout`` when nothing came in time. ``starved`` as for
+        ``_next_event`` (the caller's ``_next_event()`` just returned ``NEED_DATA``)."""
+        protocol = self.protocol
+        event = NEED_DATA if starved else self._next_event()
         while event is NEED_DATA:
-            if not await self.protocol.wait_readable(seconds):
+            waiter = protocol.readable(seconds)
+            if waiter is not None and not await waiter:
                 raise ReadTimeout(f"the server sent nothing within {seconds} seconds")
-            event = self._next_event()
+            event = self._next_event(starved=True)
         return event
 
 
@@ -718,7 +747,7 @@ class HTTP11ResponseStream:
         connection: HTTP11Connection,
         request: AsyncRequest,
         timeout: float | None,
-        step: Step,
+        step: Step | None,
     ) -> None:
         self._connection = connection
         self._request = request
@@ -736,7 +765,7 @@ class HTTP11ResponseStream:
         try:
             event = connection._next_event()
             if event is NEED_DATA:
-                event = await connection._receive_event(self._timeout)
+                event = await connection._receive_event(self._timeout, starved=True)
             if type(event) is Data:
                 return event.data
             if type(event) is not EndOfMessage:  # pragma: no cover - the machine forbids it
@@ -764,7 +793,7 @@ class HTTP11ResponseStream:
             while True:
                 event = connection._next_event()
                 if event is NEED_DATA:
-                    event = await connection._receive_event(timeout)
+                    event = await connection._receive_event(timeout, starved=True)
                 if type(event) is Data:
                     chunks.append(event.data)
                     continue
@@ -784,13 +813,15 @@ class HTTP11ResponseStream:
     async def _complete(self) -> None:
         self._done = True
         self._connection._end_cycle(reusable=True)
-        await self._trace.complete()
+        if self._trace is not None:
+            await self._trace.complete()
 
     async def _failed(self, exc: BaseException) -> BaseException:
         """Close the connection after ``exc``; the exception to raise in its place."""
         self._done = True
         self._connection._end_cycle(reusable=False)
-        await self._trace.failed(exc)
+        if self._trace is not None:
+            await self._trace.failed(exc)
         if isinstance(exc, RequestError):
             if exc.request is None:
                 exc.request = self._request
