@@ -34,10 +34,10 @@ pages fault in on every read).
 request (head and small body in one synchronous write; larger, streamed or
 ``Expect: 100-continue`` bodies through ``_send``), reads the response head, and hands
 out the body as ``HTTP11ResponseStream``. Traced and untraced requests take the same
-path; trace steps (``_trace.Step``) are awaited only when a callback is set. When the body ends, the machine starts its next
-cycle (keep-alive) or the transport is closed; either way ``on_cycle_end`` tells the
-owner (the pool). A cycle that fails or is cancelled at any point closes the
-connection: a half-used connection is never reused.
+path; trace steps (``_trace.Step``) are awaited only when a callback is set. When the
+body ends, the machine starts its next cycle (keep-alive) or the transport is closed;
+either way ``on_cycle_end`` tells the owner (the pool). A cycle that fails or is
+cancelled at any point closes the connection: a half-used connection is never reused.
 """
 
 from __future__ import annotations
