@@ -41,10 +41,20 @@ TraceCallback: TypeAlias = Callable[[str, dict[str, Any]], "Awaitable[None] | No
 
 async def emit(callback: TraceCallback, event: str, **info: Any) -> None:
     """Tell ``callback`` about ``event`` (a lone event, not a step)."""
+    pending = _call(callback, event, info)
+    if pending is not None:
+        await pending
+
+
+def _call(callback: TraceCallback, event: str, info: dict[str, Any]) -> Any:
+    """Call ``callback`` (``info["time"]`` set now); what it returned if that is
+    awaitable, else None. Synchronous, so that a step's methods await only a coroutine
+    callback's result, not one more coroutine of ours."""
     info.setdefault("time", time.perf_counter())
     result = callback(event, info)
-    if inspect.isawaitable(result):
-        await result
+    if result is None:  # a plain function: skip the (slow, ABC-based) awaitable check
+        return None
+    return result if inspect.isawaitable(result) else None
 
 
 class Step:
@@ -91,17 +101,24 @@ class Step:
     async def started(self) -> None:
         """Emit ``<name>.started``; ``elapsed`` counts from here."""
         self._started = time.perf_counter()
-        await emit(self._callback, self._name + ".started", **(self._info or {}))
+        info = {} if self._info is None else self._info
+        pending = _call(self._callback, self._name + ".started", info)
+        if pending is not None:
+            await pending
 
     async def complete(self, **info: Any) -> None:
         """Emit ``<name>.complete`` with ``info`` (and ``elapsed`` if it was started)."""
         if self._started is not None:
             info["elapsed"] = time.perf_counter() - self._started
-        await emit(self._callback, self._name + ".complete", **info)
+        pending = _call(self._callback, self._name + ".complete", info)
+        if pending is not None:
+            await pending
 
     async def failed(self, error: BaseException) -> None:
         """Emit ``<name>.failed`` with the exception."""
-        await emit(self._callback, self._name + ".failed", error=error)
+        pending = _call(self._callback, self._name + ".failed", {"error": error})
+        if pending is not None:
+            await pending
 
 
 class _NoTrace(Step):
