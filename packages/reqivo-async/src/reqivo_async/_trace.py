@@ -22,8 +22,9 @@ In the code every step is a ``Step``: it emits ``<name>.started``, then
 ``async with trace(callback, "name", **info) as step`` (``step.done(**info)`` adds fields
 to ``complete``); without a callback ``trace`` returns ``NO_TRACE``, a shared step whose
 methods do nothing. The per-request path (``_http11``) holds ``Step | None`` instead and
-awaits the step's methods only when there is one: even a no-op ``async with`` costs about
-0.2 µs per step there (measured), and an untraced request must pay nothing for tracing.
+awaits the step's methods only when there is one: no-op ``async with`` steps there cost
+an untraced keep-alive GET about 1.5 µs of its ~32 µs of client code (measured on a fake
+transport), and an untraced request must pay nothing for tracing.
 """
 
 from __future__ import annotations
