@@ -14,7 +14,13 @@ import pytest
 import reqivo_async._http11 as http11
 from reqivo_async._connection import AsyncConnection, ConnectionInfo
 from reqivo_async._models import AsyncRequest
-from reqivo_protocol._exceptions import ConnectError, LocalProtocolError, ReadTimeout
+from reqivo_async._pool import AsyncConnectionPool
+from reqivo_protocol._exceptions import (
+    ConnectError,
+    LocalProtocolError,
+    ReadTimeout,
+    RemoteProtocolError,
+)
 from reqivo_protocol._url import URL
 from servers.models import Server, UnixServer
 from servers.raw import (
@@ -339,3 +345,38 @@ async def test_info_and_origin(raw_server: Any) -> None:
     conn.close()
     assert conn.info().state == "closed"
     assert json.dumps(conn.info().state)
+
+
+async def test_trace_payloads(raw_server: Any) -> None:
+    """Each event's fields, exactly: a refactoring of tracing must not change them."""
+    server = raw_server(
+        [ReadRequest(), Send(http_response(200, b"ok")), ReadRequest(), Send(b"HTTP/9 2\r\n\r\n")]
+    )
+    seen: list[tuple[str, list[str]]] = []
+
+    async def trace(event: str, info: dict[str, Any]) -> None:  # a coroutine callback
+        seen.append((event, sorted(info)))
+
+    async with AsyncConnectionPool() as pool:
+        response = await pool.handle_async_request(
+            AsyncRequest("GET", server.url, extensions={"trace": trace})
+        )
+        await response.aread()
+        with pytest.raises(RemoteProtocolError):
+            await pool.handle_async_request(
+                AsyncRequest("GET", server.url, extensions={"trace": trace})
+            )
+    assert seen == [
+        ("connection.connect.started", ["host", "port", "time"]),
+        ("connection.connect.complete", ["elapsed", "time"]),
+        ("http11.send_request.started", ["time"]),
+        ("http11.send_request.complete", ["elapsed", "time"]),
+        ("http11.receive_response_head.started", ["time"]),
+        ("http11.receive_response_head.complete", ["elapsed", "status_code", "time"]),
+        ("http11.response_body.complete", ["time"]),
+        ("connection.reused", ["origin", "time"]),
+        ("http11.send_request.started", ["time"]),
+        ("http11.send_request.complete", ["elapsed", "time"]),
+        ("http11.receive_response_head.started", ["time"]),
+        ("http11.receive_response_head.failed", ["error", "time"]),
+    ]

@@ -208,10 +208,10 @@ async def test_os_error_in_body_is_mapped(
     async with AsyncConnectionPool() as pool:
         response = await pool.handle_async_request(_request(server.url))
 
-        async def broken(self: Any, seconds: Any) -> Any:
+        async def broken(self: Any, seconds: Any, **options: Any) -> Any:
             raise ConnectionResetError("boom")
 
-        monkeypatch.setattr(http11.HTTP11Connection, "_receive_more", broken)
+        monkeypatch.setattr(http11.HTTP11Connection, "_receive_event", broken)
         read = response.aread() if whole else response._stream.__anext__()  # type: ignore[attr-defined]
         with pytest.raises(ReadError) as info:
             await read

@@ -42,16 +42,19 @@ async def test_https_through_connect_tunnel(
     proxy_server: ProxyServer, https_server: TLSServer
 ) -> None:
     events: list[str] = []
+    fields: dict[str, list[str]] = {}
+
+    def trace(event: str, info: dict[str, Any]) -> None:
+        events.append(event)
+        fields[event] = sorted(info)
+
     async with AsyncConnectionPool(proxy=proxy_server.url, verify=https_server.ca_bundle) as pool:
-        response = await _get(
-            pool,
-            https_server.join("/echo"),
-            extensions={"trace": lambda event, info: events.append(event)},
-        )
+        response = await _get(pool, https_server.join("/echo"), extensions={"trace": trace})
         assert response.json()["scheme"] == "https"
         await _get(pool, https_server.join("/echo"))
         assert pool.connections[0].requests == 2
-    assert "connection.proxy_tunnel.complete" in events
+    assert fields["connection.proxy_tunnel.started"] == ["proxy", "time"]
+    assert fields["connection.proxy_tunnel.complete"] == ["elapsed", "time"]
     assert events.index("connection.proxy_tunnel.complete") < events.index("connection.tls.started")
 
 

@@ -176,6 +176,8 @@ async def test_tls_trace_events(https_server: TLSServer) -> None:
     events = [event for event, _ in seen]
     assert events[2:4] == ["connection.tls.started", "connection.tls.complete"]
     assert seen[3][1]["version"] in ("TLSv1.2", "TLSv1.3")
+    assert sorted(seen[2][1]) == ["server_hostname", "time"]
+    assert sorted(seen[3][1]) == ["elapsed", "time", "version"]
     failed: list[str] = []
     bad = AsyncRequest(
         "GET", https_server.join("/"), extensions={"trace": lambda e, i: failed.append(e)}

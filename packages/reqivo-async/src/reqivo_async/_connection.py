@@ -30,7 +30,7 @@ from reqivo_async._models import AsyncRequest, Response
 from reqivo_async._network import SocketOption, map_error, open_connection, start_tls
 from reqivo_async._proxy import Proxy, open_tunnel
 from reqivo_async._tls import CertTypes, PinTypes, VerifyTypes, check_pin, create_ssl_context
-from reqivo_async._trace import emit
+from reqivo_async._trace import TraceCallback, trace
 from reqivo_async._transports._base import AsyncBaseTransport
 from reqivo_protocol import (
     URL,
@@ -249,11 +249,10 @@ class AsyncConnection(AsyncBaseTransport):
 
     async def _connect(self, request: AsyncRequest) -> HTTP11Connection:
         timeout: Timeout = request.extensions.get("timeout") or DEFAULT_TIMEOUT
-        trace = request.extensions.get("trace")
         self._connecting = True
         try:
             async with asyncio.timeout(timeout.connect):
-                http = await self._open(trace)
+                http = await self._open(request.extensions.get("trace"))
         except RequestError as exc:
             if exc.request is None:
                 exc.request = request
@@ -270,14 +269,11 @@ class AsyncConnection(AsyncBaseTransport):
         self._http = http
         return http
 
-    async def _open(self, trace: Any) -> HTTP11Connection:
+    async def _open(self, callback: TraceCallback | None) -> HTTP11Connection:
         origin = self._origin
         proxy = self._proxy
         host, port = (proxy.host, proxy.port) if proxy is not None else (origin.host, self._port)
-        started = time.perf_counter()
-        if trace is not None:
-            await emit(trace, "connection.connect.started", host=host, port=port)
-        try:
+        async with trace(callback, "connection.connect", host=host, port=port):
             transport, protocol = await open_connection(
                 HTTP11Protocol,
                 host,
@@ -287,20 +283,11 @@ class AsyncConnection(AsyncBaseTransport):
                 local_address=self._local_address,
                 socket_options=self._socket_options,
             )
-        except BaseException as exc:
-            if trace is not None:
-                await emit(trace, "connection.connect.failed", error=exc)
-            raise
-        if trace is not None:
-            await emit(trace, "connection.connect.complete", elapsed=time.perf_counter() - started)
         try:
             if proxy is not None and proxy.is_secure:
-                transport = await self._tls(transport, protocol, proxy.host, trace)
+                transport = await self._tls(transport, protocol, proxy.host, callback)
             if proxy is not None and self._tunnel:
-                started = time.perf_counter()
-                if trace is not None:
-                    await emit(trace, "connection.proxy_tunnel.started", proxy=str(proxy.url))
-                try:
+                async with trace(callback, "connection.proxy_tunnel", proxy=str(proxy.url)):
                     await open_tunnel(
                         protocol,
                         proxy,
@@ -310,18 +297,8 @@ class AsyncConnection(AsyncBaseTransport):
                         max_header_size=self._max_header_size,
                         max_header_count=self._max_header_count,
                     )
-                except BaseException as exc:
-                    if trace is not None:
-                        await emit(trace, "connection.proxy_tunnel.failed", error=exc)
-                    raise
-                if trace is not None:
-                    await emit(
-                        trace,
-                        "connection.proxy_tunnel.complete",
-                        elapsed=time.perf_counter() - started,
-                    )
             if self._secure:
-                transport = await self._tls(transport, protocol, origin.host, trace)
+                transport = await self._tls(transport, protocol, origin.host, callback)
         except BaseException as exc:
             transport.abort()
             if isinstance(exc, OSError | ssl.SSLError) and not isinstance(exc, TimeoutError):
@@ -348,33 +325,20 @@ class AsyncConnection(AsyncBaseTransport):
         transport: asyncio.Transport,
         protocol: HTTP11Protocol,
         server_hostname: str,
-        trace: Any,
+        callback: TraceCallback | None,
     ) -> asyncio.Transport:
         context = self._ssl_context
         if context is None:
             context = self._ssl_context = create_ssl_context(
                 self._verify, self._cert, trust_env=self._trust_env
             )
-        started = time.perf_counter()
-        if trace is not None:
-            await emit(trace, "connection.tls.started", server_hostname=server_hostname)
-        try:
+        async with trace(callback, "connection.tls", server_hostname=server_hostname) as step:
             tls = await start_tls(transport, protocol, context, server_hostname, seconds=None)
             protocol.transport = tls
-            if self._pins is not None and server_hostname == self._origin.host:
-                check_pin(tls.get_extra_info("ssl_object"), self._pins)
-        except BaseException as exc:
-            if trace is not None:
-                await emit(trace, "connection.tls.failed", error=exc)
-            raise
-        if trace is not None:
             ssl_object = tls.get_extra_info("ssl_object")
-            await emit(
-                trace,
-                "connection.tls.complete",
-                version=ssl_object.version() if ssl_object is not None else None,
-                elapsed=time.perf_counter() - started,
-            )
+            if self._pins is not None and server_hostname == self._origin.host:
+                check_pin(ssl_object, self._pins)
+            step.done(version=ssl_object.version() if ssl_object is not None else None)
         return tls
 
     def __repr__(self) -> str:

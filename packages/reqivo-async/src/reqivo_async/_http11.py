@@ -3,13 +3,19 @@
 Theory of operation
 -------------------
 
-``HTTP11Protocol`` is the ``asyncio.Protocol`` of a connection. ``data_received`` only
-queues the received block (no parsing in the callback, no copy) and wakes the waiting
-reader, if any. The reader pulls events from the sans-IO machine; when the machine says
-``NEED_DATA`` it feeds it the next queued block, and only when the queue is empty does
-it await a future (one future per wait, its timeout a ``loop.call_later`` handle: no
-task, no ``wait_for``). Feeding whole blocks keeps a large body zero-copy: a received
-block becomes one ``Data`` event as is.
+``HTTP11Protocol`` is the ``asyncio.Protocol`` of a connection (a ``_flow.FlowProtocol``:
+write flow control and the end of the connection are shared with the WebSocket
+protocol). ``data_received`` only queues the received block (no parsing in the callback,
+no copy) and wakes the waiting reader, if any. The reader pulls events from the sans-IO
+machine; when the machine says ``NEED_DATA`` it feeds it the next queued block, and only
+when the queue is empty does it await a future (one future per wait, its timeout one
+timer per connection: no task, no ``wait_for``). Feeding whole blocks keeps a large body
+zero-copy: a received block becomes one ``Data`` event as is.
+
+Pulling events is one pair of methods on ``HTTP11Connection``: ``_next_event()`` never
+waits (it returns ``NEED_DATA`` once every queued block is fed), ``_receive_event()``
+waits for data while the machine needs it. Readers call the first and await the second
+only on ``NEED_DATA``, so an event already received costs no coroutine.
 
 Flow control: when more than ``HIGH_WATER`` bytes are queued unread (a user streaming a
 huge body slowly) the protocol pauses reading, and resumes below ``LOW_WATER``: memory
@@ -25,11 +31,13 @@ actually delivers (glibc serves a block it cannot reuse from a fresh ``mmap``, w
 pages fault in on every read).
 
 ``HTTP11Connection`` runs request/response cycles over one protocol: it sends the
-request (head and small body in one write), reads the response head, and hands out the
-body as ``HTTP11ResponseStream``. When the body ends, the machine starts its next
-cycle (keep-alive) or the transport is closed; either way ``on_cycle_end`` tells the
-owner (the pool). A cycle that fails or is cancelled at any point closes the
-connection: a half-used connection is never reused.
+request (head and small body in one synchronous write; larger, streamed or
+``Expect: 100-continue`` bodies through ``_send``), reads the response head, and hands
+out the body as ``HTTP11ResponseStream``. Traced and untraced requests take the same
+path; trace steps (``_trace.Step``) are awaited only when a callback is set. When the
+body ends, the machine starts its next cycle (keep-alive) or the transport is closed;
+either way ``on_cycle_end`` tells the owner (the pool). A cycle that fails or is
+cancelled at any point closes the connection: a half-used connection is never reused.
 """
 
 from __future__ import annotations
@@ -42,9 +50,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
 from reqivo_async._config import DEFAULT_TIMEOUT, Timeout
+from reqivo_async._flow import FlowProtocol, wake
 from reqivo_async._models import AsyncRequest, Response
 from reqivo_async._network import map_error
-from reqivo_async._trace import emit
+from reqivo_async._trace import Step, TraceCallback
 from reqivo_protocol import (
     LocalProtocolError,
     ReadError,
@@ -99,21 +108,17 @@ _VERSIONS: Final = {"1.1": "HTTP/1.1", "1.0": "HTTP/1.0"}
 _IDLE: Final = ClientState.IDLE
 
 
-def _expire(waiter: asyncio.Future[bool]) -> None:
-    if not waiter.done():
-        waiter.set_result(False)
-
-
-class HTTP11Protocol(asyncio.Protocol):
+class HTTP11Protocol(FlowProtocol):
     """The asyncio protocol of one connection: queues received blocks, signals waiters.
 
     ``received`` counts every byte received (the pool's "did any response byte arrive"
-    test). ``lost`` is set once the transport is gone; ``error`` is why, if it failed.
+    test). ``lost`` is set once the transport is gone; ``error`` is why, if it failed
+    (write flow control and the end of the connection: ``FlowProtocol``).
     """
 
     def __init__(self) -> None:
+        super().__init__()
         self.transport: asyncio.Transport | None = None
-        self._loop = asyncio.get_running_loop()
         self._chunks: collections.deque[bytes] = collections.deque()
         self._buffered = 0
         # The transport's recv size when it is adjustable (a selector transport's
@@ -123,17 +128,12 @@ class HTTP11Protocol(asyncio.Protocol):
         self._recv_size = 0
         self._base_recv_size = 0
         self._read_paused = False
-        self._write_paused = False
         self._waiter: asyncio.Future[bool] | None = None
         # The read timeout: one timer per connection, moved lazily (see wait_readable).
         self._deadline: float | None = None
         self._timer: asyncio.TimerHandle | None = None
-        self._drain_waiter: asyncio.Future[bool] | None = None
-        self._lost_waiter: asyncio.Future[bool] | None = None
         self.received = 0
         self.eof = False
-        self.lost = False
-        self.error: BaseException | None = None
 
     # -- asyncio callbacks -----------------------------------------------------------
 
@@ -168,36 +168,17 @@ class HTTP11Protocol(asyncio.Protocol):
 
     def eof_received(self) -> bool | None:
         self.eof = True
-        self._wake()
+        wake(self._waiter)
         return None
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.lost = True
+        super().connection_lost(exc)
         self.eof = True
-        if exc is not None:
-            self.error = exc
-        self._wake()
+        wake(self._waiter)
         timer = self._timer
         if timer is not None:
             self._timer = None
             timer.cancel()
-        for waiter in (self._drain_waiter, self._lost_waiter):
-            if waiter is not None and not waiter.done():
-                waiter.set_result(True)
-
-    def pause_writing(self) -> None:
-        self._write_paused = True
-
-    def resume_writing(self) -> None:
-        self._write_paused = False
-        drain = self._drain_waiter
-        if drain is not None and not drain.done():
-            drain.set_result(True)
-
-    def _wake(self) -> None:
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(True)
 
     # -- reading ---------------------------------------------------------------------
 
@@ -227,20 +208,22 @@ class HTTP11Protocol(asyncio.Protocol):
                 self.transport.resume_reading()  # type: ignore[union-attr]
         return data
 
-    async def wait_readable(self, seconds: float | None) -> bool:
-        """Wait until bytes or end of file arrive; False if ``seconds`` passed first.
+    def readable(self, seconds: float | None) -> asyncio.Future[bool] | None:
+        """None when received bytes or the end of file are there; else a future that
+        becomes True when they arrive, False once ``seconds`` passed.
 
         The timeout is one timer per connection, not one per wait: a wait only records
         its deadline, and schedules the timer when none is pending before it. When the
         timer fires it expires the waiter whose deadline passed, or moves itself to the
         current deadline. Sequential requests thus share a timer instead of creating and
-        cancelling one each (a measurable share of a keep-alive request's cost).
+        cancelling one each (a measurable share of a keep-alive request's cost). A plain
+        future, not a coroutine: the reader awaits it without one more frame.
         """
         if self._chunks or self.eof:
-            return True
-        loop = self._loop
+            return None
+        loop = self.loop
         waiter: asyncio.Future[bool] = loop.create_future()
-        self._waiter = waiter
+        self._waiter = waiter  # resolved waiters are ignored: no need to clear it after
         if seconds is None:
             self._deadline = None
         else:
@@ -250,10 +233,12 @@ class HTTP11Protocol(asyncio.Protocol):
                 if timer is not None:
                     timer.cancel()
                 self._timer = loop.call_at(deadline, self._on_timer)
-        try:
-            return await waiter
-        finally:
-            self._waiter = None
+        return waiter
+
+    async def wait_readable(self, seconds: float | None) -> bool:
+        """Wait until bytes or end of file arrive; False if ``seconds`` passed first."""
+        waiter = self.readable(seconds)
+        return True if waiter is None else await waiter
 
     def _on_timer(self) -> None:
         self._timer = None
@@ -261,46 +246,11 @@ class HTTP11Protocol(asyncio.Protocol):
         deadline = self._deadline
         if waiter is None or waiter.done() or deadline is None:
             return  # nobody waits: the next wait schedules a timer again
-        if self._loop.time() >= deadline:
+        loop = self.loop
+        if loop.time() >= deadline:
             waiter.set_result(False)
         else:
-            self._timer = self._loop.call_at(deadline, self._on_timer)
-
-    async def wait_lost(self, seconds: float) -> bool:
-        """Wait until the transport is gone; False if ``seconds`` passed first."""
-        if self.lost:
-            return True
-        loop = self._loop
-        waiter: asyncio.Future[bool] = loop.create_future()
-        self._lost_waiter = waiter
-        handle = loop.call_later(seconds, _expire, waiter)
-        try:
-            return await waiter
-        finally:
-            self._lost_waiter = None
-            handle.cancel()
-
-    # -- writing ---------------------------------------------------------------------
-
-    @property
-    def write_paused(self) -> bool:
-        """Whether the transport asked us to stop writing until it drains."""
-        return self._write_paused
-
-    async def wait_writable(self, seconds: float | None) -> bool:
-        """Wait until the transport drained (or closed); False if ``timeout`` passed."""
-        if not self._write_paused or self.lost:
-            return True
-        loop = self._loop
-        waiter: asyncio.Future[bool] = loop.create_future()
-        self._drain_waiter = waiter
-        handle = loop.call_later(seconds, _expire, waiter) if seconds is not None else None
-        try:
-            return await waiter
-        finally:
-            self._drain_waiter = None
-            if handle is not None:
-                handle.cancel()
+            self._timer = loop.call_at(deadline, self._on_timer)
 
 
 class NetworkStream:
@@ -410,7 +360,6 @@ class HTTP11Connection:
         self.idle_since = time.monotonic()
         self._loop = asyncio.get_running_loop()
         self._eof_fed = False
-        self._expecting = False
         self._request: AsyncRequest | None = None
         self._received_at_start = 0
 
@@ -463,7 +412,7 @@ class HTTP11Connection:
     async def handle_async_request(self, request: AsyncRequest) -> Response:
         """Send ``request`` and return the response with its body streaming."""
         timeout: Timeout = request.extensions.get("timeout") or DEFAULT_TIMEOUT
-        trace = request.extensions.get("trace")
+        callback = request.extensions.get("trace")
         if self.in_cycle:
             raise LocalProtocolError(
                 "this HTTP/1.1 connection is busy with another request", request=request
@@ -473,63 +422,43 @@ class HTTP11Connection:
         self.requests += 1
         self.failed_before_response = False
         self._request = request
-        self._received_at_start = self.protocol.received
+        protocol = self.protocol
+        self._received_at_start = protocol.received
+        # Traced steps, or None: this path pays nothing for tracing when untraced.
+        step = None if callback is None else Step(callback, "http11.send_request")
         phase = "write"
         try:
-            if trace is None:
-                # The hot path: no trace events, the head (and a small body) in one write,
-                # and the response head parsed right where the wait for it ends.
-                if self._send_small(request):
-                    if self.protocol.write_paused:
-                        await self._drain(timeout.write)
-                    head = None
-                else:
-                    head = await self._send(request, timeout)
-                phase = "read"
-                if head is None:
-                    read = timeout.read
-                    protocol = self.protocol
-                    if self._expecting:
-                        event = self._next_event()
-                    else:
-                        if (
-                            not protocol._chunks
-                            and not protocol.eof
-                            and not await protocol.wait_readable(read)
-                        ):
-                            raise ReadTimeout(f"the server sent nothing within {read} seconds")
-                        event = self._fresh_event()
-                    if type(event) is ResponseHead:
-                        head = event
-                    else:
-                        head = await self._finish_head(event, read)
+            if step is not None:
+                await step.started()
+            # A small in-memory body goes out with the head, in one synchronous write.
+            sent = self._send_small(request)
+            if sent:
+                head = None
+                if protocol.write_paused:
+                    await self._drain(timeout.write)
             else:
-                started = time.perf_counter()
-                await emit(trace, "http11.send_request.started")
                 head = await self._send(request, timeout)
-                await emit(
-                    trace, "http11.send_request.complete", elapsed=time.perf_counter() - started
-                )
-                started = time.perf_counter()
-                await emit(trace, "http11.receive_response_head.started")
-                phase = "read"
-                if head is None:
-                    head = await self._finish_head(
-                        NEED_DATA if not self._expecting else self._next_event(), timeout.read
-                    )
-                await emit(
-                    trace,
-                    "http11.receive_response_head.complete",
-                    status_code=head.status_code,
-                    elapsed=time.perf_counter() - started,
-                )
+            phase = "read"
+            if step is not None:
+                await step.complete()
+                step = step.then("http11.receive_response_head")
+                await step.started()
+            if head is None:
+                # After a one-write send the machine holds nothing yet: skip asking it.
+                event = await self._receive_event(timeout.read, starved=sent)
+                while type(event) is InformationalResponse:  # a 1xx before the head
+                    event = await self._receive_event(timeout.read)
+                assert type(event) is ResponseHead  # the machine allows nothing else
+                head = event
+            if step is not None:
+                await step.complete(status_code=head.status_code)
         except BaseException as exc:
             self.failed_before_response = reused and self.protocol.received == (
                 self._received_at_start
             )
             self._end_cycle(reusable=False)
-            if trace is not None:
-                await emit(trace, f"http11.{_PHASE_EVENT[phase]}.failed", error=exc)
+            if step is not None:
+                await step.failed(exc)
             if isinstance(exc, Exception) and not isinstance(exc, RequestError):
                 raise map_error(exc, phase, request) from exc  # type: ignore[arg-type]
             if (
@@ -548,10 +477,14 @@ class HTTP11Connection:
             if isinstance(exc, RequestError) and exc.request is None:
                 exc.request = request
             raise
-        return self._make_response(request, head, timeout.read, trace)
+        return self._make_response(request, head, timeout.read, callback)
 
     def _make_response(
-        self, request: AsyncRequest, head: ResponseHead, read_timeout: float | None, trace: Any
+        self,
+        request: AsyncRequest,
+        head: ResponseHead,
+        read_timeout: float | None,
+        callback: TraceCallback | None,
     ) -> Response:
         machine = self.machine
         extensions: dict[str, Any] = {}
@@ -563,7 +496,8 @@ class HTTP11Connection:
             stream: Any = None
             content: bytes | None = b""
         else:
-            stream = HTTP11ResponseStream(self, request, read_timeout, trace)
+            step = None if callback is None else Step(callback, "http11.response_body")
+            stream = HTTP11ResponseStream(self, request, read_timeout, step)
             content = None
         return Response(
             head.status_code,
@@ -632,7 +566,6 @@ class HTTP11Connection:
         items, expect = self._head_fields(request)
         if expect:
             return False
-        self._expecting = False
         url = request.url
         target = f"{url.scheme}://{url.netloc}{url.target}" if self.absolute_form else url.target
         method = request.method
@@ -641,19 +574,16 @@ class HTTP11Connection:
         return True
 
     async def _send(self, request: AsyncRequest, timeouts: Timeout) -> ResponseHead | None:
-        """Send the request; returns a final response head received early, else None."""
+        """Send a request ``_send_small`` did not take (a large or streamed body, or
+        ``Expect: 100-continue``); returns a final response head received early, else
+        None."""
         protocol = self.protocol
-        if self._send_small(request):
-            if protocol.write_paused:
-                await self._drain(timeouts.write)
-            return None
         if protocol.lost or protocol.transport is None:
             raise WriteError("write failed: the connection is closed", request=request)
         url = request.url
         target = f"{url.scheme}://{url.netloc}{url.target}" if self.absolute_form else url.target
         method = request.method
         items, expect = self._head_fields(request)
-        self._expecting = expect
         stream = request.stream
         body = stream.body
         machine = self.machine
@@ -766,55 +696,34 @@ class HTTP11Connection:
             return True
         return False
 
-    def _next_event(self) -> ReceiveResult:
-        """The next event without waiting, feeding queued blocks as the machine needs."""
+    def _next_event(self, *, starved: bool = False) -> ReceiveResult:
+        """The next event from what was received, never waiting: queued blocks are fed
+        to the machine as it needs them; ``NEED_DATA`` once all are fed. ``starved``:
+        the machine said ``NEED_DATA`` and got nothing since, so it is not asked again
+        before being fed.
+
+        With ``_receive_event`` the one way to pull events: call this first, and await
+        ``_receive_event`` only on ``NEED_DATA`` (no coroutine per event)."""
         machine = self.machine
-        event = machine.next_event()
+        event = NEED_DATA if starved else machine.next_event()
         while event is NEED_DATA and self._feed():
             event = machine.next_event()
         return event
 
-    async def _receive_more(self, seconds: float | None) -> ReceiveResult:
-        """The next event, once the machine said ``NEED_DATA``: feed it queued blocks,
-        waiting (at most ``seconds`` each time) when none are queued."""
-        machine = self.machine
+    async def _receive_event(
+        self, seconds: float | None, *, starved: bool = False
+    ) -> ReceiveResult:
+        """The next event, waiting for data (at most ``seconds`` each time) while the
+        machine needs it; ``ReadTimeout`` when nothing came in time. ``starved`` as for
+        ``_next_event`` (the caller's ``_next_event()`` just returned ``NEED_DATA``)."""
         protocol = self.protocol
-        while True:
-            if self._feed():
-                event = machine.next_event()
-                if event is not NEED_DATA:
-                    return event
-            elif not await protocol.wait_readable(seconds):
+        event = NEED_DATA if starved else self._next_event()
+        while event is NEED_DATA:
+            waiter = protocol.readable(seconds)
+            if waiter is not None and not await waiter:
                 raise ReadTimeout(f"the server sent nothing within {seconds} seconds")
-
-    async def _receive_event(self, seconds: float | None) -> ReceiveResult:
-        event = self._next_event()
-        if event is NEED_DATA:
-            event = await self._receive_more(seconds)
+            event = self._next_event(starved=True)
         return event
-
-    def _fresh_event(self) -> ReceiveResult:
-        """The next event when the machine holds no unparsed bytes (the request was just
-        sent): feed it the queued blocks first."""
-        machine = self.machine
-        while self._feed():
-            event = machine.next_event()
-            if event is not NEED_DATA:
-                return event
-        return NEED_DATA
-
-    async def _finish_head(self, event: ReceiveResult, seconds: float | None) -> ResponseHead:
-        """The final response head, starting from ``event`` (``NEED_DATA``, a 1xx or the
-        head itself)."""
-        while True:
-            if event is NEED_DATA:
-                event = await self._receive_more(seconds)
-            kind = type(event)
-            if kind is ResponseHead:
-                return event  # type: ignore[return-value]
-            if kind is not InformationalResponse:  # pragma: no cover - the machine forbids it
-                raise RemoteProtocolError(f"unexpected {kind.__name__} before the response")
-            event = self._next_event()
 
 
 def _write_failed(protocol: HTTP11Protocol) -> WriteError:
@@ -822,9 +731,6 @@ def _write_failed(protocol: HTTP11Protocol) -> WriteError:
     failure = WriteError(f"write failed: {error or 'the connection closed'}")
     failure.__cause__ = error
     return failure
-
-
-_PHASE_EVENT: Final = {"write": "send_request", "read": "receive_response_head"}
 
 
 class HTTP11ResponseStream:
@@ -841,12 +747,12 @@ class HTTP11ResponseStream:
         connection: HTTP11Connection,
         request: AsyncRequest,
         timeout: float | None,
-        trace: Any,
+        step: Step | None,
     ) -> None:
         self._connection = connection
         self._request = request
         self._timeout = timeout
-        self._trace = trace
+        self._trace = step
         self._done = False
 
     def __aiter__(self) -> HTTP11ResponseStream:
@@ -859,7 +765,7 @@ class HTTP11ResponseStream:
         try:
             event = connection._next_event()
             if event is NEED_DATA:
-                event = await connection._receive_more(self._timeout)
+                event = await connection._receive_event(self._timeout, starved=True)
             if type(event) is Data:
                 return event.data
             if type(event) is not EndOfMessage:  # pragma: no cover - the machine forbids it
@@ -887,7 +793,7 @@ class HTTP11ResponseStream:
             while True:
                 event = connection._next_event()
                 if event is NEED_DATA:
-                    event = await connection._receive_more(timeout)
+                    event = await connection._receive_event(timeout, starved=True)
                 if type(event) is Data:
                     chunks.append(event.data)
                     continue
@@ -908,14 +814,14 @@ class HTTP11ResponseStream:
         self._done = True
         self._connection._end_cycle(reusable=True)
         if self._trace is not None:
-            await emit(self._trace, "http11.response_body.complete")
+            await self._trace.complete()
 
     async def _failed(self, exc: BaseException) -> BaseException:
         """Close the connection after ``exc``; the exception to raise in its place."""
         self._done = True
         self._connection._end_cycle(reusable=False)
         if self._trace is not None:
-            await emit(self._trace, "http11.response_body.failed", error=exc)
+            await self._trace.failed(exc)
         if isinstance(exc, RequestError):
             if exc.request is None:
                 exc.request = self._request

@@ -48,6 +48,7 @@ from typing import Final, Self
 from reqivo_async._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, Limits, Timeout
 from reqivo_async._connection import AsyncConnection, ConnectionInfo
 from reqivo_async._env import EnvironmentProxies
+from reqivo_async._flow import expire
 from reqivo_async._models import AsyncRequest, Response
 from reqivo_async._network import SocketOption
 from reqivo_async._proxy import Proxy
@@ -308,7 +309,7 @@ class AsyncConnectionPool(AsyncBaseTransport):
     ) -> None:
         waiter: asyncio.Future[bool] = loop.create_future()
         self._waiters.append(waiter)
-        handle = loop.call_later(seconds, _expire, waiter) if seconds is not None else None
+        handle = loop.call_later(seconds, expire, waiter) if seconds is not None else None
         try:
             woken = await waiter
         except BaseException:
@@ -409,11 +410,6 @@ class AsyncConnectionPool(AsyncBaseTransport):
             f"<AsyncConnectionPool [idle: {self.idle_connections}, "
             f"active: {self.active_connections}]>"
         )
-
-
-def _expire(waiter: asyncio.Future[bool]) -> None:
-    if not waiter.done():
-        waiter.set_result(False)
 
 
 def _remove(waiters: collections.deque[asyncio.Future[bool]], waiter: asyncio.Future[bool]) -> None:

@@ -23,6 +23,9 @@ The transport stack, one layer on the other::
 - Sessions over other transports: ``SessionState`` (what ``AsyncSession.state``
   holds and ``AsyncSession.from_state(state, transport)`` shares), ``AsyncStreamContext``
   (what ``AsyncSession.stream`` returns), ``USE_SESSION`` and its type ``UseSession``.
+- ``FlowProtocol``: the ``asyncio.Protocol`` base of the HTTP/1.1 and WebSocket protocol
+  classes (write pause and drain, connection lost), with ``wake(waiter)`` and
+  ``expire(waiter)`` to resolve its waiters.
 - ``redact_url(url)``: a URL as text with its password hidden (for reprs and logs).
 - ``DEFAULT_TIMEOUT``, ``DEFAULT_LIMITS``: the defaults of ``timeout=`` and ``limits=``.
 - The type aliases of the public signatures: ``AuthTypes``, ``CertTypes``,
@@ -53,6 +56,7 @@ from reqivo_async._transports._base import AsyncBaseTransport
 
 if TYPE_CHECKING:
     from reqivo_async._connection import AsyncConnection, ConnectionInfo
+    from reqivo_async._flow import FlowProtocol, expire, wake
     from reqivo_async._http11 import HTTP11Connection, HTTP11Protocol, NetworkStream
     from reqivo_async._network import SocketOption, open_connection, start_tls
     from reqivo_async._pool import AsyncConnectionPool
@@ -64,6 +68,9 @@ if TYPE_CHECKING:
 _LAZY = {
     "AsyncConnection": "reqivo_async._connection",
     "ConnectionInfo": "reqivo_async._connection",
+    "FlowProtocol": "reqivo_async._flow",
+    "expire": "reqivo_async._flow",
+    "wake": "reqivo_async._flow",
     "HTTP11Connection": "reqivo_async._http11",
     "HTTP11Protocol": "reqivo_async._http11",
     "NetworkStream": "reqivo_async._http11",
@@ -121,6 +128,7 @@ __all__ = [
     "CookieTypes",
     "EventHook",
     "EventHooks",
+    "FlowProtocol",
     "HTTP11Connection",
     "HTTP11Protocol",
     "NetworkStream",
@@ -137,9 +145,11 @@ __all__ = [
     "UseSession",
     "VerifyTypes",
     "create_ssl_context",
+    "expire",
     "open_connection",
     "open_tunnel",
     "proxy_for",
     "redact_url",
     "start_tls",
+    "wake",
 ]

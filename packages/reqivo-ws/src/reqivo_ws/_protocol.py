@@ -30,8 +30,9 @@ from __future__ import annotations
 import asyncio
 import collections
 import os
-from typing import Any
 
+from reqivo_async.transport import FlowProtocol
+from reqivo_async.transport import wake as _wake
 from reqivo_protocol import (
     ConnectionClosed,
     ConnectionClosedError,
@@ -62,13 +63,9 @@ def closed_exception(code: int, reason: str) -> ConnectionClosed:
     return ConnectionClosedError(code, reason)
 
 
-def _wake(waiter: asyncio.Future[Any] | None) -> None:
-    if waiter is not None and not waiter.done():
-        waiter.set_result(None)
-
-
-class WebSocketProtocol(asyncio.Protocol):
-    """Receives frames into ``queue``; holds the transport, the codec and the close state."""
+class WebSocketProtocol(FlowProtocol):
+    """Receives frames into ``queue``; holds the transport, the codec and the close state
+    (write flow control and the end of the connection: ``FlowProtocol``)."""
 
     def __init__(
         self,
@@ -79,9 +76,9 @@ class WebSocketProtocol(asyncio.Protocol):
         close_timeout: float | None,
         write_paused: bool = False,
     ) -> None:
+        super().__init__(write_paused=write_paused)
         self.conn = conn
         self.transport = transport
-        self.loop = asyncio.get_running_loop()
         self.queue: collections.deque[str | bytes] = collections.deque()
         self.max_queue = max_queue
         self.low_water = 0 if max_queue is None else max_queue // 4
@@ -89,11 +86,6 @@ class WebSocketProtocol(asyncio.Protocol):
         self.waiter: asyncio.Future[None] | None = None
         self.term_waiter: asyncio.Future[None] | None = None
         self.read_paused = False
-        self.write_paused = write_paused
-        self.drain_waiter: asyncio.Future[None] | None = None
-        self.lost = False
-        self.lost_waiter: asyncio.Future[None] | None = None
-        self.lost_error: BaseException | None = None
         #: The ``ConnectionClosed`` once the connection is over (sends fail with it).
         self.exc: ConnectionClosed | None = None
         #: Whether the server's close frame (or a failure) was seen.
@@ -139,9 +131,7 @@ class WebSocketProtocol(asyncio.Protocol):
         return None  # let the transport close; connection_lost does the rest
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.lost = True
-        if exc is not None:
-            self.lost_error = exc
+        super().connection_lost(exc)
         if not self.terminated:
             conn = self.conn
             if conn.close_pending:  # pragma: no cover - terminated is set with it
@@ -157,8 +147,6 @@ class WebSocketProtocol(asyncio.Protocol):
                 handle.cancel()
         _wake(self.waiter)
         _wake(self.term_waiter)
-        _wake(self.drain_waiter)
-        _wake(self.lost_waiter)
         pings = self.pings
         if pings:
             self.pings = {}
@@ -167,13 +155,6 @@ class WebSocketProtocol(asyncio.Protocol):
                 if not future.done():
                     future.set_exception(_copy(error))
                     future.exception()  # retrieved: an unawaited ping must not warn
-
-    def pause_writing(self) -> None:
-        self.write_paused = True
-
-    def resume_writing(self) -> None:
-        self.write_paused = False
-        _wake(self.drain_waiter)
 
     # -- receiving -------------------------------------------------------------------
 
@@ -242,8 +223,8 @@ class WebSocketProtocol(asyncio.Protocol):
         if failure is not None:
             exc = ConnectionClosedError(code, conn.close_reason)
             exc.__cause__ = failure
-        elif self.lost_error is not None and code == CloseCode.ABNORMAL_CLOSURE:
-            exc.__cause__ = self.lost_error
+        elif self.error is not None and code == CloseCode.ABNORMAL_CLOSURE:
+            exc.__cause__ = self.error
         self.exc = exc
         if failure is not None:
             # We failed the connection: no answer is awaited (RFC 6455 section 7.1.7).
@@ -317,29 +298,9 @@ class WebSocketProtocol(asyncio.Protocol):
     async def drain(self) -> None:
         """Wait until the transport's write buffer went below its high-water mark."""
         while self.write_paused and not self.lost:
-            waiter = self.loop.create_future()
-            self.drain_waiter = waiter
-            try:
-                await waiter
-            finally:
-                self.drain_waiter = None
+            await self.wait_writable(None)
         if self.lost and self.exc is not None:
             raise _copy(self.exc)
-
-    async def wait_lost(self, seconds: float | None) -> bool:
-        """Wait until the transport is gone; False if ``seconds`` passed first."""
-        if self.lost:
-            return True
-        waiter = self.loop.create_future()
-        self.lost_waiter = waiter
-        try:
-            async with asyncio.timeout(seconds):
-                await waiter
-        except TimeoutError:
-            return False
-        finally:
-            self.lost_waiter = None
-        return True
 
     async def wait_terminated(self, seconds: float | None) -> bool:
         """Wait for the server's close frame (or the end); False on timeout."""
