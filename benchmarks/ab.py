@@ -10,7 +10,9 @@ loopback. Scenarios: sequential keep-alive GET 1 KiB, 64 concurrent GET 1 KiB, 6
 streamed download, 32-byte WebSocket round trips and 1 MiB WebSocket echo.
 
 Prints, per scenario, the median of the rounds for each side with the spread (lowest to
-highest) and the ratio of the medians (after / before). Not part of CI: ``nox -s bench``
+highest) and the ratio of the medians (after / before); then the client process's CPU
+time per operation (request, round trip or MiB), which other work on the machine
+disturbs far less than the rates. Not part of CI: ``nox -s bench``
 runs the peers' comparison; this one compares Reqivo with itself.
 """
 
@@ -44,7 +46,9 @@ def _python(tree: Path) -> str:
     return str(python)
 
 
-def _measure(python: str, scenario: str, url: str, seconds: float, loop: str) -> float:
+def _measure(
+    python: str, scenario: str, url: str, seconds: float, loop: str
+) -> tuple[float, float]:
     done = subprocess.run(
         [python, str(CHILD), scenario, url, str(seconds), loop],
         capture_output=True,
@@ -53,7 +57,8 @@ def _measure(python: str, scenario: str, url: str, seconds: float, loop: str) ->
     )
     if done.returncode != 0:
         raise SystemExit(f"{python} {scenario} failed:\n{done.stderr}")
-    return float(done.stdout.split()[-1])
+    rate, cpu = done.stdout.split()[-2:]
+    return float(rate), float(cpu)
 
 
 def main(argv: list[str]) -> int:
@@ -71,6 +76,7 @@ def main(argv: list[str]) -> int:
         parser.error(f"unknown scenarios {unknown}; choose from {list(SCENARIOS)}")
     sides = {"before": _python(args.base.resolve()), "after": _python(ROOT)}
     rates: dict[tuple[str, str], list[float]] = {(s, side): [] for s in chosen for side in sides}
+    cpus: dict[tuple[str, str], list[float]] = {(s, side): [] for s in chosen for side in sides}
     with contextlib.ExitStack() as stack:
         nginx = stack.enter_context(start_nginx())
         echo = subprocess.Popen(
@@ -85,10 +91,13 @@ def main(argv: list[str]) -> int:
             for scenario in chosen:
                 url = ws_url if scenario.startswith("ws-") else nginx.url
                 for side in order:
-                    rate = _measure(sides[side], scenario, url, args.seconds, args.loop)
+                    rate, cpu = _measure(sides[side], scenario, url, args.seconds, args.loop)
                     rates[scenario, side].append(rate)
+                    cpus[scenario, side].append(cpu)
                     print(
-                        f"  round {number + 1} {scenario:<11} {side:<6} {rate:>12,.1f}", flush=True
+                        f"  round {number + 1} {scenario:<11} {side:<6} {rate:>12,.1f}"
+                        f"  {cpu:>9,.1f} us CPU/op",
+                        flush=True,
                     )
     print(f"\nReqivo after vs before ({args.loop} loop, median of {args.rounds} rounds, spread)")
     for scenario in chosen:
@@ -98,6 +107,15 @@ def main(argv: list[str]) -> int:
             f"{SCENARIOS[scenario]:<40} before {statistics.median(before):>10,.1f} "
             f"[{min(before):,.0f}-{max(before):,.0f}]  after {statistics.median(after):>10,.1f} "
             f"[{min(after):,.0f}-{max(after):,.0f}]  {ratio:.2f}x"
+        )
+    print("\nClient CPU time per operation, us (median [spread]; lower is better)")
+    for scenario in chosen:
+        before, after = cpus[scenario, "before"], cpus[scenario, "after"]
+        ratio = statistics.median(before) / statistics.median(after)
+        print(
+            f"{SCENARIOS[scenario]:<40} before {statistics.median(before):>8,.1f} "
+            f"[{min(before):,.1f}-{max(before):,.1f}]  after {statistics.median(after):>8,.1f} "
+            f"[{min(after):,.1f}-{max(after):,.1f}]  {ratio:.2f}x (before / after)"
         )
     return 0
 

@@ -236,17 +236,29 @@ async def test_recv_size_grows_on_full_reads_and_drops_on_short_ones() -> None:
     protocol = http11.HTTP11Protocol()
     transport = _RecvTransport()
     protocol.connection_made(transport)
-    base = _RecvTransport.max_size
-    protocol.data_received(b"a" * 1000)  # short at the default size: nothing changes
-    assert "max_size" not in vars(transport)
-    protocol.data_received(b"b" * base)  # full: the socket holds more, read bigger
-    assert transport.max_size == http11.MAX_RECV_SIZE
-    protocol.data_received(b"c" * http11.MAX_RECV_SIZE)  # full at the largest size: stays
-    assert transport.max_size == http11.MAX_RECV_SIZE
-    protocol.data_received(b"d" * (base + 1))  # short: back to the default
+    base = http11.BASE_RECV_SIZE  # below glibc's mmap threshold, not asyncio's 256 KiB
     assert transport.max_size == base
-    chunks = [protocol.pop() for _ in range(4)]
-    assert [len(chunk) for chunk in chunks] == [1000, base, http11.MAX_RECV_SIZE, base + 1]
+    protocol.data_received(b"a" * 1000)  # short at the base size: nothing changes
+    assert transport.max_size == base
+    sizes = []
+    for _ in range(4):  # full reads: the socket holds more, read bigger (doubling)
+        protocol.data_received(b"b" * transport.max_size)
+        sizes.append(transport.max_size)
+    assert sizes == [2 * base, 4 * base, http11.MAX_RECV_SIZE, http11.MAX_RECV_SIZE]
+    protocol.data_received(b"d" * (base + 1))  # short: the smallest step that holds it
+    assert transport.max_size == 2 * base
+    protocol.data_received(b"e" * 100)  # a small read: back to the base size
+    assert transport.max_size == base
+    chunks = [protocol.pop() for _ in range(7)]
+    assert [len(chunk) for chunk in chunks] == [
+        1000,
+        base,
+        2 * base,
+        4 * base,
+        http11.MAX_RECV_SIZE,
+        base + 1,
+        100,
+    ]
 
 
 async def test_recv_size_untouched_without_an_adjustable_transport() -> None:
