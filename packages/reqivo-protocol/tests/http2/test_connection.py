@@ -9,6 +9,7 @@ import h2.errors
 import h2.events
 import h2.settings
 import pytest
+from h2peers import H2Pair, frames_of, request_fields
 
 from reqivo_protocol import LocalProtocolError
 from reqivo_protocol.http2 import (
@@ -30,8 +31,6 @@ from reqivo_protocol.http2 import (
     WindowUpdateFrame,
 )
 
-from .conftest import H2Pair, frames_of, request_fields
-
 
 def _of(events: list[Any], cls: type) -> list[Any]:
     return [e for e in events if isinstance(e, cls)]
@@ -45,8 +44,9 @@ def test_preface_settings_and_window() -> None:
     pair = H2Pair.__new__(H2Pair)
     from reqivo_protocol.http2 import ClientConnection
 
-    client = ClientConnection(initial_window_size=1 << 20, max_frame_size=1 << 15,
-                              header_table_size=8192)  # fmt: skip
+    client = ClientConnection(
+        initial_window_size=1 << 20, max_frame_size=1 << 15, header_table_size=8192
+    )
     client.initiate()
     frames = frames_of(client.data_to_send())
     assert isinstance(frames[0], SettingsFrame)
@@ -221,8 +221,8 @@ def test_upload_with_tiny_windows(make_pair: type[H2Pair]) -> None:
             assert WindowUpdated(sid) in events
         rounds += 1
     assert rounds >= 10
+    sid2 = client.send_headers(request_fields(b"/up", b"POST"))
     with pytest.raises(LocalProtocolError, match="flow control"):
-        sid2 = client.send_headers(request_fields(b"/up", b"POST"))
         client.send_data(sid2, b"x" * 101)
 
 
@@ -232,9 +232,13 @@ def test_settings_change_mid_flight(make_pair: type[H2Pair]) -> None:
     sid = client.send_headers(request_fields(b"/up", b"POST"))
     client.send_data(sid, b"x" * 400)
     assert client.sendable(sid) == 600
-    pair.server.update_settings({h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 500,
-                                 h2.settings.SettingCodes.MAX_FRAME_SIZE: 20000,
-                                 h2.settings.SettingCodes.HEADER_TABLE_SIZE: 0})  # fmt: skip
+    pair.server.update_settings(
+        {
+            h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 500,
+            h2.settings.SettingCodes.MAX_FRAME_SIZE: 20000,
+            h2.settings.SettingCodes.HEADER_TABLE_SIZE: 0,
+        }
+    )
     events = pair.exchange()
     assert _of(events, RemoteSettingsChanged)[0].changed[SettingCode.INITIAL_WINDOW_SIZE] == 500
     assert client.sendable(sid) == 100
@@ -251,7 +255,8 @@ def test_settings_change_mid_flight(make_pair: type[H2Pair]) -> None:
     assert sum(len(d.data) for d in data) == 65535
     # HEADER_TABLE_SIZE=0: our encoder keeps no dynamic table and h2 still decodes us.
     sid2 = pair.request(b"/after")
-    assert _of(pair.server_events, h2.events.RequestReceived)[-1].headers[3] == (b":path", b"/after")
+    request = _of(pair.server_events, h2.events.RequestReceived)[-1]
+    assert request.headers[3] == (b":path", b"/after")
     assert sid2 == 3
 
 
@@ -375,8 +380,7 @@ def test_connect_request(pair: H2Pair) -> None:
 def test_head_response_content_length(pair: H2Pair) -> None:
     sid = pair.request(method=b"HEAD")
     events = pair.respond(sid, headers=[(b"content-length", b"1234")])
-    assert events == [ResponseReceived(sid, 200, [(b"content-length", b"1234")]),
-                      StreamEnded(sid)]  # fmt: skip
+    assert events == [ResponseReceived(sid, 200, [(b"content-length", b"1234")]), StreamEnded(sid)]
 
 
 def test_acknowledge_reopens_windows(make_pair: type[H2Pair]) -> None:

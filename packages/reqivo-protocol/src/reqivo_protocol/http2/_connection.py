@@ -168,7 +168,7 @@ class ClientConnection:
         "_local_initial_window", "_local_settings", "_next_stream_id", "_out",
         "_pending_settings", "_recv_frame_size", "_recv_window", "_remote_initial_window",
         "_remote_max_frame_size", "_remote_max_header_list_size", "_seen_settings",
-        "_send_window", "_settings_acked", "_streams", "_terminated", "_unacked_closed",
+        "_send_window", "_streams", "_terminated", "_unacked_closed",
         "connection_window_size", "header_table_size", "initial_window_size",
         "last_stream_id_accepted", "max_concurrent_streams", "max_frame_size",
         "max_header_list_size", "remote_max_concurrent_streams",
@@ -226,7 +226,6 @@ class ClientConnection:
         self._recv_frame_size = DEFAULT_MAX_FRAME_SIZE
         self._local_settings: tuple[tuple[int, int], ...] = ()
         self._pending_settings = 0
-        self._settings_acked = False
         self._conn_outstanding = 0
         self._conn_credit = 0
         # A field block being joined (HEADERS then CONTINUATION): its stream, or 0.
@@ -398,7 +397,9 @@ class ClientConnection:
             return 0
         return max(0, min(self._send_window, stream.send_window))
 
-    def send_data(self, stream_id: int, data: bytes, end_stream: bool = False) -> None:
+    def send_data(
+        self, stream_id: int, data: bytes | bytearray | memoryview, end_stream: bool = False
+    ) -> None:
         """Queue ``data`` (at most ``sendable(stream_id)`` bytes) as DATA frames no
         larger than the peer's max frame size; ``end_stream`` ends the request."""
         stream = self._sending_stream(stream_id)
@@ -795,9 +796,7 @@ class ClientConnection:
             if too_large is not None:
                 raise too_large
             self._on_fields(stream, fields, end_stream, events)
-        except HTTP2ProtocolError as exc:
-            if not exc.stream_id:
-                raise
+        except HTTP2ProtocolError as exc:  # all stream errors: the block was decoded
             self._stream_error(stream_id, exc, events)
 
     def _on_fields(self, stream: Stream, fields: Fields, end_stream: bool,
@@ -883,9 +882,6 @@ class ClientConnection:
 
     def _apply_local_settings(self) -> None:
         """Our SETTINGS were acknowledged: they now bound what we receive."""
-        if self._settings_acked:
-            return
-        self._settings_acked = True
         self._decoder.max_table_size = self.header_table_size
         self._recv_frame_size = self.max_frame_size
         delta = self.initial_window_size - self._local_initial_window
