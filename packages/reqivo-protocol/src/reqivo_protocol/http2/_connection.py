@@ -8,8 +8,9 @@ gave and returns events; every call that produces frames (including ``receive_da
 which answers PINGs and SETTINGS and reopens windows) queues bytes that
 ``data_to_send`` returns, joined once. Nothing here reads a clock.
 
-*Frames.* ``receive_data`` walks its bytes in place (a leftover partial frame is kept
-in one ``bytearray``): unpadded DATA frames take a short path (payload copied once,
+*Frames.* ``receive_data`` walks its bytes in place (a partial frame at the end is kept
+in one ``bytearray``, completed from the front of the next chunk, so each byte is
+copied at most twice): unpadded DATA frames take a short path (payload copied once,
 no frame object), every other frame goes through ``parse_frame``, which checks what a
 frame alone can tell. HEADERS and its CONTINUATION frames are joined (any other frame
 in between is a connection error, and the joined block is bounded by
@@ -162,7 +163,7 @@ class ClientConnection:
     """
 
     __slots__ = (
-        "_block_limit", "_buf", "_buf_pos", "_closed", "_closing", "_conn_credit",
+        "_block_limit", "_buf", "_closed", "_closing", "_conn_credit",
         "_conn_outstanding", "_cont_end_stream", "_cont_parts", "_cont_sid", "_cont_size",
         "_decoder", "_encoder", "_eof", "_failed", "_goaway_received", "_handlers", "_initiated",
         "_local_initial_window", "_local_settings", "_next_stream_id", "_out",
@@ -206,8 +207,7 @@ class ClientConnection:
         self._block_limit = 2 * max_header_list_size + 1024
 
         self._out: list[bytes | memoryview] = []
-        self._buf = bytearray()
-        self._buf_pos = 0
+        self._buf = bytearray()  # the beginning of a frame not yet received whole
         self._encoder = Encoder()
         self._decoder = Decoder(max_header_list_size=max_header_list_size)
         self._streams: dict[int, Stream] = {}
@@ -476,7 +476,8 @@ class ClientConnection:
         them back, sending WINDOW_UPDATE once at least half a window is owed. More
         than what was delivered and not yet acknowledged is ignored, as are streams
         that were reset (their data was credited back when they were reset)."""
-        self._check_usable()
+        if self._failed is not None or not self._initiated:
+            self._check_usable()
         if size < 0:
             raise ValueError(f"size must be >= 0, not {size}")
         stream = self._streams.get(stream_id)
@@ -544,34 +545,43 @@ class ClientConnection:
         if self._failed is not None or not self._initiated:
             self._check_usable()
         events: list[Event] = []
-        buf = self._buf
-        if buf:
-            pos = self._buf_pos
-            if pos * 2 >= len(buf):
-                del buf[:pos]
-                pos = 0
-            buf += data
-            source: bytes | bytearray | memoryview = buf
-        else:
-            pos = 0
-            source = data
-        view = memoryview(source)
-        end = len(view)
+        view = memoryview(data)
         try:
-            pos = self._frames(view, pos, end, events)
-        except HTTP2ProtocolError as exc:
-            view.release()
-            self._fail(exc)
-        view.release()
-        if source is buf:
-            if pos == end:
-                buf.clear()
-                pos = 0
-        elif pos < end:
-            buf += data[pos:]
             pos = 0
-        self._buf_pos = pos
+            buf = self._buf
+            if buf:  # a partial frame is waiting: complete it from the front of data
+                pos = self._top_up(buf, view)
+                if len(buf) < 9 or len(buf) < 9 + int.from_bytes(buf[:3], "big"):
+                    return events
+                with memoryview(buf) as whole:
+                    self._frames(whole, 0, len(buf), events)
+                buf.clear()
+            end = len(view)
+            pos = self._frames(view, pos, end, events)
+            if pos < end:
+                buf += view[pos:]
+        except HTTP2ProtocolError as exc:
+            self._fail(exc)
+        finally:
+            view.release()
         return events
+
+    def _top_up(self, buf: bytearray, view: memoryview) -> int:
+        """Move bytes from ``view`` to ``buf`` until it holds one whole frame (or
+        ``view`` runs out); how many were moved."""
+        size = len(view)
+        taken = 0
+        if len(buf) < 9:
+            taken = min(9 - len(buf), size)
+            buf += view[:taken]
+            if len(buf) < 9:
+                return taken
+        length = int.from_bytes(buf[:3], "big")
+        if length > self._recv_frame_size:
+            raise _too_large(length, buf[3], self._recv_frame_size)
+        more = min(9 + length - len(buf), size - taken)
+        buf += view[taken : taken + more]
+        return taken + more
 
     def _frames(self, view: memoryview, pos: int, end: int, events: list[Event]) -> int:
         """Handle every whole frame of ``view[pos:end]``; return where the rest begins."""
@@ -582,11 +592,7 @@ class ClientConnection:
             high, low, frame_type, flags, stream_id = _unpack_header(view, pos)
             length = high << 16 | low
             if length > max_size:
-                raise FrameTooLarge(
-                    f"frame of {length} bytes (type {frame_type}) is larger than "
-                    f"max_frame_size={max_size}",
-                    limit=max_size,
-                )
+                raise _too_large(length, frame_type, max_size)
             start = pos + 9
             stop = start + length
             if stop > end:
@@ -945,6 +951,13 @@ class ClientConnection:
 
     def _on_push_promise(self, frame: PushPromiseFrame, events: list[Event]) -> None:
         raise HTTP2ProtocolError("PUSH_PROMISE received although SETTINGS_ENABLE_PUSH=0")
+
+
+def _too_large(length: int, frame_type: int, limit: int) -> FrameTooLarge:
+    return FrameTooLarge(
+        f"frame of {length} bytes (type {frame_type}) is larger than max_frame_size={limit}",
+        limit=limit,
+    )
 
 
 def _ignore(frame: object, events: list[Event]) -> None:
