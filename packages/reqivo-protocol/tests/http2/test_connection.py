@@ -399,3 +399,16 @@ def test_acknowledge_reopens_windows(make_pair: type[H2Pair]) -> None:
     assert pair.server.outbound_flow_control_window == before + 40000
     pair.client.acknowledge_received_data(sid, 5)  # nothing left to credit
     assert pair.client.data_to_send() == b""
+
+
+def test_import_reqivo_protocol_leaves_http2_unloaded() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, reqivo_protocol, reqivo_protocol.http11\n"
+        "assert not [m for m in sys.modules if 'http2' in m], sys.modules\n"
+        "from reqivo_protocol import http2\n"
+        "assert http2.ClientConnection\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
