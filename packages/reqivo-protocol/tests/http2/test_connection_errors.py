@@ -654,3 +654,10 @@ def test_padded_data_on_a_reset_stream(raw: RawServer) -> None:
     raw.sent()
     assert raw.feed(DataFrame(sid, b"x" * 100, padding=10)) == []
     assert raw.client._recv_window == 16 * 2**20 - 111
+
+
+def test_frame_too_large_with_a_split_header(raw: RawServer) -> None:
+    header = frame_header(16385, 0, 0, 1)
+    assert raw.feed(header[:4]) == []
+    with pytest.raises(FrameTooLarge):
+        raw.feed(header[4:])
