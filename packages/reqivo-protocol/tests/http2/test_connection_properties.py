@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 
+import h2.events
 import pytest
 from h2peers import request_fields
 from hypothesis import given, settings
@@ -27,6 +28,7 @@ from reqivo_protocol.http2 import (
     StreamState,
     WindowUpdateFrame,
 )
+from reqivo_protocol.http2 import DataReceived as DataReceivedT
 from reqivo_protocol.http2._stream import transition
 from reqivo_protocol.http2.hpack import Encoder
 
@@ -135,3 +137,63 @@ def test_split_invariance(streams: int, body: int, padded: bool, data: st.DataOb
 def test_byte_at_a_time_equals_whole() -> None:
     wire = _server_bytes(3, 500, True)
     assert _run(wire, list(range(len(wire))), 3) == _run(wire, [], 3)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    bodies=st.lists(st.integers(0, 40000), min_size=1, max_size=6),
+    pad=st.integers(0, 255) | st.none(),
+    trailers=st.booleans(),
+    window=st.sampled_from([65535, 1000, 16384]),
+    read=st.integers(1, 70000),
+    data=st.data(),
+)
+def test_against_h2_server(
+    bodies: list[int], pad: int | None, trailers: bool, window: int, read: int,
+    data: st.DataObject,
+) -> None:  # fmt: skip
+    """Random responses from an h2 server, interleaved and padded, through windows the
+    client reopens as it consumes: every body arrives whole and in order."""
+    from h2peers import H2Pair
+
+    pair = H2Pair(initial_window_size=window, connection_window_size=max(window, 65535))
+    client, server = pair.client, pair.server
+    sids = [pair.request(b"/%d" % i) for i in range(len(bodies))]
+    payloads = {sid: bytes([sid % 251]) * size for sid, size in zip(sids, bodies, strict=True)}
+    sent = dict.fromkeys(sids, 0)
+    for sid in sids:
+        length = len(payloads[sid])
+        server.send_headers(sid, [(b":status", b"200"), (b"content-length", b"%d" % length)],
+                            end_stream=not length)  # fmt: skip
+    received: dict[int, bytearray] = {sid: bytearray() for sid in sids}
+    ended: set[int] = set()
+    for _ in range(10_000):
+        if len(ended) == len(sids):
+            break
+        pending = [sid for sid in sids if sent[sid] < len(payloads[sid])]
+        if pending:
+            sid = data.draw(st.sampled_from(pending))
+            room = min(server.local_flow_control_window(sid), server.max_outbound_frame_size)
+            room -= 0 if pad is None else pad + 1
+            size = min(room, len(payloads[sid]) - sent[sid])
+            if size > 0:
+                last = sent[sid] + size == len(payloads[sid])
+                chunk = payloads[sid][sent[sid] : sent[sid] + size]
+                server.send_data(sid, chunk, end_stream=last and not trailers, pad_length=pad)
+                sent[sid] += size
+                if last and trailers:
+                    server.send_headers(sid, [(b"x-done", b"1")], end_stream=True)
+        wire = server.data_to_send()
+        for start in range(0, len(wire), read):
+            for event in client.receive_data(wire[start : start + read]):
+                if isinstance(event, DataReceivedT):
+                    received[event.stream_id] += event.data
+                    client.acknowledge_received_data(event.stream_id, len(event.data))
+                elif type(event).__name__ == "StreamEnded":
+                    ended.add(event.stream_id)  # type: ignore[union-attr]
+                assert type(event).__name__ != "StreamReset", event
+        pair.to_server()  # the client's WINDOW_UPDATEs reopen the server's windows
+        assert not [e for e in pair.server_events if isinstance(e, h2.events.StreamReset)]
+        pair.server_events.clear()
+    assert ended == set(sids)
+    assert {sid: bytes(body) for sid, body in received.items()} == payloads
