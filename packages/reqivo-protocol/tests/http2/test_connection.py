@@ -412,3 +412,32 @@ def test_import_reqivo_protocol_leaves_http2_unloaded() -> None:
         "assert http2.ClientConnection\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_header_table_size_zero(make_pair: type[H2Pair]) -> None:
+    pair = make_pair(header_table_size=0)
+    for path in (b"/a", b"/b"):
+        sid = pair.request(path)
+        events = pair.respond(sid, b"x", headers=[(b"x-custom", b"value" + path)])
+        assert events[0] == ResponseReceived(sid, 200, [(b"x-custom", b"value" + path)])
+
+
+def test_dynamic_table_before_our_settings_are_acked() -> None:
+    from reqivo_protocol.http2 import ClientConnection, HeadersFrame
+    from reqivo_protocol.http2.hpack import Encoder
+
+    client = ClientConnection(header_table_size=0)
+    client.initiate()
+    client.receive_data(SettingsFrame().serialize())  # the peer has not acked ours yet
+    encoder = Encoder()  # uses the default 4096-byte table, as it may until our ACK
+    fields = [(b":status", b"200"), (b"x-indexed", b"v")]
+    sids = [client.send_headers(request_fields(), end_stream=True) for _ in range(2)]
+    wire = b"".join(HeadersFrame(sid, encoder.encode(fields), True).serialize() for sid in sids)
+    events = client.receive_data(wire)
+    assert _of(events, ResponseReceived) == [ResponseReceived(s, 200, fields[1:]) for s in sids]
+    # After the ACK the table must shrink to 0: the next block starts with that update.
+    assert client.receive_data(SettingsFrame(ack=True).serialize()) == [SettingsAcknowledged()]
+    encoder.header_table_size = 0
+    sid = client.send_headers(request_fields(), end_stream=True)
+    events = client.receive_data(HeadersFrame(sid, encoder.encode(fields), True).serialize())
+    assert events[0] == ResponseReceived(sid, 200, fields[1:])

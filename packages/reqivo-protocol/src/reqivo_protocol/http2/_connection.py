@@ -109,6 +109,7 @@ from reqivo_protocol.http2._stream import (
     TRANSITIONS,
     Stream,
     StreamInput,
+    StreamState,
     transition,
 )
 from reqivo_protocol.http2.hpack import Decoder, Encoder
@@ -406,12 +407,12 @@ class ClientConnection:
         state = transition(stream.state, _SEND_DATA, stream_id)
         if end_stream:
             state = transition(state, _SEND_END, stream_id)
+        if type(data) is not bytes:
+            data = bytes(data)  # ours: the caller may reuse its buffer at once
         size = len(data)
         if size > self._send_window or size > stream.send_window:
             _refuse(f"{size} bytes exceed what flow control allows on stream {stream_id} "
                     f"({self.sendable(stream_id)})")  # fmt: skip
-        if type(data) is not bytes:
-            data = bytes(data)
         self._send_window -= size
         stream.send_window -= size
         max_size = self._remote_max_frame_size
@@ -513,8 +514,8 @@ class ClientConnection:
             credit = 0
         self._conn_credit = credit
 
-    def _set_state(self, stream: Stream, state: object) -> None:
-        stream.state = state  # type: ignore[assignment]
+    def _set_state(self, stream: Stream, state: StreamState) -> None:
+        stream.state = state
         if state is CLOSED:
             self._forget(stream, _PEER_ENDED)
 
