@@ -661,3 +661,10 @@ def test_frame_too_large_with_a_split_header(raw: RawServer) -> None:
     assert raw.feed(header[:4]) == []
     with pytest.raises(FrameTooLarge):
         raw.feed(header[4:])
+
+
+def test_events_before_a_connection_error_are_kept(raw: RawServer) -> None:
+    sid = raw.open()
+    with pytest.raises(HTTP2ProtocolError) as info:
+        raw.feed(raw.headers(sid, OK, True), PushPromiseFrame(sid, 2, b""))
+    assert info.value.events == (ResponseReceived(sid, 200, []), StreamEnded(sid))

@@ -31,8 +31,9 @@ never opened) is a connection error PROTOCOL_ERROR.
 *Errors.* A stream error (a malformed response, a stream window overrun, ...) resets
 that stream alone: RST_STREAM is queued and a ``StreamReset(remote=False)`` event
 says why. A connection error queues GOAWAY with its code and raises the
-``HTTP2ProtocolError`` from ``receive_data``; from then on only ``data_to_send`` and
-``receive_eof`` are accepted, anything else raises ``LocalProtocolError``.
+``HTTP2ProtocolError`` from ``receive_data`` (its ``events`` are those the call
+produced before the error); from then on only ``data_to_send`` and ``receive_eof`` are
+accepted, anything else raises ``LocalProtocolError``.
 
 *Flow control.* Send: ``sendable(sid)`` is the smaller of the stream's and the
 connection's send windows; ``send_data`` refuses more. WINDOW_UPDATE and the peer's
@@ -562,6 +563,7 @@ class ClientConnection:
             if pos < end:
                 buf += view[pos:]
         except HTTP2ProtocolError as exc:
+            exc.events = tuple(events)
             self._fail(exc)
         finally:
             view.release()
