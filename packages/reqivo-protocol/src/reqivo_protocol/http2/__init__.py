@@ -23,12 +23,27 @@ that ties them together is not written yet.
 from __future__ import annotations
 
 from reqivo_protocol.http2._buffer import DEFAULT_MAX_FRAME_SIZE, FrameBuffer
+from reqivo_protocol.http2._connection import ClientConnection
 from reqivo_protocol.http2._errors import (
     ErrorCode,
     FrameTooLarge,
     HeaderListTooLarge,
     HPACKDecodingError,
     HTTP2ProtocolError,
+)
+from reqivo_protocol.http2._events import (
+    ConnectionTerminated,
+    DataReceived,
+    Event,
+    InformationalResponse,
+    PingAcknowledged,
+    RemoteSettingsChanged,
+    ResponseReceived,
+    SettingsAcknowledged,
+    StreamEnded,
+    StreamReset,
+    TrailersReceived,
+    WindowUpdated,
 )
 from reqivo_protocol.http2._frames import (
     PREFACE,
@@ -50,13 +65,19 @@ from reqivo_protocol.http2._frames import (
     frame_header,
     parse_frame,
 )
+from reqivo_protocol.http2._stream import TRANSITIONS, StreamInput, StreamState
 
 __all__ = [
     "DEFAULT_MAX_FRAME_SIZE",
     "PREFACE",
+    "TRANSITIONS",
+    "ClientConnection",
+    "ConnectionTerminated",
     "ContinuationFrame",
     "DataFrame",
+    "DataReceived",
     "ErrorCode",
+    "Event",
     "Frame",
     "FrameBuffer",
     "FrameTooLarge",
@@ -66,15 +87,26 @@ __all__ = [
     "HTTP2ProtocolError",
     "HeaderListTooLarge",
     "HeadersFrame",
+    "InformationalResponse",
+    "PingAcknowledged",
     "PingFrame",
     "Priority",
     "PriorityFrame",
     "PushPromiseFrame",
+    "RemoteSettingsChanged",
+    "ResponseReceived",
     "RstStreamFrame",
     "SettingCode",
+    "SettingsAcknowledged",
     "SettingsFrame",
+    "StreamEnded",
+    "StreamInput",
+    "StreamReset",
+    "StreamState",
+    "TrailersReceived",
     "UnknownFrame",
     "WindowUpdateFrame",
+    "WindowUpdated",
     "frame_header",
     "parse_frame",
 ]
