@@ -1,7 +1,8 @@
 """Child-process entry point: serve :data:`servers.app.app` on an inherited listening socket.
 
 Run as ``python -m servers.serve KIND --fd N [--certfile C --keyfile K] [--client-ca CA]
-[--legacy-tls]`` with ``KIND`` one of :data:`KINDS`. The parent (:mod:`servers.process`)
+[--legacy-tls]`` with ``KIND`` one of :data:`KINDS` (hypercorn: TLS with ALPN h2 and
+http/1.1, no client CA nor legacy TLS; on cleartext it also takes h2 prior knowledge). The parent (:mod:`servers.process`)
 binds the socket, so the port is known before the child starts and no port race exists.
 SIGTERM stops the server (graceful, at most one second). With ``--watch-stdin`` the server
 also stops when its standard input reaches end of file: the parent holds the other end of
@@ -67,12 +68,15 @@ def _run_uvicorn(kind: Kind, sock: socket.socket, context: ssl.SSLContext | None
     uvicorn.Server(config).run(sockets=[sock])
 
 
-async def _run_hypercorn(fd: int) -> None:
+async def _run_hypercorn(fd: int, certfile: str | None, keyfile: str | None) -> None:
     from hypercorn.asyncio import serve
     from hypercorn.config import Config
 
     config = Config()
     config.bind = [f"fd://{fd}"]
+    # With a certificate hypercorn offers h2 and http/1.1 by ALPN (its default list); on
+    # cleartext it speaks HTTP/1.1 and HTTP/2 with prior knowledge (and h2c upgrade).
+    config.certfile, config.keyfile = certfile, keyfile
     config.graceful_timeout = 1.0
     config.accesslog = None
     config.loglevel = "WARNING"
@@ -105,18 +109,17 @@ def main(argv: list[str] | None = None) -> None:
     if args.watch_stdin:
         _stop_on_stdin_eof()
     kind = cast(Kind, args.kind)
+    if kind == "hypercorn":
+        if args.client_ca or args.legacy_tls:
+            parser.error("mTLS and legacy TLS are served by uvicorn only")
+        asyncio.run(_run_hypercorn(args.fd, args.certfile, args.keyfile))
+        return
     context = None
     if args.certfile:
         context = server_context(
             args.certfile, args.keyfile, client_ca=args.client_ca, legacy_tls=args.legacy_tls
         )
-    if kind == "hypercorn":
-        if context is not None:
-            parser.error("TLS is served by uvicorn only")
-        asyncio.run(_run_hypercorn(args.fd))
-    else:
-        _run_uvicorn(kind, socket.socket(fileno=args.fd), context)
-
+    _run_uvicorn(kind, socket.socket(fileno=args.fd), context)
 
 if __name__ == "__main__":
     main()
