@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NoReturn, Protocol
+from typing import Literal, NoReturn, Protocol, overload
 
 import pytest
 
+from servers.h2raw import H2RawServer, H2Script
 from servers.models import ProxyServer, Server, TLSServer, UnixServer
+from servers.nghttpd import NGHTTPD_MISSING, NghttpdOptions, nghttpd_path, running_nghttpd
+from servers.nginx import NGINX_MISSING, NginxServer, nginx_path, running_nginx
 from servers.process import HOST, running_asgi_server
 from servers.proxy import TINYPROXY_MISSING, running_tinyproxy, tinyproxy_path
 from servers.raw import RawServer, Script
@@ -18,15 +22,26 @@ from servers.serve import KINDS, Kind
 from servers.tls import TLSCertificates, legacy_tls_unavailable, make_certificates
 
 __all__ = [
+    "H2RawServerFactory",
+    "NghttpdFactory",
     "RawServerFactory",
     "auth_proxy_server",
+    "h2_raw_server",
     "http_server",
     "https_expired_server",
     "https_server",
     "https_wrong_host_server",
+    "hypercorn_h2_server",
+    "hypercorn_h2c_server",
     "hypercorn_server",
     "legacy_tls_server",
     "mtls_server",
+    "nghttpd_h2_server",
+    "nghttpd_h2c_server",
+    "nghttpd_server",
+    "nginx_h2_server",
+    "nginx_h2c_server",
+    "nginx_server",
     "proxy_server",
     "raw_server",
     "server_logs",
@@ -254,6 +269,181 @@ def raw_server() -> Iterator[RawServerFactory]:
         *scripts: Script, host: str = HOST, ssl_context: ssl.SSLContext | None = None
     ) -> RawServer:
         server = RawServer(*scripts, host=host, ssl_context=ssl_context).start()
+        started.append(server)
+        return server
+
+    yield factory
+    for server in started:
+        server.close()
+
+
+# --- HTTP/2 servers ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def nginx_server(tls_certs: TLSCertificates, server_logs: Path) -> Iterator[NginxServer]:
+    """One nginx: ``.http`` (HTTP/1.1), ``.https`` (ALPN h2 + http/1.1), ``.h2c`` (prior knowledge).
+
+    Routes and HTTP/2 settings: :mod:`servers.nginx`. Skipped (or failed when
+    REQIVO_TEST_SERVICES=require) where nginx is not installed.
+    """
+    if nginx_path() is None:
+        _unavailable(NGINX_MISSING)
+    with running_nginx(
+        server_logs / "nginx",
+        tls=(tls_certs.server_cert, tls_certs.server_key),
+        ca_bundle=tls_certs.ca_bundle,
+    ) as nginx:
+        yield nginx
+
+
+@pytest.fixture(scope="session")
+def nginx_h2_server(nginx_server: NginxServer) -> TLSServer:
+    """nginx over TLS offering h2 and http/1.1 by ALPN (``.ca_bundle`` is the test CA)."""
+    assert nginx_server.https is not None
+    return nginx_server.https
+
+
+@pytest.fixture(scope="session")
+def nginx_h2c_server(nginx_server: NginxServer) -> Server:
+    """nginx speaking cleartext HTTP/2 with prior knowledge only (``http://`` URL)."""
+    return nginx_server.h2c
+
+
+@pytest.fixture(scope="session")
+def hypercorn_h2_server(tls_certs: TLSCertificates, server_logs: Path) -> Iterator[TLSServer]:
+    """The test app on hypercorn over TLS, offering h2 and http/1.1 by ALPN."""
+    tls_args = ["--certfile", str(tls_certs.server_cert), "--keyfile", str(tls_certs.server_key)]
+    with running_asgi_server(
+        "hypercorn",
+        log_path=server_logs / "hypercorn-h2.log",
+        tls_args=tls_args,
+        client_context=tls_certs.client_context(),
+    ) as (port, started):
+        yield TLSServer(
+            name="hypercorn-h2",
+            host=HOST,
+            port=port,
+            started_in=started.started_in,
+            ca_bundle=str(tls_certs.ca_bundle),
+            ssl_context=tls_certs.client_context(),
+        )
+
+
+@pytest.fixture(scope="session")
+def hypercorn_h2c_server(hypercorn_server: Server) -> Server:
+    """The test app on hypercorn, cleartext: h2 with prior knowledge (and HTTP/1.1).
+
+    The same process as ``hypercorn_server``: hypercorn tells the two apart by the preface.
+    """
+    return Server(
+        name="hypercorn-h2c",
+        host=hypercorn_server.host,
+        port=hypercorn_server.port,
+        started_in=hypercorn_server.started_in,
+    )
+
+
+class NghttpdFactory(Protocol):
+    """``nghttpd_server(tls=True, window_bits=.., ...)`` -> a running nghttpd (cached per options).
+
+    The keywords are the fields of :class:`servers.nghttpd.NghttpdOptions`; with ``tls``
+    (the default) it is a :class:`TLSServer` (ALPN h2 only), else a cleartext :class:`Server`.
+    """
+
+    @overload
+    def __call__(self, *, tls: Literal[True] = ..., **options: object) -> TLSServer: ...
+    @overload
+    def __call__(self, *, tls: Literal[False], **options: object) -> Server: ...
+    @overload
+    def __call__(self, *, tls: bool, **options: object) -> Server: ...
+
+
+@pytest.fixture(scope="session")
+def nghttpd_server(
+    tls_certs: TLSCertificates, server_logs: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[NghttpdFactory]:
+    """A factory of nghttpd servers, one per distinct option set, kept for the session.
+
+    ``nghttpd_server(max_concurrent_streams=1)``, ``nghttpd_server(tls=False, padding=32)``,
+    ``nghttpd_server(trailers=(("x-checksum", "1"),))``, ``nghttpd_server(push=(("/1k",
+    ("/push.txt",)),))``: see :mod:`servers.nghttpd`. Files: ``/1k``, ``/1m``, ``/push.txt``.
+    """
+    from servers.nghttpd import write_docroot
+
+    if nghttpd_path() is None:
+        _unavailable(NGHTTPD_MISSING)
+    docroot = write_docroot(tmp_path_factory.mktemp("nghttpd-www"))
+    running: dict[NghttpdOptions, Server] = {}
+    with contextlib.ExitStack() as stack:
+
+        def factory(**options: object) -> Server:
+            key = NghttpdOptions(**options)  # type: ignore[arg-type]
+            if key not in running:
+                server = stack.enter_context(
+                    running_nghttpd(
+                        key,
+                        docroot=docroot,
+                        log_dir=server_logs,
+                        tls=(tls_certs.server_cert, tls_certs.server_key),
+                    )
+                )
+                if key.tls:
+                    server = TLSServer(
+                        name=server.name,
+                        host=server.host,
+                        port=server.port,
+                        started_in=server.started_in,
+                        ca_bundle=str(tls_certs.ca_bundle),
+                        ssl_context=tls_certs.client_context(),
+                    )
+                running[key] = server
+            return running[key]
+
+        yield factory  # type: ignore[misc]
+
+
+@pytest.fixture(scope="session")
+def nghttpd_h2_server(nghttpd_server: NghttpdFactory) -> TLSServer:
+    """nghttpd with its defaults over TLS (ALPN h2 only)."""
+    return nghttpd_server()
+
+
+@pytest.fixture(scope="session")
+def nghttpd_h2c_server(nghttpd_server: NghttpdFactory) -> Server:
+    """nghttpd with its defaults, cleartext HTTP/2 with prior knowledge."""
+    return nghttpd_server(tls=False)
+
+
+class H2RawServerFactory(Protocol):
+    """``h2_raw_server(*scripts, tls=False)`` -> a started :class:`H2RawServer`."""
+
+    def __call__(self, *scripts: H2Script, tls: bool = False) -> H2RawServer: ...
+
+
+def h2_server_context(certs: TLSCertificates) -> ssl.SSLContext:
+    """A server TLS context with the good certificate offering only ``h2`` by ALPN."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(certs.server_cert), str(certs.server_key))
+    context.set_alpn_protocols(["h2"])
+    return context
+
+
+@pytest.fixture
+def h2_raw_server(request: pytest.FixtureRequest) -> Iterator[H2RawServerFactory]:
+    """A factory of scripted HTTP/2 peers (see :mod:`servers.h2raw`), closed after the test.
+
+    Cleartext ones want prior knowledge (``http://`` URL); ``tls=True`` ones offer ALPN h2
+    with the test CA's certificate (``tls_certs.ca_bundle``; ``https://`` URL).
+    """
+    started: list[H2RawServer] = []
+
+    def factory(*scripts: H2Script, tls: bool = False) -> H2RawServer:
+        context = None
+        if tls:
+            context = h2_server_context(request.getfixturevalue("tls_certs"))
+        server = H2RawServer(*scripts, ssl_context=context)
+        server.start()
         started.append(server)
         return server
 

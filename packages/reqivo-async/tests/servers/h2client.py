@@ -101,10 +101,11 @@ def h2_exchange(
     """Send ``requests`` concurrently on one HTTP/2 connection and read every answer."""
     raw = socket.create_connection((host, port), timeout=timeout)
     sock: socket.socket = raw
+    alpn = None
     try:
         if ssl_context is not None:
-            sock = ssl_context.wrap_socket(raw, server_hostname=host)
-        alpn = sock.selected_alpn_protocol() if ssl_context is not None else None
+            tls = ssl_context.wrap_socket(raw, server_hostname=host)
+            sock, alpn = tls, tls.selected_alpn_protocol()
         conn = h2.connection.H2Connection(
             h2.config.H2Configuration(client_side=True, header_encoding=None)
         )
@@ -174,11 +175,11 @@ def _receive(
     """Read once and handle the events; False at end of input."""
     data = sock.recv(65536)
     if not data:
-        for response in streams.values():
-            response.ended = True
+        for unfinished in streams.values():
+            unfinished.ended = True
         return False
     for event in conn.receive_data(data):
-        response = streams.get(getattr(event, "stream_id", 0) or 0)
+        response: H2Response | None = streams.get(getattr(event, "stream_id", 0) or 0)
         if isinstance(event, h2.events.RemoteSettingsChanged):
             exchange.settings_received = True
             exchange.remote_settings.update(
@@ -196,17 +197,18 @@ def _receive(
         elif isinstance(event, h2.events.StreamEnded) and response is not None:
             response.ended = True
         elif isinstance(event, h2.events.StreamReset) and response is not None:
-            response.reset = int(event.error_code)
+            response.reset = int(event.error_code or 0)
             response.ended = True
         elif isinstance(event, h2.events.PushedStreamReceived):
-            pushed = H2Response(event.pushed_stream_id)
-            streams[event.pushed_stream_id] = pushed
-            exchange.pushes.append((event.pushed_stream_id, list(event.headers), pushed))
+            promised = int(event.pushed_stream_id or 0)
+            pushed = streams[promised] = H2Response(promised)
+            promised_headers = [(bytes(k), bytes(v)) for k, v in event.headers or ()]
+            exchange.pushes.append((promised, promised_headers, pushed))
         elif isinstance(event, h2.events.ConnectionTerminated):
             # h2 closes the connection on GOAWAY and takes no frame after it.
-            exchange.goaway = (int(event.error_code), int(event.last_stream_id or 0))
-            for response in streams.values():
-                response.ended = True
+            exchange.goaway = (int(event.error_code or 0), int(event.last_stream_id or 0))
+            for other in streams.values():
+                other.ended = True
             return False
     sock.sendall(conn.data_to_send())
     return True

@@ -357,7 +357,7 @@ class H2RawServer(RawServer):
 
     # --- steps -----------------------------------------------------------------------------
 
-    async def _step(self, conn: raw._Conn, step: raw.Step | H2Step) -> None:  # type: ignore[override]
+    async def _step(self, conn: raw._Conn, step: raw.Step | H2Step) -> None:
         state = self._h2.setdefault(conn.index, _H2Conn(conn.index))
         match step:
             case Handshake(settings, auto_ping_ack):
@@ -398,17 +398,17 @@ class H2RawServer(RawServer):
             case Ping(data, ack):
                 self._write(conn, PingFrame(0, data, flags=["ACK"] if ack else []))
             case SendSettings(settings, ack):
-                frame = SettingsFrame(0, settings=dict(settings), flags=["ACK"] if ack else [])
-                self._write(conn, frame)
+                flags = ["ACK"] if ack else []
+                self._write(conn, SettingsFrame(0, settings=dict(settings), flags=flags))
             case WindowUpdate(increment, stream_id):
                 self._write(conn, WindowUpdateFrame(stream_id, increment))
-            case SendFrame(frame):
-                self._write(conn, frame)
+            case SendFrame(given):
+                self._write(conn, given)
             case ReadFrame(frame_type, stream_id):
                 while True:
-                    frame = await self._read_frame(conn, state)
-                    if (frame_type is None or isinstance(frame, frame_type)) and (
-                        stream_id is None or frame.stream_id == stream_id
+                    got = await self._read_frame(conn, state)
+                    if (frame_type is None or isinstance(got, frame_type)) and (
+                        stream_id is None or got.stream_id == stream_id
                     ):
                         break
             case ReadUntilEOF():
@@ -420,7 +420,7 @@ class H2RawServer(RawServer):
                     await self._run(conn, steps)  # type: ignore[arg-type]
                     count += 1
             case _:
-                await super()._step(conn, step)  # type: ignore[arg-type]
+                await super()._step(conn, step)
         if not conn.closed:
             await conn.writer.drain()
 

@@ -156,8 +156,8 @@ def _locations(root: Path, echo: bool) -> str:
         location /slow/ {{ alias {root}/www/; limit_rate 64k; limit_rate_after 0; }}
         location = /fault/close {{ return 444; }}
         location = /fault/503 {{ return 503 "unavailable"; }}
-        location /fault/slow/ {{ alias {root}/www/; limit_rate 1k; limit_rate_after 0; }}{echo_location}
-"""
+        location /fault/slow/ {{ alias {root}/www/; limit_rate 1k; limit_rate_after 0; }}
+{echo_location}"""
 
 
 def _config(

@@ -2,11 +2,12 @@
 
 Run as ``python -m servers.serve KIND --fd N [--certfile C --keyfile K] [--client-ca CA]
 [--legacy-tls]`` with ``KIND`` one of :data:`KINDS` (hypercorn: TLS with ALPN h2 and
-http/1.1, no client CA nor legacy TLS; on cleartext it also takes h2 prior knowledge). The parent (:mod:`servers.process`)
-binds the socket, so the port is known before the child starts and no port race exists.
-SIGTERM stops the server (graceful, at most one second). With ``--watch-stdin`` the server
-also stops when its standard input reaches end of file: the parent holds the other end of
-that pipe, so a test run that dies without teardown (SIGKILL) leaves no server behind.
+http/1.1, no client CA nor legacy TLS; on cleartext it also takes h2 prior knowledge).
+The parent (:mod:`servers.process`) binds the socket, so the port is known before the
+child starts and no port race exists. SIGTERM stops the server (graceful, at most one
+second). With ``--watch-stdin`` the server also stops when its standard input reaches end
+of file: the parent holds the other end of that pipe, so a test run that dies without
+teardown (SIGKILL) leaves no server behind.
 """
 
 from __future__ import annotations
@@ -120,6 +121,7 @@ def main(argv: list[str] | None = None) -> None:
             args.certfile, args.keyfile, client_ca=args.client_ca, legacy_tls=args.legacy_tls
         )
     _run_uvicorn(kind, socket.socket(fileno=args.fd), context)
+
 
 if __name__ == "__main__":
     main()
