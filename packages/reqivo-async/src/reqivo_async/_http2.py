@@ -29,6 +29,9 @@ error (or the connection's loss) fails every stream on it.
 
 Concurrency: ``handle_async_request`` opens a stream when the server's
 ``MAX_CONCURRENT_STREAMS`` allows and otherwise queues (bounded by the pool timeout).
+Until the server's first SETTINGS arrive, one stream is opened and sends no DATA: its
+limits and windows are unknown (a server that lowers them would refuse or reset what
+was sent under the defaults).
 Each stream that ends calls ``on_cycle_end`` once, like an HTTP/1.1 cycle.
 """
 
@@ -181,6 +184,8 @@ class HTTP2Connection:
         self.closed = False
         #: Set once a GOAWAY came or was sent: no new stream on this connection.
         self.goaway = False
+        #: Whether the server's first SETTINGS arrived (its limits are known).
+        self.settings_seen = False
         self.streams: dict[int, _Stream] = {}
         self.idle_since = time.monotonic()
         self.expires_at: float | None = None
@@ -203,9 +208,13 @@ class HTTP2Connection:
 
     def has_capacity(self) -> bool:
         """Whether a new stream can be opened now without queueing."""
-        return self.is_available() and (
-            len(self.streams) + len(self._slot_waiters) < self.machine.remote_max_concurrent_streams
-        )
+        return self.is_available() and self.load < self._max_streams()
+
+    def _max_streams(self) -> int:
+        return self.machine.remote_max_concurrent_streams if self.settings_seen else 1
+
+    def _may_open(self) -> bool:
+        return self.machine.can_open_stream and len(self.streams) < self._max_streams()
 
     @property
     def load(self) -> int:
@@ -297,6 +306,7 @@ class HTTP2Connection:
             elif type(event) is StreamReset:
                 self._reset_received(event)
             elif type(event) is RemoteSettingsChanged:
+                self.settings_seen = True
                 for stream in streams.values():
                     wake(stream.send_waiter)
                 self._wake_slots()
@@ -356,7 +366,7 @@ class HTTP2Connection:
 
     def _wake_slots(self) -> None:
         waiters = self._slot_waiters
-        free = self.machine.remote_max_concurrent_streams - len(self.streams)
+        free = self._max_streams() - len(self.streams)
         for waiter in waiters:
             if free <= 0 and not self.goaway:
                 break
@@ -409,8 +419,13 @@ class HTTP2Connection:
         try:
             if step is not None:
                 await step.started()
-            if not self.has_capacity():
-                await self._wait_slot(request, timeout.pool)
+            if self._slot_waiters or not self._may_open():
+                while True:
+                    if self.closed or self.goaway:
+                        raise StreamRefused("the connection is closing (GOAWAY): no new stream")
+                    await self._wait_slot(request, timeout.pool)
+                    if self._may_open():
+                        break
             if self.closed or self.goaway:
                 raise StreamRefused("the connection is closing (GOAWAY): no new stream")
             body = request.stream.body
@@ -513,7 +528,7 @@ class HTTP2Connection:
                 return  # the server answered already: it wants no more of the body
             if self.closed or protocol.lost:
                 raise WriteError("write failed: the connection is closed")
-            size = min(machine.sendable(stream.id), total - offset)
+            size = min(machine.sendable(stream.id), total - offset) if self.settings_seen else 0
             if size <= 0:
                 if not await self._wait(stream, seconds, send=True):
                     raise WriteTimeout(
