@@ -15,6 +15,7 @@ SUITES = [
     "protocol_http2",
     "protocol_ws",
     "client_async",
+    "client_h2",
     "client_ws",
     "client_sync",
 ]

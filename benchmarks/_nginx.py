@@ -1,150 +1,98 @@
-"""Start a private nginx on loopback for benchmarks (files of known sizes, keep-alive).
+"""A private nginx on loopback for the benchmarks: the tests' own launcher, reused.
 
-nginx is the reference server of the design brief's measurements. When it is not
-installed, ``start_nginx`` raises ``NginxUnavailable`` with the command that installs it.
+nginx is the reference server of the design brief's measurements. The launcher and its
+configuration live in ``packages/reqivo-async/tests/servers/nginx.py`` (one module for the
+tests and the benchmarks); this module puts that folder on ``sys.path`` and adapts it:
+files of known sizes (``FILES``, real bytes, not sparse), keep-alive, HTTP/1.1 on ``url``,
+and with ``tls=True`` HTTPS offering h2 and http/1.1 by ALPN (``https_url``, trusted by
+``ca_bundle``, a throw-away trustme CA) and cleartext h2 with prior knowledge
+(``h2c_url``). The fault endpoints (``/fault/close``, ``/fault/503``, ``/fault/slow/<file>``)
+are always served. When nginx is not installed, ``start_nginx`` raises
+``NginxUnavailable`` with the command that installs it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
-import signal
-import socket
-import subprocess
+import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+_TESTS = str(Path(__file__).resolve().parent.parent / "packages" / "reqivo-async" / "tests")
+if _TESTS not in sys.path:
+    sys.path.insert(0, _TESTS)
+
+from servers.nginx import BENCH_FILES, running_nginx  # noqa: E402
+from servers.process import ServerStartError  # noqa: E402
+
 #: Files served from the document root: name -> size in bytes.
-FILES = {"1k": 1024, "64m": 64 * 1024 * 1024}
+FILES = BENCH_FILES
 
 
 class NginxUnavailable(RuntimeError):
-    """nginx is not installed on this machine."""
+    """nginx is not installed on this machine (or did not start)."""
 
 
 @dataclass(frozen=True)
 class Nginx:
-    """A running nginx: where it listens."""
+    """A running nginx: where it listens (``https_port``/``h2c_port`` 0 without TLS)."""
 
     host: str
     port: int
+    https_port: int = 0
+    h2c_port: int = 0
+    ca_bundle: str = ""
 
     @property
     def url(self) -> str:
-        """The base URL, without a trailing slash."""
+        """The HTTP/1.1 base URL, without a trailing slash."""
         return f"http://{self.host}:{self.port}"
 
+    @property
+    def https_url(self) -> str:
+        """The HTTPS base URL (ALPN h2 and http/1.1)."""
+        return f"https://{self.host}:{self.https_port}"
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-#: Fault endpoints added by ``start_nginx(faults=True)`` (used by the soak, ``soak.py``):
-#: ``/fault/close`` closes the connection without a response (nginx's ``return 444``),
-#: ``/fault/503`` answers 503, ``/fault/slow/<file>`` sends a file at 1 KiB/s.
-_FAULTS = """
-        location = /fault/close {{ return 444; }}
-        location = /fault/503 {{ return 503 "unavailable"; }}
-        location /fault/slow/ {{ alias {root}/www/; limit_rate 1k; limit_rate_after 0; }}
-"""
-
-
-def _config(root: Path, port: int, faults: bool = False) -> str:
-    extra = _FAULTS.format(root=root) if faults else ""
-    return f"""
-daemon off;
-worker_processes 1;
-pid {root}/nginx.pid;
-error_log {root}/error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    sendfile on;
-    tcp_nopush off;
-    tcp_nodelay on;
-    keepalive_requests 1000000;
-    keepalive_timeout 120s;
-    client_max_body_size 0;
-    client_body_temp_path {root}/body;
-    proxy_temp_path {root}/proxy;
-    fastcgi_temp_path {root}/fastcgi;
-    uwsgi_temp_path {root}/uwsgi;
-    scgi_temp_path {root}/scgi;
-    types {{ }}
-    default_type application/octet-stream;
-    server {{
-        listen 127.0.0.1:{port} backlog=4096;
-        root {root}/www;
-        # nginx reads and discards the body; the client still sends all of it.
-        location = /upload {{ return 200 "ok"; }}
-{extra}    }}
-}}
-"""
+    @property
+    def h2c_url(self) -> str:
+        """The cleartext HTTP/2 base URL (prior knowledge only)."""
+        return f"http://{self.host}:{self.h2c_port}"
 
 
 @contextlib.contextmanager
-def start_nginx(*, faults: bool = False) -> Iterator[Nginx]:
-    """Run nginx on a free loopback port for the duration of the ``with`` block.
+def start_nginx(*, tls: bool = False) -> Iterator[Nginx]:
+    """Run nginx on free loopback ports for the duration of the ``with`` block.
 
-    ``faults=True`` adds the fault endpoints of ``_FAULTS`` (abrupt close, 503, slow body).
+    ``tls=True`` also creates a test CA and a certificate for 127.0.0.1 (needs trustme).
     """
-    binary = shutil.which("nginx") or (
-        "/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None
-    )
-    if binary is None:
-        raise NginxUnavailable("nginx is not installed (apt-get install -y nginx-light)")
     with tempfile.TemporaryDirectory(prefix="reqivo-nginx-") as tmp:
         root = Path(tmp)
-        # nginx's workers run as an unprivileged user: they must be able to read the files.
-        root.chmod(0o755)
-        (root / "www").mkdir(mode=0o755)
-        for name, size in FILES.items():
-            with open(root / "www" / name, "wb") as out:
-                block = bytes(range(256)) * 4096
-                remaining = size
-                while remaining:
-                    piece = block[: min(len(block), remaining)]
-                    out.write(piece)
-                    remaining -= len(piece)
-            (root / "www" / name).chmod(0o644)
-        port = _free_port()
-        (root / "nginx.conf").write_text(_config(root, port, faults))
-        process = subprocess.Popen(
-            [
-                binary,
-                "-c",
-                str(root / "nginx.conf"),
-                "-p",
-                str(root),
-                "-e",
-                str(root / "error.log"),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            deadline = time.monotonic() + 10
-            while True:
-                with (
-                    contextlib.suppress(OSError),
-                    socket.create_connection(("127.0.0.1", port), 0.2),
-                ):
-                    break
-                if process.poll() is not None or time.monotonic() > deadline:
-                    log = (root / "error.log").read_text() if (root / "error.log").exists() else ""
-                    raise NginxUnavailable(f"nginx did not start: {log}")
-                time.sleep(0.02)
-            yield Nginx("127.0.0.1", port)
-        finally:
-            process.send_signal(signal.SIGQUIT)
+        cert_files = ca_bundle = None
+        if tls:
+            from servers.tls import make_certificates
+
+            (root / "tls").mkdir()
+            certs = make_certificates(root / "tls")
+            cert_files, ca_bundle = (certs.server_cert, certs.server_key), certs.ca_bundle
+        with contextlib.ExitStack() as stack:
             try:
-                process.wait(5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+                nginx = stack.enter_context(
+                    running_nginx(
+                        root / "nginx",
+                        tls=cert_files,
+                        ca_bundle=ca_bundle,
+                        files=FILES,
+                        sparse=False,
+                    )
+                )
+            except (FileNotFoundError, ServerStartError) as exc:
+                raise NginxUnavailable(str(exc)) from exc
+            yield Nginx(
+                host=nginx.http.host,
+                port=nginx.http.port,
+                https_port=nginx.https.port if nginx.https is not None else 0,
+                h2c_port=nginx.h2c.port,
+                ca_bundle=str(ca_bundle or ""),
+            )

@@ -11,8 +11,8 @@ Phases, each against loopback servers only and each with a time bound:
 3. ``ws``: 1,000 concurrent ``AsyncWebSocket`` connections to a ``websockets`` echo server
    (in a subprocess), each exchanging messages, then closed with code 1000.
 
-In the HTTP phases 1.5% of requests go to nginx's fault endpoints (``start_nginx(faults=
-True)``): 0.5% to ``/fault/close`` (nginx closes without a response: a
+In the HTTP phases 1.5% of requests go to nginx's fault endpoints (``benchmarks/_nginx.py``
+serves them always): 0.5% to ``/fault/close`` (nginx closes without a response: a
 ``RemoteProtocolError``), 0.5% to ``/fault/503`` (a 503 response, not an exception) and
 0.5% to ``/fault/slow/64m`` (1 KiB/s) with a 0.25 s read timeout (a ``ReadTimeout``). The
 other requests fetch ``/1k`` and check its length.
@@ -454,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
         runners.append(lambda nginx: run_async(nginx, 200_000 // scale, 256, args.loop))
     if "sync" in phases:
         runners.append(lambda nginx: run_sync(nginx, 100_000 // scale, 64))
-    with start_nginx(faults=True) as nginx:
+    with start_nginx() as nginx:
         if runners:
             run_async(nginx, 2_000, 64, args.loop)
             run_sync(nginx, 1_000, 8)

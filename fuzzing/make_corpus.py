@@ -333,9 +333,72 @@ def h2frames() -> None:
     _write("h2frames", "too-large", seed(bytes.fromhex("00ffff000000000001") + bytes(200), 2))
 
 
+def h2connection() -> None:
+    # flags: bits 0-1 client settings, 2-3 streams opened (1, 2, 3, 5), 4 open for
+    # sending, 5 HEAD first. The payload is what the server sends after the prefaces.
+    from reqivo_protocol.http2 import (
+        ContinuationFrame,
+        DataFrame,
+        Frame,
+        GoAwayFrame,
+        HeadersFrame,
+        PingFrame,
+        RstStreamFrame,
+        SettingsFrame,
+        WindowUpdateFrame,
+    )  # fmt: skip
+    from reqivo_protocol.http2.hpack import Encoder
+
+    encoder = Encoder()
+    ok = encoder.encode([(b":status", b"200"), (b"content-type", b"text/plain"),
+                         (b"content-length", b"5")])  # fmt: skip
+    info = encoder.encode([(b":status", b"103"), (b"link", b"</a.css>")])
+    trailers = encoder.encode([(b"grpc-status", b"0")])
+    streams: dict[str, tuple[int, list[Frame]]] = {
+        "response": (0, [HeadersFrame(1, ok), DataFrame(1, b"hello", True)]),
+        "continuation-trailers": (
+            4,
+            [
+                HeadersFrame(1, info),
+                HeadersFrame(1, ok[:2], end_headers=False),
+                ContinuationFrame(1, ok[2:], True),
+                DataFrame(1, b"he", padding=4),
+                DataFrame(1, b"llo"),
+                HeadersFrame(1, trailers, True),
+            ],
+        ),
+        "interleaved": (
+            8,
+            [
+                HeadersFrame(3, ok),
+                HeadersFrame(1, ok),
+                DataFrame(3, b"hel"),
+                DataFrame(1, b"hello", True),
+                DataFrame(3, b"lo", True),
+            ],
+        ),
+        "control": (
+            0x14,
+            [
+                SettingsFrame(((4, 1 << 20), (5, 1 << 15), (1, 0), (3, 10))),
+                PingFrame(b"pingpong"),
+                WindowUpdateFrame(0, 1000),
+                WindowUpdateFrame(1, 1000),
+                RstStreamFrame(3, 8),
+                GoAwayFrame(1, 0, b"bye"),
+            ],
+        ),
+        "small-windows": (1, [HeadersFrame(1, ok), DataFrame(1, b"x" * 150, True)]),
+    }
+    for name, (flags, frames) in streams.items():
+        wire = b"".join(frame.serialize() for frame in frames)
+        _write("h2connection", name, seed(wire, flags, _cuts(wire)))
+
+
 def main() -> None:
     for target in (
-        "http11", "chunked", "decoders", "url", "cookies", "websocket", "hpack", "h2frames"
+        "http11", "chunked", "decoders", "url", "cookies", "websocket", "hpack", "h2frames",
+        "h2connection",
     ):  # fmt: skip
         shutil.rmtree(CORPUS / target, ignore_errors=True)
     http11()
@@ -346,6 +409,7 @@ def main() -> None:
     websocket()
     hpack()
     h2frames()
+    h2connection()
     for finding in sorted((HERE / "regressions").glob("*-*")):  # past findings are seeds too
         _write(finding.name.partition("-")[0], finding.name, finding.read_bytes())
     total = sum(p.stat().st_size for p in CORPUS.rglob("*") if p.is_file())

@@ -25,7 +25,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-TARGETS = ["http11", "chunked", "decoders", "url", "websocket", "cookies", "hpack", "h2frames"]
+TARGETS = [
+    "http11",
+    "chunked",
+    "decoders",
+    "url",
+    "websocket",
+    "cookies",
+    "hpack",
+    "h2frames",
+    "h2connection",
+]
 _DONE = re.compile(rb"Done (\d+) runs in (\d+) second")
 _STATUS = re.compile(rb"^#(\d+)\s", re.MULTILINE)
 _COV = re.compile(rb"cov: (\d+)")

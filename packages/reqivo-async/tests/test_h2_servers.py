@@ -207,7 +207,7 @@ def test_h2_raw_over_tls_negotiates_h2(
 
 def test_h2_raw_graceful_and_abrupt_goaway(h2_raw_server: H2RawServerFactory) -> None:
     graceful = h2_raw_server([Handshake(), ReadRequest(), Respond(body=b"1"), GoAway(), Close()])
-    exchange = h2_exchange(graceful.host, graceful.port, [H2Request("/")])
+    exchange = h2_exchange(graceful.host, graceful.port, [H2Request("/")], read_until_close=True)
     assert exchange.responses[0].body == b"1"
     assert exchange.goaway == (0, 1)
     abrupt = h2_raw_server([Handshake(), ReadRequest(), GoAway(0, PROTOCOL_ERROR), Close()])

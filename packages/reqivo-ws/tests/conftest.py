@@ -24,7 +24,7 @@ _ASYNC_TESTS = str(Path(__file__).resolve().parents[2] / "reqivo-async" / "tests
 if _ASYNC_TESTS not in sys.path:
     sys.path.insert(0, _ASYNC_TESTS)
 
-from servers.fixtures import (  # type: ignore[import-not-found]  # noqa: E402
+from servers.fixtures import (  # noqa: E402
     auth_proxy_server,  # noqa: F401
     proxy_server,  # noqa: F401
     raw_server,  # noqa: F401

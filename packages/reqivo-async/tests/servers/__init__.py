@@ -20,7 +20,27 @@ fixture                           scope    yields
 ``auth_proxy_server``             session  :class:`ProxyServer` - tinyproxy with Basic auth
 ``raw_server``                    test     ``raw_server(*scripts)`` -> ``RawServer``
 ``server_logs``                   session  folder of the servers' logs (look there on failure)
+``nginx_server``                  session  ``NginxServer``: ``.http``, ``.https``, ``.h2c``
+``nginx_h2_server``               session  :class:`TLSServer` - nginx, ALPN h2 + http/1.1
+``nginx_h2c_server``              session  :class:`Server` - nginx, h2 prior knowledge only
+``hypercorn_h2_server``           session  :class:`TLSServer` - the app, ALPN h2 + http/1.1
+``hypercorn_h2c_server``          session  :class:`Server` - the app, h2 prior knowledge
+                                           (same process as ``hypercorn_server``)
+``nghttpd_server``                session  ``nghttpd_server(tls=.., window_bits=.., ...)``
+                                           -> TLSServer / Server, one per option set
+``nghttpd_h2_server``             session  :class:`TLSServer` - nghttpd defaults, ALPN h2
+``nghttpd_h2c_server``            session  :class:`Server` - nghttpd defaults, cleartext
+``h2_raw_server``                 test     ``h2_raw_server(*scripts, tls=False)``
+                                           -> ``H2RawServer`` (scripted h2 peer)
 ================================  =======  ===============================================
+
+HTTP/2: every TLS server above uses the certificate of ``tls_certs`` (trust
+``server.ca_bundle``; ``server.ssl_context`` trusts it too and offers no ALPN of its own).
+nginx's routes: :mod:`servers.nginx`; nghttpd's options: :mod:`servers.nghttpd`; the
+scripted peer's steps: :mod:`servers.h2raw`; a reference h2 client to look at frames
+(trailers, padding, pushes, SETTINGS): :mod:`servers.h2client`. nginx and nghttpd are
+Debian packages (``scripts/ci-services.sh`` installs them); missing, their fixtures skip
+like the proxy's.
 
 Every server binds 127.0.0.1 on a port the OS picks and is stopped at teardown. The
 routes of the app are listed in :mod:`servers.app`; the script steps of the raw server in

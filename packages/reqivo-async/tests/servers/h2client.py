@@ -17,6 +17,7 @@ that were still open are left unfinished).
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import ssl
 from collections.abc import Sequence
@@ -96,9 +97,14 @@ def h2_exchange(
     ssl_context: ssl.SSLContext | None = None,
     enable_push: bool = False,
     wait_for_settings: bool = True,
+    read_until_close: bool = False,
     timeout: float = 5.0,
 ) -> H2Exchange:
-    """Send ``requests`` concurrently on one HTTP/2 connection and read every answer."""
+    """Send ``requests`` concurrently on one HTTP/2 connection and read every answer.
+
+    With ``read_until_close`` it goes on reading after the last answer until the server
+    sends GOAWAY or closes (to see a GOAWAY that follows the responses).
+    """
     raw = socket.create_connection((host, port), timeout=timeout)
     sock: socket.socket = raw
     alpn = None
@@ -144,8 +150,13 @@ def h2_exchange(
                 break
             if not _receive(sock, conn, exchange, streams):
                 break
-        conn.close_connection()
-        sock.sendall(conn.data_to_send())
+        while read_until_close and exchange.goaway is None:
+            if not _receive(sock, conn, exchange, streams):
+                break
+        if exchange.goaway is None:
+            conn.close_connection()
+            with contextlib.suppress(OSError):  # the server may have closed already
+                sock.sendall(conn.data_to_send())
         return exchange
     finally:
         sock.close()

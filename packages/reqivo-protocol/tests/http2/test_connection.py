@@ -9,6 +9,7 @@ import h2.errors
 import h2.events
 import h2.settings
 import pytest
+from h2peers import H2Pair, frames_of, request_fields
 
 from reqivo_protocol import LocalProtocolError
 from reqivo_protocol.http2 import (
@@ -30,8 +31,6 @@ from reqivo_protocol.http2 import (
     WindowUpdateFrame,
 )
 
-from .conftest import H2Pair, frames_of, request_fields
-
 
 def _of(events: list[Any], cls: type) -> list[Any]:
     return [e for e in events if isinstance(e, cls)]
@@ -45,8 +44,9 @@ def test_preface_settings_and_window() -> None:
     pair = H2Pair.__new__(H2Pair)
     from reqivo_protocol.http2 import ClientConnection
 
-    client = ClientConnection(initial_window_size=1 << 20, max_frame_size=1 << 15,
-                              header_table_size=8192)  # fmt: skip
+    client = ClientConnection(
+        initial_window_size=1 << 20, max_frame_size=1 << 15, header_table_size=8192
+    )
     client.initiate()
     frames = frames_of(client.data_to_send())
     assert isinstance(frames[0], SettingsFrame)
@@ -221,8 +221,8 @@ def test_upload_with_tiny_windows(make_pair: type[H2Pair]) -> None:
             assert WindowUpdated(sid) in events
         rounds += 1
     assert rounds >= 10
+    sid2 = client.send_headers(request_fields(b"/up", b"POST"))
     with pytest.raises(LocalProtocolError, match="flow control"):
-        sid2 = client.send_headers(request_fields(b"/up", b"POST"))
         client.send_data(sid2, b"x" * 101)
 
 
@@ -232,9 +232,13 @@ def test_settings_change_mid_flight(make_pair: type[H2Pair]) -> None:
     sid = client.send_headers(request_fields(b"/up", b"POST"))
     client.send_data(sid, b"x" * 400)
     assert client.sendable(sid) == 600
-    pair.server.update_settings({h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 500,
-                                 h2.settings.SettingCodes.MAX_FRAME_SIZE: 20000,
-                                 h2.settings.SettingCodes.HEADER_TABLE_SIZE: 0})  # fmt: skip
+    pair.server.update_settings(
+        {
+            h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 500,
+            h2.settings.SettingCodes.MAX_FRAME_SIZE: 20000,
+            h2.settings.SettingCodes.HEADER_TABLE_SIZE: 0,
+        }
+    )
     events = pair.exchange()
     assert _of(events, RemoteSettingsChanged)[0].changed[SettingCode.INITIAL_WINDOW_SIZE] == 500
     assert client.sendable(sid) == 100
@@ -251,7 +255,8 @@ def test_settings_change_mid_flight(make_pair: type[H2Pair]) -> None:
     assert sum(len(d.data) for d in data) == 65535
     # HEADER_TABLE_SIZE=0: our encoder keeps no dynamic table and h2 still decodes us.
     sid2 = pair.request(b"/after")
-    assert _of(pair.server_events, h2.events.RequestReceived)[-1].headers[3] == (b":path", b"/after")
+    request = _of(pair.server_events, h2.events.RequestReceived)[-1]
+    assert request.headers[3] == (b":path", b"/after")
     assert sid2 == 3
 
 
@@ -375,8 +380,7 @@ def test_connect_request(pair: H2Pair) -> None:
 def test_head_response_content_length(pair: H2Pair) -> None:
     sid = pair.request(method=b"HEAD")
     events = pair.respond(sid, headers=[(b"content-length", b"1234")])
-    assert events == [ResponseReceived(sid, 200, [(b"content-length", b"1234")]),
-                      StreamEnded(sid)]  # fmt: skip
+    assert events == [ResponseReceived(sid, 200, [(b"content-length", b"1234")]), StreamEnded(sid)]
 
 
 def test_acknowledge_reopens_windows(make_pair: type[H2Pair]) -> None:
@@ -395,3 +399,45 @@ def test_acknowledge_reopens_windows(make_pair: type[H2Pair]) -> None:
     assert pair.server.outbound_flow_control_window == before + 40000
     pair.client.acknowledge_received_data(sid, 5)  # nothing left to credit
     assert pair.client.data_to_send() == b""
+
+
+def test_import_reqivo_protocol_leaves_http2_unloaded() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, reqivo_protocol, reqivo_protocol.http11\n"
+        "assert not [m for m in sys.modules if 'http2' in m], sys.modules\n"
+        "from reqivo_protocol import http2\n"
+        "assert http2.ClientConnection\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_header_table_size_zero(make_pair: type[H2Pair]) -> None:
+    pair = make_pair(header_table_size=0)
+    for path in (b"/a", b"/b"):
+        sid = pair.request(path)
+        events = pair.respond(sid, b"x", headers=[(b"x-custom", b"value" + path)])
+        assert events[0] == ResponseReceived(sid, 200, [(b"x-custom", b"value" + path)])
+
+
+def test_dynamic_table_before_our_settings_are_acked() -> None:
+    from reqivo_protocol.http2 import ClientConnection, HeadersFrame
+    from reqivo_protocol.http2.hpack import Encoder
+
+    client = ClientConnection(header_table_size=0)
+    client.initiate()
+    client.receive_data(SettingsFrame().serialize())  # the peer has not acked ours yet
+    encoder = Encoder()  # uses the default 4096-byte table, as it may until our ACK
+    fields = [(b":status", b"200"), (b"x-indexed", b"v")]
+    sids = [client.send_headers(request_fields(), end_stream=True) for _ in range(2)]
+    wire = b"".join(HeadersFrame(sid, encoder.encode(fields), True).serialize() for sid in sids)
+    events = client.receive_data(wire)
+    assert _of(events, ResponseReceived) == [ResponseReceived(s, 200, fields[1:]) for s in sids]
+    # After the ACK the table must shrink to 0: the next block starts with that update.
+    assert client.receive_data(SettingsFrame(ack=True).serialize()) == [SettingsAcknowledged()]
+    encoder.header_table_size = 0
+    sid = client.send_headers(request_fields(), end_stream=True)
+    events = client.receive_data(HeadersFrame(sid, encoder.encode(fields), True).serialize())
+    assert events[0] == ResponseReceived(sid, 200, fields[1:])

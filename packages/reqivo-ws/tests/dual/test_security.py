@@ -38,7 +38,7 @@ from reqivo_ws import (
     RemoteProtocolError,
     TooManyRedirects,
 )
-from servers.raw import (  # type: ignore[import-not-found]
+from servers.raw import (
     RawServer,
     ReadRequest,
     Repeat,

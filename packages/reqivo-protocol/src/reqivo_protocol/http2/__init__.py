@@ -1,23 +1,34 @@
-"""The sans-IO building blocks of HTTP/2 (RFC 9113) and HPACK (RFC 7541).
+"""Sans-IO HTTP/2 (RFC 9113) and HPACK (RFC 7541): the client connection and its parts.
 
 ::
 
-    buffer = FrameBuffer(max_frame_size=16384)
-    buffer.feed(received)
-    for frame in buffer:                 # DataFrame, HeadersFrame, SettingsFrame, ...
-        ...
-    wire = SettingsFrame(((SettingCode.ENABLE_PUSH, 0),)).serialize()
+    conn = ClientConnection()
+    conn.initiate()                       # preface, SETTINGS (ENABLE_PUSH=0), window update
+    sid = conn.send_headers([(b":method", b"GET"), (b":scheme", b"https"),
+                             (b":authority", b"example.com"), (b":path", b"/")],
+                            end_stream=True)
+    sock.sendall(conn.data_to_send())
+    for event in conn.receive_data(sock.recv(65536)):   # ResponseReceived, DataReceived, ...
+        if isinstance(event, DataReceived):
+            conn.acknowledge_received_data(event.stream_id, len(event.data))
+    sock.sendall(conn.data_to_send())     # after every call: PING/SETTINGS answers, windows
 
+- ``ClientConnection`` and its events (``ResponseReceived``, ``InformationalResponse``,
+  ``DataReceived``, ``TrailersReceived``, ``StreamEnded``, ``StreamReset``,
+  ``WindowUpdated``, ``RemoteSettingsChanged``, ``SettingsAcknowledged``,
+  ``PingAcknowledged``, ``ConnectionTerminated``): streams, flow control both ways,
+  SETTINGS negotiation, field validation (RFC 9113 section 8). Stream states and their
+  transition table: ``StreamState``, ``StreamInput``, ``TRANSITIONS``.
 - ``reqivo_protocol.http2.hpack``: ``Encoder`` and ``Decoder`` of field blocks.
 - Frames (RFC 9113 sections 4 and 6): one frozen dataclass per type, each with
   ``serialize()``; ``FrameBuffer`` turns received byte chunks into frames, checking
   what each frame alone can tell (lengths, padding, stream identifiers, settings).
 - ``ErrorCode`` and the exceptions that carry it (``HTTP2ProtocolError`` and its
   subclasses): ``stream_id == 0`` asks for a connection error (GOAWAY), anything else
-  for a stream error (RST_STREAM on that stream).
+  for a stream error (RST_STREAM on that stream). ``ClientConnection`` raises only
+  connection errors; stream errors become ``StreamReset(remote=False)`` events.
 
-The client connection state machine (streams, flow control, settings negotiation)
-that ties them together is not written yet.
+This package is loaded on first use: ``import reqivo_protocol`` does not import it.
 """
 
 from __future__ import annotations

@@ -8,8 +8,9 @@ gave and returns events; every call that produces frames (including ``receive_da
 which answers PINGs and SETTINGS and reopens windows) queues bytes that
 ``data_to_send`` returns, joined once. Nothing here reads a clock.
 
-*Frames.* ``receive_data`` walks its bytes in place (a leftover partial frame is kept
-in one ``bytearray``): unpadded DATA frames take a short path (payload copied once,
+*Frames.* ``receive_data`` walks its bytes in place (a partial frame at the end is kept
+in one ``bytearray``, completed from the front of the next chunk, so each byte is
+copied at most twice): unpadded DATA frames take a short path (payload copied once,
 no frame object), every other frame goes through ``parse_frame``, which checks what a
 frame alone can tell. HEADERS and its CONTINUATION frames are joined (any other frame
 in between is a connection error, and the joined block is bounded by
@@ -30,8 +31,9 @@ never opened) is a connection error PROTOCOL_ERROR.
 *Errors.* A stream error (a malformed response, a stream window overrun, ...) resets
 that stream alone: RST_STREAM is queued and a ``StreamReset(remote=False)`` event
 says why. A connection error queues GOAWAY with its code and raises the
-``HTTP2ProtocolError`` from ``receive_data``; from then on only ``data_to_send`` and
-``receive_eof`` are accepted, anything else raises ``LocalProtocolError``.
+``HTTP2ProtocolError`` from ``receive_data`` (its ``events`` are those the call
+produced before the error); from then on only ``data_to_send`` and ``receive_eof`` are
+accepted, anything else raises ``LocalProtocolError``.
 
 *Flow control.* Send: ``sendable(sid)`` is the smaller of the stream's and the
 connection's send windows; ``send_data`` refuses more. WINDOW_UPDATE and the peer's
@@ -108,6 +110,7 @@ from reqivo_protocol.http2._stream import (
     TRANSITIONS,
     Stream,
     StreamInput,
+    StreamState,
     transition,
 )
 from reqivo_protocol.http2.hpack import Decoder, Encoder
@@ -162,13 +165,13 @@ class ClientConnection:
     """
 
     __slots__ = (
-        "_block_limit", "_buf", "_buf_pos", "_closed", "_closing", "_conn_credit",
+        "_block_limit", "_buf", "_closed", "_closing", "_conn_credit",
         "_conn_outstanding", "_cont_end_stream", "_cont_parts", "_cont_sid", "_cont_size",
         "_decoder", "_encoder", "_eof", "_failed", "_goaway_received", "_handlers", "_initiated",
         "_local_initial_window", "_local_settings", "_next_stream_id", "_out",
         "_pending_settings", "_recv_frame_size", "_recv_window", "_remote_initial_window",
         "_remote_max_frame_size", "_remote_max_header_list_size", "_seen_settings",
-        "_send_window", "_settings_acked", "_streams", "_terminated", "_unacked_closed",
+        "_send_window", "_streams", "_terminated", "_unacked_closed",
         "connection_window_size", "header_table_size", "initial_window_size",
         "last_stream_id_accepted", "max_concurrent_streams", "max_frame_size",
         "max_header_list_size", "remote_max_concurrent_streams",
@@ -206,8 +209,7 @@ class ClientConnection:
         self._block_limit = 2 * max_header_list_size + 1024
 
         self._out: list[bytes | memoryview] = []
-        self._buf = bytearray()
-        self._buf_pos = 0
+        self._buf = bytearray()  # the beginning of a frame not yet received whole
         self._encoder = Encoder()
         self._decoder = Decoder(max_header_list_size=max_header_list_size)
         self._streams: dict[int, Stream] = {}
@@ -226,7 +228,6 @@ class ClientConnection:
         self._recv_frame_size = DEFAULT_MAX_FRAME_SIZE
         self._local_settings: tuple[tuple[int, int], ...] = ()
         self._pending_settings = 0
-        self._settings_acked = False
         self._conn_outstanding = 0
         self._conn_credit = 0
         # A field block being joined (HEADERS then CONTINUATION): its stream, or 0.
@@ -398,19 +399,21 @@ class ClientConnection:
             return 0
         return max(0, min(self._send_window, stream.send_window))
 
-    def send_data(self, stream_id: int, data: bytes, end_stream: bool = False) -> None:
+    def send_data(
+        self, stream_id: int, data: bytes | bytearray | memoryview, end_stream: bool = False
+    ) -> None:
         """Queue ``data`` (at most ``sendable(stream_id)`` bytes) as DATA frames no
         larger than the peer's max frame size; ``end_stream`` ends the request."""
         stream = self._sending_stream(stream_id)
         state = transition(stream.state, _SEND_DATA, stream_id)
         if end_stream:
             state = transition(state, _SEND_END, stream_id)
+        if type(data) is not bytes:
+            data = bytes(data)  # ours: the caller may reuse its buffer at once
         size = len(data)
         if size > self._send_window or size > stream.send_window:
             _refuse(f"{size} bytes exceed what flow control allows on stream {stream_id} "
                     f"({self.sendable(stream_id)})")  # fmt: skip
-        if type(data) is not bytes:
-            data = bytes(data)
         self._send_window -= size
         stream.send_window -= size
         max_size = self._remote_max_frame_size
@@ -475,7 +478,8 @@ class ClientConnection:
         them back, sending WINDOW_UPDATE once at least half a window is owed. More
         than what was delivered and not yet acknowledged is ignored, as are streams
         that were reset (their data was credited back when they were reset)."""
-        self._check_usable()
+        if self._failed is not None or not self._initiated:
+            self._check_usable()
         if size < 0:
             raise ValueError(f"size must be >= 0, not {size}")
         stream = self._streams.get(stream_id)
@@ -511,8 +515,8 @@ class ClientConnection:
             credit = 0
         self._conn_credit = credit
 
-    def _set_state(self, stream: Stream, state: object) -> None:
-        stream.state = state  # type: ignore[assignment]
+    def _set_state(self, stream: Stream, state: StreamState) -> None:
+        stream.state = state
         if state is CLOSED:
             self._forget(stream, _PEER_ENDED)
 
@@ -543,34 +547,44 @@ class ClientConnection:
         if self._failed is not None or not self._initiated:
             self._check_usable()
         events: list[Event] = []
-        buf = self._buf
-        if buf:
-            pos = self._buf_pos
-            if pos * 2 >= len(buf):
-                del buf[:pos]
-                pos = 0
-            buf += data
-            source: bytes | bytearray | memoryview = buf
-        else:
-            pos = 0
-            source = data
-        view = memoryview(source)
-        end = len(view)
+        view = memoryview(data)
         try:
-            pos = self._frames(view, pos, end, events)
-        except HTTP2ProtocolError as exc:
-            view.release()
-            self._fail(exc)
-        view.release()
-        if source is buf:
-            if pos == end:
-                buf.clear()
-                pos = 0
-        elif pos < end:
-            buf += data[pos:]
             pos = 0
-        self._buf_pos = pos
+            buf = self._buf
+            if buf:  # a partial frame is waiting: complete it from the front of data
+                pos = self._top_up(buf, view)
+                if len(buf) < 9 or len(buf) < 9 + int.from_bytes(buf[:3], "big"):
+                    return events
+                with memoryview(buf) as whole:
+                    self._frames(whole, 0, len(buf), events)
+                buf.clear()
+            end = len(view)
+            pos = self._frames(view, pos, end, events)
+            if pos < end:
+                buf += view[pos:]
+        except HTTP2ProtocolError as exc:
+            exc.events = tuple(events)
+            self._fail(exc)
+        finally:
+            view.release()
         return events
+
+    def _top_up(self, buf: bytearray, view: memoryview) -> int:
+        """Move bytes from ``view`` to ``buf`` until it holds one whole frame (or
+        ``view`` runs out); how many were moved."""
+        size = len(view)
+        taken = 0
+        if len(buf) < 9:
+            taken = min(9 - len(buf), size)
+            buf += view[:taken]
+            if len(buf) < 9:
+                return taken
+        length = int.from_bytes(buf[:3], "big")
+        if length > self._recv_frame_size:
+            raise _too_large(length, buf[3], self._recv_frame_size)
+        more = min(9 + length - len(buf), size - taken)
+        buf += view[taken : taken + more]
+        return taken + more
 
     def _frames(self, view: memoryview, pos: int, end: int, events: list[Event]) -> int:
         """Handle every whole frame of ``view[pos:end]``; return where the rest begins."""
@@ -581,11 +595,7 @@ class ClientConnection:
             high, low, frame_type, flags, stream_id = _unpack_header(view, pos)
             length = high << 16 | low
             if length > max_size:
-                raise FrameTooLarge(
-                    f"frame of {length} bytes (type {frame_type}) is larger than "
-                    f"max_frame_size={max_size}",
-                    limit=max_size,
-                )
+                raise _too_large(length, frame_type, max_size)
             start = pos + 9
             stop = start + length
             if stop > end:
@@ -795,9 +805,7 @@ class ClientConnection:
             if too_large is not None:
                 raise too_large
             self._on_fields(stream, fields, end_stream, events)
-        except HTTP2ProtocolError as exc:
-            if not exc.stream_id:
-                raise
+        except HTTP2ProtocolError as exc:  # all stream errors: the block was decoded
             self._stream_error(stream_id, exc, events)
 
     def _on_fields(self, stream: Stream, fields: Fields, end_stream: bool,
@@ -883,9 +891,6 @@ class ClientConnection:
 
     def _apply_local_settings(self) -> None:
         """Our SETTINGS were acknowledged: they now bound what we receive."""
-        if self._settings_acked:
-            return
-        self._settings_acked = True
         self._decoder.max_table_size = self.header_table_size
         self._recv_frame_size = self.max_frame_size
         delta = self.initial_window_size - self._local_initial_window
@@ -949,6 +954,13 @@ class ClientConnection:
 
     def _on_push_promise(self, frame: PushPromiseFrame, events: list[Event]) -> None:
         raise HTTP2ProtocolError("PUSH_PROMISE received although SETTINGS_ENABLE_PUSH=0")
+
+
+def _too_large(length: int, frame_type: int, limit: int) -> FrameTooLarge:
+    return FrameTooLarge(
+        f"frame of {length} bytes (type {frame_type}) is larger than max_frame_size={limit}",
+        limit=limit,
+    )
 
 
 def _ignore(frame: object, events: list[Event]) -> None:

@@ -56,7 +56,11 @@ class HTTP2ProtocolError(RemoteProtocolError):
 
     ``error_code`` is the ``ErrorCode`` to send; ``stream_id`` is 0 for a connection
     error (answer with GOAWAY and close) or the stream to reset with RST_STREAM.
+    ``events``: when ``ClientConnection.receive_data`` raises it, the events the same
+    call produced before the error (responses completed in the same read).
     """
+
+    events: tuple[object, ...] = ()
 
     def __init__(
         self,

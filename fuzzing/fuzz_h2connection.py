@@ -1,0 +1,146 @@
+"""Fuzz target: the HTTP/2 client connection (``reqivo_protocol.http2.ClientConnection``).
+
+The client has exchanged prefaces with a well-behaved server (SETTINGS both ways and
+acknowledged) and opened some streams; the payload is whatever the server sends next.
+It is fed whole, then split at the fuzzer's points (or a byte at a time). The
+application acknowledges nothing while feeding (so flow control does not depend on how
+the bytes were split). Invariants:
+
+* only ``HTTP2ProtocolError`` escapes ``receive_data`` (a connection error, with
+  ``stream_id == 0``); GOAWAY with its code is then the last frame queued, and every
+  later call but ``data_to_send`` and ``receive_eof`` raises ``LocalProtocolError``;
+* per stream, events come in order: informational heads, one final head, DATA,
+  optional trailers, then ``StreamEnded``, or ``StreamReset`` at any point, and nothing
+  after either; ``DataReceived`` carries no more than its ``flow_controlled_length``;
+* whole and split feeds give the same events (with, after a connection error, the
+  events the raising call produced: the exception's ``events``), error, bytes queued
+  and open streams.
+
+Flags: bits 0-1 the client's settings (defaults; tiny windows; small header list;
+large frames), bits 2-3 the streams opened (1, 2, 3, 5), bit 4 leaves them open for
+sending (no END_STREAM), bit 5 opens a HEAD request first.
+"""
+
+from __future__ import annotations
+
+from common import Input, Mismatch, check_same, instrumented, main, pieces, unpack
+
+with instrumented():
+    from reqivo_protocol import LocalProtocolError
+    from reqivo_protocol.http2 import (
+        ClientConnection,
+        DataReceived,
+        Event,
+        FrameBuffer,
+        GoAwayFrame,
+        HTTP2ProtocolError,
+        InformationalResponse,
+        ResponseReceived,
+        SettingsFrame,
+        StreamEnded,
+        StreamReset,
+        TrailersReceived,
+    )
+
+CONFIGS: list[dict[str, int]] = [
+    {},
+    {"initial_window_size": 100, "connection_window_size": 65535},
+    {"max_header_list_size": 200, "header_table_size": 0},
+    {"max_frame_size": 2**20, "initial_window_size": 2**31 - 1},
+]
+STREAMS = [1, 2, 3, 5]
+SERVER_START = SettingsFrame().serialize() + SettingsFrame(ack=True).serialize()
+
+Outcome = tuple[list[Event], object, bytes, int]
+
+
+def _client(flags: int) -> ClientConnection:
+    client = ClientConnection(**CONFIGS[flags & 3])
+    client.initiate()
+    client.receive_data(SERVER_START)
+    end = not flags & 0x10
+    for i in range(STREAMS[(flags >> 2) & 3]):
+        method = b"HEAD" if i == 0 and flags & 0x20 else b"GET"
+        fields = [(b":method", method), (b":scheme", b"https"), (b":authority", b"a.example"),
+                  (b":path", b"/%d" % i)]  # fmt: skip
+        client.send_headers(fields, end_stream=end)
+    client.data_to_send()
+    return client
+
+
+def _run(item: Input, chunks: list[bytes]) -> Outcome:
+    client = _client(item.flags)
+    events: list[Event] = []
+    error: object = None
+    sent = b""
+    for chunk in chunks:
+        try:
+            events += client.receive_data(chunk)
+        except HTTP2ProtocolError as exc:
+            events += exc.events  # type: ignore[arg-type]
+            error = (type(exc).__name__, exc.error_code, exc.stream_id, str(exc))
+            _check_failed(client, exc)
+            sent += client.data_to_send()
+            break
+        sent += client.data_to_send()
+    if error is None:
+        events += client.receive_eof()
+    return events, error, sent, client.open_streams
+
+
+def _check_failed(client: ClientConnection, exc: HTTP2ProtocolError) -> None:
+    if exc.stream_id != 0:
+        raise Mismatch(f"a stream error escaped receive_data: {exc!r}")
+    wire = client.data_to_send()
+    buffer = FrameBuffer(2**24 - 1)
+    buffer.feed(wire)
+    frames = list(buffer)
+    if not frames or frames[-1] != GoAwayFrame(0, exc.error_code, frames[-1].debug_data):  # type: ignore[union-attr]
+        raise Mismatch(f"no GOAWAY({exc.error_code!r}) queued last: {frames!r}")
+    client._out.append(wire)  # give it back for the outcome
+    for call in (lambda: client.receive_data(b"x"), lambda: client.ping(bytes(8))):
+        try:
+            call()
+        except LocalProtocolError:
+            continue
+        raise Mismatch("a failed connection accepted a call")
+
+
+def _check_order(events: list[Event]) -> None:
+    phase: dict[int, int] = {}  # 0 heads, 1 body, 2 trailers seen, 3 over
+    for event in events:
+        sid = getattr(event, "stream_id", 0)
+        if not sid:
+            continue
+        now = phase.get(sid, 0)
+        if now == 3:
+            raise Mismatch(f"{event!r} after the end of stream {sid}")
+        kind = type(event)
+        if kind is InformationalResponse and now == 0:
+            continue
+        if kind is ResponseReceived and now == 0:
+            phase[sid] = 1
+        elif kind is DataReceived and now == 1:
+            if len(event.data) > event.flow_controlled_length:  # type: ignore[union-attr]
+                raise Mismatch(f"{event!r} longer than its flow-controlled length")
+        elif kind is TrailersReceived and now == 1:
+            phase[sid] = 2
+        elif kind is StreamReset or (kind is StreamEnded and now in (1, 2)):
+            phase[sid] = 3
+        elif kind.__name__ == "WindowUpdated":
+            continue
+        else:
+            raise Mismatch(f"{event!r} out of order on stream {sid} (phase {now})")
+
+
+def test_one_input(data: bytes) -> None:
+    item = unpack(data)
+    whole = _run(item, [item.payload] if item.payload else [])
+    _check_order(whole[0])
+    split = _run(item, pieces(item))
+    _check_order(split[0])
+    check_same(whole, split, item)
+
+
+if __name__ == "__main__":
+    main(test_one_input)
