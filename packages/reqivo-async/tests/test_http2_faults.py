@@ -124,7 +124,7 @@ async def test_goaway_resends_unprocessed_streams_on_a_new_connection(
     h2_raw_server: H2RawServerFactory,
 ) -> None:
     server = h2_raw_server(
-        [Handshake(), ReadRequest(2), Respond(body=b"first"), GoAway(last_stream_id=1), Sleep(1)],
+        [Handshake(), ReadRequest(2), Respond(body=b"first", stream_id=1), GoAway(1), Sleep(1)],
         [Handshake(), SERVE_ON],
     )
     async with h2c_session(server) as session:
@@ -141,8 +141,8 @@ async def test_rst_stream_fails_that_request_alone(h2_raw_server: H2RawServerFac
         [
             Handshake(),
             ReadRequest(2),
-            RstStream(error_code=INTERNAL_ERROR),
-            Respond(body=b"second"),
+            RstStream(stream_id=1, error_code=INTERNAL_ERROR),
+            Respond(body=b"second", stream_id=3),
             SERVE_ON,
         ]
     )
