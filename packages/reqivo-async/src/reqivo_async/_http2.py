@@ -191,6 +191,8 @@ class HTTP2Connection:
         self.expires_at: float | None = None
         self._loop = protocol.loop
         self._slot_waiters: collections.deque[asyncio.Future[bool]] = collections.deque()
+        self._reserved = 0  # waiters woken for a free stream that did not run yet
+        self._flush_pending = False
         self.machine.initiate()
         self._flush()
 
@@ -219,11 +221,11 @@ class HTTP2Connection:
     @property
     def load(self) -> int:
         """Streams in flight and requests queued for one."""
-        return len(self.streams) + len(self._slot_waiters)
+        return len(self.streams) + len(self._slot_waiters) + self._reserved
 
     def is_idle(self) -> bool:
         """Whether no stream is in flight or queued."""
-        return not self.streams and not self._slot_waiters
+        return not self.streams and not self._slot_waiters and not self._reserved
 
     def has_expired(self, now: float) -> bool:
         """Whether the idle connection outlived its keep-alive expiry at ``now``."""
@@ -312,7 +314,7 @@ class HTTP2Connection:
                 self._wake_slots()
             elif type(event) is ConnectionTerminated:
                 self._terminated(event)
-        self._flush()
+        self._flush_soon()
 
     def _reset_received(self, event: StreamReset) -> None:
         stream = self.streams.get(event.stream_id)
@@ -366,20 +368,32 @@ class HTTP2Connection:
 
     def _wake_slots(self) -> None:
         waiters = self._slot_waiters
-        free = self._max_streams() - len(self.streams)
-        for waiter in waiters:
-            if free <= 0 and not self.goaway:
-                break
+        free = self._max_streams() - len(self.streams) - self._reserved
+        while waiters and (free > 0 or self.goaway):
+            waiter = waiters.popleft()
             if not waiter.done():
                 waiter.set_result(True)
+                self._reserved += 1
                 free -= 1
 
     # -- sending -----------------------------------------------------------------------------
 
     def _flush(self) -> None:
+        """Write what the machine queued, now."""
         data = self.machine.data_to_send()
         if data and not self.protocol.lost:
             self.protocol.transport.write(data)
+
+    def _flush_soon(self) -> None:
+        """Write what the machine queued at the end of this event-loop iteration: the
+        HEADERS of many concurrent requests (and window updates) leave in one write."""
+        if not self._flush_pending:
+            self._flush_pending = True
+            self._loop.call_soon(self._deferred_flush)
+
+    def _deferred_flush(self) -> None:
+        self._flush_pending = False
+        self._flush()
 
     def _request_headers(self, request: AsyncRequest) -> list[tuple[bytes, bytes]]:
         url = request.url
@@ -419,7 +433,7 @@ class HTTP2Connection:
         try:
             if step is not None:
                 await step.started()
-            if self._slot_waiters or not self._may_open():
+            if self._slot_waiters or self._reserved or not self._may_open():
                 while True:
                     if self.closed or self.goaway:
                         raise StreamRefused("the connection is closing (GOAWAY): no new stream")
@@ -437,7 +451,7 @@ class HTTP2Connection:
             stream = _Stream(stream_id)
             self.streams[stream_id] = stream
             self.requests += 1
-            self._flush()
+            self._flush_soon()
             if not end:
                 await self._send_body(stream, request, timeout.write)
             phase = "read"
@@ -480,20 +494,32 @@ class HTTP2Connection:
         )
 
     async def _wait_slot(self, request: AsyncRequest, seconds: float | None) -> None:
+        """Queue for a stream. ``_wake_slots`` pops the waiters it wakes and counts them
+        in ``_reserved`` until they run (so that it wakes no more than there are free
+        streams); timed-out or cancelled ones remove themselves."""
         waiter: asyncio.Future[bool] = self._loop.create_future()
         self._slot_waiters.append(waiter)
         handle = None if seconds is None else self._loop.call_later(seconds, expire, waiter)
         try:
             woken = await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled() and waiter.result():
+                self._reserved -= 1  # woken, then cancelled: pass the stream on
+                self._wake_slots()
+            else:
+                with contextlib.suppress(ValueError):
+                    self._slot_waiters.remove(waiter)
+            raise
         finally:
             if handle is not None:
                 handle.cancel()
+        if not woken:
             with contextlib.suppress(ValueError):
                 self._slot_waiters.remove(waiter)
-        if not woken:
             raise PoolTimeout(
                 f"no HTTP/2 stream became available within {seconds} seconds", request=request
             )
+        self._reserved -= 1
 
     async def _send_body(
         self, stream: _Stream, request: AsyncRequest, seconds: float | None
@@ -565,7 +591,7 @@ class HTTP2Connection:
         """The application took ``length`` flow-controlled bytes of ``stream``."""
         if length and not self.closed and stream.id in self.streams:
             self.machine.acknowledge_received_data(stream.id, length)
-            self._flush()
+            self._flush_soon()
 
     def _finish(self, stream: _Stream, *, reset: bool) -> None:
         """Forget ``stream`` (resetting it with CANCEL if it is still open), then tell
