@@ -666,7 +666,14 @@ class HTTP2ResponseStream:
         while True:
             chunks = stream.chunks
             if chunks:
-                data, length = chunks.popleft()
+                if len(chunks) == 1:
+                    data, length = chunks.popleft()
+                else:
+                    # Everything received so far as one chunk (servers send DATA in 8 or
+                    # 16 KiB frames): one acknowledgement, one iteration for the caller.
+                    data = b"".join([piece for piece, _ in chunks])
+                    length = sum([size for _, size in chunks])
+                    chunks.clear()
                 connection.acknowledge(stream, length)
                 if data:
                     return data
