@@ -219,7 +219,8 @@ class AsyncConnectionPool(AsyncBaseTransport):
         retried = False
         refused = 0
         traced = "trace" in request.extensions
-        h2 = self._http2 and key not in self._h1_only and self._may_multiplex(key)
+        upgrade = self._http2 and is_websocket_upgrade(request)
+        h2 = self._http2 and not upgrade and key not in self._h1_only and self._may_multiplex(key)
         connection: AsyncConnection | None
         while True:
             if h2:
@@ -230,7 +231,7 @@ class AsyncConnectionPool(AsyncBaseTransport):
                 # The fast path: an idle connection is there (no await, no trace to emit).
                 connection = None if traced or self._closed else self._reuse(key)
                 if connection is None:
-                    connection = await self._acquire(key, proxy, request, timeout)
+                    connection = await self._acquire(key, proxy, request, timeout, upgrade)
             try:
                 http = connection._http
                 if http is not None and not http.closed:
@@ -366,7 +367,12 @@ class AsyncConnectionPool(AsyncBaseTransport):
         return proxy
 
     async def _acquire(
-        self, key: _Key, proxy: Proxy | None, request: AsyncRequest, timeouts: Timeout
+        self,
+        key: _Key,
+        proxy: Proxy | None,
+        request: AsyncRequest,
+        timeouts: Timeout,
+        upgrade: bool = False,
     ) -> AsyncConnection:
         loop = asyncio.get_running_loop()
         while True:
@@ -384,7 +390,8 @@ class AsyncConnectionPool(AsyncBaseTransport):
                 limits.max_connections_per_host is None
                 or self._per_key[key] < limits.max_connections_per_host
             ):
-                return self._create(key, proxy)
+                # An upgrade (WebSocket) needs HTTP/1.1: its connection offers nothing else.
+                return self._create(key, proxy, http2=self._http2 and not upgrade)
             if (
                 limits.max_connections is not None
                 and total >= limits.max_connections
@@ -413,11 +420,12 @@ class AsyncConnectionPool(AsyncBaseTransport):
             self._discard(connection)
         return None
 
-    def _create(self, key: _Key, proxy: Proxy | None) -> AsyncConnection:
+    def _create(self, key: _Key, proxy: Proxy | None, *, http2: bool) -> AsyncConnection:
         origin, tunnel = (key, False) if isinstance(key, Origin) else (key[0], key[2])
         connection = AsyncConnection(
             origin,
-            ssl_context=self._ssl_context,
+            # The pool's context offers h2 by ALPN when http2 is on: not for an upgrade.
+            ssl_context=self._ssl_context if http2 == self._http2 else None,
             verify=self._verify,
             cert=self._cert,
             pin_sha256=self._pins,
@@ -430,8 +438,8 @@ class AsyncConnectionPool(AsyncBaseTransport):
             max_header_count=self._max_header_count,
             socket_options=self._socket_options,
             keepalive_expiry=self._limits.keepalive_expiry,
-            http1=self._http1,
-            http2=self._http2,
+            http1=self._http1 or not http2,
+            http2=http2,
         )
         connection._on_release = self._release_callback
         self._keys[connection] = key
