@@ -46,6 +46,7 @@ from typing import Any, Final
 
 from reqivo_async._config import DEFAULT_TIMEOUT, Timeout
 from reqivo_async._flow import FlowProtocol, expire, wake
+from reqivo_async._http11 import MAX_RECV_SIZE
 from reqivo_async._models import AsyncRequest, Response
 from reqivo_async._network import map_error
 from reqivo_async._trace import Step
@@ -99,15 +100,37 @@ class HTTP2Protocol(FlowProtocol):
     """The asyncio protocol of an HTTP/2 connection: every received block goes to the
     connection's machine at once (the machine buffers partial frames)."""
 
-    def __init__(self, transport: asyncio.Transport, *, write_paused: bool = False) -> None:
+    def __init__(
+        self,
+        transport: asyncio.Transport,
+        *,
+        write_paused: bool = False,
+        recv_transport: Any = None,
+        recv_size: int = 0,
+    ) -> None:
         super().__init__(write_paused=write_paused)
         self.transport = transport
         self.connection: HTTP2Connection | None = None
+        # Read size, as in HTTP11Protocol: the socket transport's ``max_size`` is raised
+        # while reads fill it (a download) and restored on the first short read.
+        self._recv_transport = recv_transport
+        self._recv_size = self._base_recv_size = recv_size if recv_transport is not None else 0
 
     def data_received(self, data: bytes) -> None:
+        size = len(data)
+        recv_size = self._recv_size
+        if size == recv_size:
+            if recv_size < MAX_RECV_SIZE:
+                self._set_recv_size(min(recv_size * 2, MAX_RECV_SIZE))
+        elif recv_size > self._base_recv_size:
+            self._set_recv_size(self._base_recv_size)
         connection = self.connection
         if connection is not None:
             connection.receive(data)
+
+    def _set_recv_size(self, size: int) -> None:
+        self._recv_size = size
+        self._recv_transport.max_size = size
 
     def eof_received(self) -> bool | None:
         return None
@@ -451,7 +474,10 @@ class HTTP2Connection:
             stream = _Stream(stream_id)
             self.streams[stream_id] = stream
             self.requests += 1
-            self._flush_soon()
+            if len(self.streams) == 1:
+                self._flush()  # alone (sequential requests): no wait for the loop
+            else:
+                self._flush_soon()
             if not end:
                 await self._send_body(stream, request, timeout.write)
             phase = "read"
