@@ -11,10 +11,11 @@ import pytest
 from hyperframe.frame import RstStreamFrame
 
 from reqivo_async import AsyncSession, Limits, Timeout
-from reqivo_protocol import ReadTimeout, RemoteProtocolError
+from reqivo_protocol import ReadError, ReadTimeout, RemoteProtocolError
 from servers.fixtures import H2RawServerFactory, NghttpdFactory
 from servers.h2raw import (
     CANCEL,
+    Close,
     GoAway,
     Handshake,
     ReadFrame,
@@ -192,3 +193,15 @@ async def test_closing_a_stream_early_resets_it(h2_raw_server: H2RawServerFactor
         later = await session.get("/after")
     assert later.content == b"again"
     assert server.connections == 1
+
+
+async def test_connection_loss_fails_each_stream_with_its_own_error(
+    h2_raw_server: H2RawServerFactory,
+) -> None:
+    server = h2_raw_server([Handshake(), ReadRequest(2), Close()])
+    async with h2c_session(server) as session:
+        results = await asyncio.gather(session.get("/a"), session.get("/b"), return_exceptions=True)
+    first, second = results
+    assert isinstance(first, ReadError) and isinstance(second, ReadError)
+    assert first is not second
+    assert {first.request.url.path, second.request.url.path} == {"/a", "/b"}

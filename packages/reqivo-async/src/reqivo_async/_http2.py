@@ -382,9 +382,12 @@ class HTTP2Connection:
         self._fail_all(failure)
 
     def _fail_all(self, error: BaseException) -> None:
+        first = True
         for stream in self.streams.values():
             if stream.error is None and not stream.ended:
-                stream.error = error
+                # Each request gets its own exception (it records its request).
+                stream.error = error if first else _copy_error(error)
+                first = False
             wake(stream.waiter)
             wake(stream.send_waiter)
         self._wake_slots()
@@ -650,6 +653,19 @@ class HTTP2Connection:
         callback = self.on_cycle_end
         if callback is not None:
             callback()
+
+
+def _copy_error(error: BaseException) -> BaseException:
+    import copy  # lazily: only a failing connection with several streams needs it
+
+    try:
+        duplicate = copy.copy(error)
+    except Exception:
+        return error
+    duplicate.__cause__ = error.__cause__
+    if isinstance(duplicate, RequestError):
+        duplicate.request = None
+    return duplicate
 
 
 def _code_name(code: int) -> str:
