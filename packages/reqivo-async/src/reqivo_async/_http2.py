@@ -168,9 +168,12 @@ class _Stream:
 
 
 def _fields(headers: list[tuple[bytes, bytes]]) -> Headers:
-    return Headers.from_fields(
-        [(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers]
-    )
+    # HTTP/2 field names are lowercase already (the machine refuses others).
+    triples = []
+    for name, value in headers:
+        text = name.decode("latin-1")
+        triples.append((text, text, value.decode("latin-1")))
+    return Headers._from_triples(triples)
 
 
 class HTTP2Connection:

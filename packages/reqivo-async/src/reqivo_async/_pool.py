@@ -299,6 +299,9 @@ class AsyncConnectionPool(AsyncBaseTransport):
                 self._sweep(now)
             connections = self._h2.get(key)
             if connections:
+                http = connections[0]._http
+                if http is not None and http.has_capacity():  # type: ignore[union-attr]
+                    return connections[0]  # the common case: one connection with room
                 best: AsyncConnection | None = None
                 for connection in list(connections):
                     http = connection._http
