@@ -8,7 +8,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from hyperframe.frame import RstStreamFrame
+from hyperframe.frame import PingFrame, RstStreamFrame
 
 from reqivo_async import AsyncSession, Limits, Timeout
 from reqivo_protocol import ReadError, ReadTimeout, RemoteProtocolError
@@ -18,6 +18,7 @@ from servers.h2raw import (
     Close,
     GoAway,
     Handshake,
+    Ping,
     ReadFrame,
     ReadRequest,
     Repeat,
@@ -205,3 +206,23 @@ async def test_connection_loss_fails_each_stream_with_its_own_error(
     assert isinstance(first, ReadError) and isinstance(second, ReadError)
     assert first is not second
     assert {first.request.url.path, second.request.url.path} == {"/a", "/b"}
+
+
+async def test_pings_from_the_server_are_answered_mid_response(
+    h2_raw_server: H2RawServerFactory,
+) -> None:
+    server = h2_raw_server(
+        [
+            Handshake(),
+            ReadRequest(),
+            Ping(b"12345678"),
+            ReadFrame(PingFrame),
+            Respond(body=b"pong"),
+            SERVE_ON,
+        ]
+    )
+    async with h2c_session(server) as session:
+        response = await session.get("/")
+    assert response.content == b"pong"
+    acks = [f for f in server.frames_of(PingFrame) if isinstance(f, PingFrame) and "ACK" in f.flags]
+    assert [f.opaque_data for f in acks] == [b"12345678"]
