@@ -165,6 +165,7 @@ async def test_continuation_frames(h2_raw_server: H2RawServerFactory) -> None:
             Handshake(),
             ReadRequest(),
             Respond(headers=(("x-big", big),), body=b"ok", continuation=1000),
+            SERVE_ON,  # read on until our EOF: closing with unread bytes would reset
         ]
     )
     async with h2c_session(server) as session:
