@@ -30,6 +30,8 @@ WITH_A_SESSION = [
 NOT_ON_IMPORT = [
     *WITH_A_SESSION,
     "reqivo_protocol.websocket",
+    "reqivo_protocol.http2",
+    "reqivo_async._http2",
     "reqivo_protocol.content._multipart",
     "reqivo_async._transports._asgi",
     "reqivo_async._transports._mock",
@@ -77,6 +79,31 @@ def test_a_session_loads_its_transport_but_no_websocket_or_multipart() -> None:
     )
     assert set(WITH_A_SESSION) <= loaded  # the probe works
     assert sorted(loaded & (set(NOT_ON_IMPORT) - set(WITH_A_SESSION))) == []
+
+
+#: An HTTP/1.1 request through a session to a loopback server, in the probe process.
+_HTTP11_REQUEST = """
+import asyncio, reqivo_async
+async def main():
+    async def answer(reader, writer):
+        await reader.readuntil(b"\\r\\n\\r\\n")
+        writer.write(b"HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok")
+        await writer.drain()
+        writer.close()
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with reqivo_async.AsyncSession(http2=True) as session:
+        response = await session.get(f"http://127.0.0.1:{port}/")
+    assert response.content == b"ok" and response.http_version == "HTTP/1.1"
+    server.close()
+asyncio.run(main())
+"""
+
+
+def test_an_http11_request_loads_no_http2_module() -> None:
+    loaded = _loaded_by("import asyncio, ssl, reqivo_async", _HTTP11_REQUEST)
+    assert "reqivo_async._pool" in loaded  # the probe works
+    assert sorted(name for name in loaded if "http2" in name) == []
 
 
 def test_import_reqivo_protocol_loads_only_the_shared_vocabulary() -> None:

@@ -126,6 +126,7 @@ async def test_large_download_pauses_reading(
         response = await conn.handle_async_request(request)
         await asyncio.sleep(0.2)  # let the body pile up: reading must pause
         protocol = conn._http.protocol  # type: ignore[union-attr]
+        assert isinstance(protocol, http11.HTTP11Protocol)
         assert protocol._read_paused
         # Over the mark by at most one read (reads grow up to MAX_RECV_SIZE).
         assert protocol._buffered < 64 * 1024 + http11.MAX_RECV_SIZE + 64 * 1024

@@ -49,6 +49,7 @@ async def test_read_timer_is_shared_and_moves(raw_server: Any) -> None:
         first = await pool.handle_async_request(_request(server.url, read=0.2))
         assert await first.aread() == b"one"
         protocol = pool._idle[first.request.url.origin][0]._http.protocol  # type: ignore[union-attr]
+        assert isinstance(protocol, http11.HTTP11Protocol)
         timer = protocol._timer
         assert timer is not None  # left pending for the next wait, not cancelled
         second = await pool.handle_async_request(_request(server.url, read=5.0))
@@ -69,6 +70,7 @@ async def test_read_timer_fires_without_waiter(raw_server: Any) -> None:
         assert await response.aread() == b"ok"
         await asyncio.sleep(0.15)  # the timer fires with nobody waiting and goes away
         protocol = pool._idle[response.request.url.origin][0]._http.protocol  # type: ignore[union-attr]
+        assert isinstance(protocol, http11.HTTP11Protocol)
         assert protocol._timer is None
 
 

@@ -94,7 +94,7 @@ async def test_proxy_authentication(
         assert (await _get(pool, uvicorn_h11_server.join("/echo"))).status_code == 407
         with pytest.raises(ProxyError, match="407") as info:
             await _get(pool, https_server.join("/echo"))
-        assert info.value.status_code == 407  # type: ignore[attr-defined]
+        assert info.value.status_code == 407
         assert info.value.request is not None
         assert pool.active_connections == 0
 

@@ -26,6 +26,7 @@ from servers.fixtures import (  # noqa: E402, F401
     http_server,
     https_server,
     https_wrong_host_server,
+    hypercorn_h2_server,
     hypercorn_server,
     mtls_server,
     proxy_server,

@@ -97,15 +97,24 @@ class Limits:
     - ``max_connections_per_host``: open connections to one origin (None: no own limit).
     - ``max_keepalive_connections``: idle connections kept for reuse.
     - ``keepalive_expiry``: seconds an idle connection is kept before it is closed.
+    - ``http2_max_connections_per_host``: HTTP/2 connections to one origin (each carries
+      as many concurrent requests as the server allows; above that, requests queue on
+      the least loaded one). 1, the default, is what browsers do.
     """
 
     max_connections: int | None = 100
     max_connections_per_host: int | None = None
     max_keepalive_connections: int | None = 100
     keepalive_expiry: float | None = 15.0
+    http2_max_connections_per_host: int | None = 1
 
     def __post_init__(self) -> None:
-        for name in ("max_connections", "max_connections_per_host", "max_keepalive_connections"):
+        for name in (
+            "max_connections",
+            "max_connections_per_host",
+            "max_keepalive_connections",
+            "http2_max_connections_per_host",
+        ):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ValueError(f"{name}={value!r} must be at least 1 or None")

@@ -22,7 +22,7 @@ import ssl
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from reqivo_async._config import DEFAULT_TIMEOUT, Timeout, TimeoutTypes, to_timeout
 from reqivo_async._http11 import HTTP11Connection, HTTP11Protocol
@@ -32,6 +32,9 @@ from reqivo_async._proxy import Proxy, open_tunnel
 from reqivo_async._tls import CertTypes, PinTypes, VerifyTypes, check_pin, create_ssl_context
 from reqivo_async._trace import TraceCallback, trace
 from reqivo_async._transports._base import AsyncBaseTransport
+
+if TYPE_CHECKING:
+    from reqivo_async._http2 import HTTP2Connection
 from reqivo_protocol import (
     URL,
     ConnectError,
@@ -93,7 +96,11 @@ class AsyncConnection(AsyncBaseTransport):
         max_header_count: int = 128,
         socket_options: Iterable[SocketOption] | None = None,
         keepalive_expiry: float | None = None,
+        http1: bool = True,
+        http2: bool = False,
     ) -> None:
+        if not (http1 or http2):
+            raise ValueError("at least one of http1 and http2 must be enabled")
         if isinstance(url_or_origin, Origin):
             origin = url_or_origin
         else:
@@ -122,7 +129,9 @@ class AsyncConnection(AsyncBaseTransport):
         self._max_header_count = max_header_count
         self._socket_options = list(socket_options) if socket_options else None
         self._keepalive_expiry = keepalive_expiry
-        self._http: HTTP11Connection | None = None
+        self._http1 = http1
+        self._http2 = http2
+        self._http: HTTP11Connection | HTTP2Connection | None = None
         self._connecting = False
         self._closed = False
         #: Set by the pool: called once when a request ends, whatever its outcome.
@@ -153,6 +162,19 @@ class AsyncConnection(AsyncBaseTransport):
         http = self._http
         return http is not None and http.has_expired(now)
 
+    @property
+    def multiplexed(self) -> bool:
+        """Whether it speaks HTTP/2 (many requests at once); False until connected."""
+        return getattr(self._http, "multiplexed", False)
+
+    def may_multiplex(self) -> bool:
+        """Whether, once connected, it may speak HTTP/2 (it asks for it)."""
+        return (
+            self._http2
+            and (self._secure or not self._http1)
+            and not (self._proxy is not None and not self._tunnel)
+        )
+
     def is_closed(self) -> bool:
         """Whether the connection is closed (or was handed over after a protocol switch)."""
         http = self._http
@@ -182,7 +204,8 @@ class AsyncConnection(AsyncBaseTransport):
                 state = "idle"
                 idle_for = time.monotonic() - http.idle_since
         proxy = str(self._proxy.url) if self._proxy is not None else None
-        return ConnectionInfo(str(self._origin), state, "HTTP/1.1", requests, idle_for, proxy)
+        version = "HTTP/2" if self.multiplexed else "HTTP/1.1"
+        return ConnectionInfo(str(self._origin), state, version, requests, idle_for, proxy)
 
     def close(self) -> None:
         """Close now, without waiting (a request in flight fails with ``ReadError``)."""
@@ -196,16 +219,20 @@ class AsyncConnection(AsyncBaseTransport):
         """Send ``request`` (connecting first if needed); the body streams afterwards."""
         http = self._http
         if http is None or http.closed:
-            if self._closed:
-                self._release()
-                raise ConnectError("the connection is closed", request=request)
-            try:
-                http = await self._connect(request)
-            except BaseException:
-                self._closed = True
-                self._release()
-                raise
+            http = await self.connect(request)
         return await http.handle_async_request(request)
+
+    async def connect(self, request: AsyncRequest) -> HTTP11Connection | HTTP2Connection:
+        """Open the connection for ``request`` (on failure it is closed and released)."""
+        if self._closed:
+            self._release()
+            raise ConnectError("the connection is closed", request=request)
+        try:
+            return await self._connect(request)
+        except BaseException:
+            self._closed = True
+            self._release()
+            raise
 
     async def request(
         self,
@@ -237,6 +264,13 @@ class AsyncConnection(AsyncBaseTransport):
         if self._http is not None:
             await self._http.aclose()
 
+    @property
+    def alpn_protocols(self) -> tuple[str, ...]:
+        """The protocols offered by ALPN on TLS to the origin."""
+        if not self._http2:
+            return ("http/1.1",)
+        return ("h2", "http/1.1") if self._http1 else ("h2",)
+
     def _cycle_ended(self) -> None:
         self._release()
 
@@ -247,7 +281,7 @@ class AsyncConnection(AsyncBaseTransport):
 
     # -- connecting ----------------------------------------------------------------------
 
-    async def _connect(self, request: AsyncRequest) -> HTTP11Connection:
+    async def _connect(self, request: AsyncRequest) -> HTTP11Connection | HTTP2Connection:
         timeout: Timeout = request.extensions.get("timeout") or DEFAULT_TIMEOUT
         self._connecting = True
         try:
@@ -269,7 +303,7 @@ class AsyncConnection(AsyncBaseTransport):
         self._http = http
         return http
 
-    async def _open(self, callback: TraceCallback | None) -> HTTP11Connection:
+    async def _open(self, callback: TraceCallback | None) -> HTTP11Connection | HTTP2Connection:
         origin = self._origin
         proxy = self._proxy
         host, port = (proxy.host, proxy.port) if proxy is not None else (origin.host, self._port)
@@ -283,9 +317,12 @@ class AsyncConnection(AsyncBaseTransport):
                 local_address=self._local_address,
                 socket_options=self._socket_options,
             )
+        alpn: str | None = None
         try:
             if proxy is not None and proxy.is_secure:
-                transport = await self._tls(transport, protocol, proxy.host, callback)
+                transport = await self._tls(
+                    transport, protocol, proxy.host, callback, for_proxy=True
+                )
             if proxy is not None and self._tunnel:
                 async with trace(callback, "connection.proxy_tunnel", proxy=str(proxy.url)):
                     await open_tunnel(
@@ -299,6 +336,8 @@ class AsyncConnection(AsyncBaseTransport):
                     )
             if self._secure:
                 transport = await self._tls(transport, protocol, origin.host, callback)
+                ssl_object = transport.get_extra_info("ssl_object")
+                alpn = ssl_object.selected_alpn_protocol() if ssl_object is not None else None
         except BaseException as exc:
             transport.abort()
             if isinstance(exc, OSError | ssl.SSLError) and not isinstance(exc, TimeoutError):
@@ -307,7 +346,9 @@ class AsyncConnection(AsyncBaseTransport):
         forward = proxy is not None and not self._tunnel
         if logger.isEnabledFor(logging.DEBUG):
             via = f" via proxy {proxy.url}" if proxy is not None else ""
-            logger.debug("connection opened to %s%s", origin, via)
+            logger.debug("connection opened to %s%s (ALPN %s)", origin, via, alpn)
+        if self.may_multiplex() and (alpn == "h2" or not self._http1):
+            return self._open_http2(transport, protocol)
         http = HTTP11Connection(
             protocol,
             max_header_size=self._max_header_size,
@@ -320,17 +361,49 @@ class AsyncConnection(AsyncBaseTransport):
         http.tls = self._secure
         return http
 
+    def _open_http2(
+        self, transport: asyncio.Transport, protocol: HTTP11Protocol
+    ) -> HTTP2Connection:
+        # Imported here: HTTP/1.1-only programs never load the HTTP/2 modules.
+        from reqivo_async._http2 import HTTP2Connection, HTTP2Protocol
+
+        h2 = HTTP2Protocol(
+            transport,
+            write_paused=protocol.write_paused,
+            recv_transport=protocol._recv_transport,
+            recv_size=protocol._base_recv_size,
+        )
+        pending = protocol.take_all()  # the server's SETTINGS may have come already
+        transport.set_protocol(h2)
+        http = HTTP2Connection(
+            h2,
+            keepalive_expiry=self._keepalive_expiry,
+            max_header_list_size=self._max_header_size,
+            on_cycle_end=self._cycle_end,
+        )
+        http.tls = self._secure
+        if pending:
+            http.receive(pending)
+        if protocol.lost:
+            h2.connection_lost(protocol.error)  # type: ignore[arg-type]
+        return http
+
     async def _tls(
         self,
         transport: asyncio.Transport,
         protocol: HTTP11Protocol,
         server_hostname: str,
         callback: TraceCallback | None,
+        *,
+        for_proxy: bool = False,
     ) -> asyncio.Transport:
         context = self._ssl_context
-        if context is None:
+        if for_proxy and self._http2 and not isinstance(self._verify, ssl.SSLContext):
+            # The proxy itself speaks HTTP/1.1 (CONNECT): offer only that to it.
+            context = create_ssl_context(self._verify, self._cert, trust_env=self._trust_env)
+        elif context is None:
             context = self._ssl_context = create_ssl_context(
-                self._verify, self._cert, trust_env=self._trust_env
+                self._verify, self._cert, trust_env=self._trust_env, alpn=self.alpn_protocols
             )
         async with trace(callback, "connection.tls", server_hostname=server_hostname) as step:
             tls = await start_tls(transport, protocol, context, server_hostname, seconds=None)

@@ -32,6 +32,19 @@ response byte arrived (the server closed the idle connection just as we wrote: t
 keep-alive race) is resent once on a new connection, when its body can be replayed and
 its method is idempotent or it carries an ``Idempotency-Key`` (RFC 9110 section 9.2.2,
 RFC 9112 section 9.3.1). ADR-004 explains why other POSTs are not resent.
+
+HTTP/2 (``http2=True``): a connection that may speak it (``https``, or ``http`` with
+``http1=False``; never through a forwarding proxy) is opened by one request while the
+others for its key wait for the handshake; when ALPN chose ``h2`` it joins the key's
+list of multiplexed connections and every request takes a stream on it (the connection
+queues requests above the server's ``MAX_CONCURRENT_STREAMS``). A second connection is
+opened only while ``Limits.http2_max_connections_per_host`` allows, when all are
+saturated. Multiplexed connections are never on the idle stacks: each stream's end
+calls ``_release``, which forgets a connection that closed or got GOAWAY once idle;
+idle ones expire by ``keepalive_expiry``. When ALPN chose HTTP/1.1 the key is
+remembered and takes the HTTP/1.1 path from then on. Requests the server refused
+(``REFUSED_STREAM``, or above a GOAWAY's last stream) are resent on another connection,
+whatever their method: the server did not process them (RFC 9113 section 8.7).
 """
 
 from __future__ import annotations
@@ -74,6 +87,8 @@ logger = logging.getLogger("reqivo")
 IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 #: Seconds between two sweeps of all idle connections for expiry.
 SWEEP_INTERVAL: Final = 1.0
+#: How many times a request the server refused unprocessed (HTTP/2) is sent again.
+MAX_REFUSED_RETRIES: Final = 3
 
 #: The origin alone (direct), or with the proxy and whether to tunnel through it.
 _Key = Origin | tuple[Origin, Proxy, bool]
@@ -86,7 +101,9 @@ class AsyncConnectionPool(AsyncBaseTransport):
     how many connections and for how long; ``proxy``: a proxy URL for every request
     (else, with ``trust_env``, the environment's ``HTTP(S)_PROXY``/``NO_PROXY``);
     ``local_address``, ``uds``, ``socket_options``: how connections are opened;
-    ``max_header_size``/``max_header_count``: limits on response heads.
+    ``max_header_size``/``max_header_count``: limits on response heads. ``http2=True``
+    offers HTTP/2 by ALPN on ``https`` (HTTP/1.1 when the server prefers it);
+    ``http1=False`` with it speaks HTTP/2 only (prior knowledge on ``http``).
     """
 
     def __init__(
@@ -103,7 +120,13 @@ class AsyncConnectionPool(AsyncBaseTransport):
         max_header_size: int = 65536,
         max_header_count: int = 128,
         socket_options: Iterable[SocketOption] | None = None,
+        http1: bool = True,
+        http2: bool = False,
     ) -> None:
+        if not (http1 or http2):
+            raise ValueError("at least one of http1 and http2 must be enabled")
+        self._http1 = http1
+        self._http2 = http2
         self._limits = limits
         self._verify = verify
         self._cert = cert
@@ -113,7 +136,9 @@ class AsyncConnectionPool(AsyncBaseTransport):
         # is built now, so that a wrong path fails here rather than on the first request.
         self._ssl_context: ssl.SSLContext | None = None
         if verify is not True or cert is not None:
-            self._ssl_context = create_ssl_context(verify, cert, trust_env=trust_env)
+            self._ssl_context = create_ssl_context(
+                verify, cert, trust_env=trust_env, alpn=self._alpn
+            )
         self._proxy = None if proxy is None else Proxy(proxy)
         self._env_proxies = EnvironmentProxies() if trust_env and proxy is None else None
         if self._env_proxies is not None and not self._env_proxies.proxies:
@@ -133,6 +158,11 @@ class AsyncConnectionPool(AsyncBaseTransport):
         self._next_sweep = 0.0
         self._closed = False
         self._release_callback = self._release
+        # HTTP/2: multiplexed connections per key, keys whose connection is opening
+        # (with the requests waiting for it), keys whose server chose HTTP/1.1.
+        self._h2: dict[_Key, list[AsyncConnection]] = {}
+        self._h2_opening: dict[_Key, list[asyncio.Future[bool]]] = {}
+        self._h1_only: set[_Key] = set()
 
     # -- counters --------------------------------------------------------------------------
 
@@ -160,7 +190,15 @@ class AsyncConnectionPool(AsyncBaseTransport):
         the same object its connections get)."""
         if self._ssl_context is not None:
             return self._ssl_context
-        return create_ssl_context(self._verify, self._cert, trust_env=self._trust_env)
+        return create_ssl_context(
+            self._verify, self._cert, trust_env=self._trust_env, alpn=self._alpn
+        )
+
+    @property
+    def _alpn(self) -> tuple[str, ...]:
+        if not self._http2:
+            return ("http/1.1",)
+        return ("h2", "http/1.1") if self._http1 else ("h2",)
 
     # -- the transport interface -----------------------------------------------------------
 
@@ -179,12 +217,21 @@ class AsyncConnectionPool(AsyncBaseTransport):
         )
         timeout: Timeout = request.extensions.get("timeout") or DEFAULT_TIMEOUT
         retried = False
+        refused = 0
         traced = "trace" in request.extensions
+        upgrade = self._http2 and is_websocket_upgrade(request)
+        h2 = self._http2 and not upgrade and key not in self._h1_only and self._may_multiplex(key)
+        connection: AsyncConnection | None
         while True:
-            # The fast path: an idle connection is there (no await, no trace to emit).
-            connection = None if traced or self._closed else self._reuse(key)
-            if connection is None:
-                connection = await self._acquire(key, proxy, request, timeout)
+            if h2:
+                connection = await self._acquire_h2(key, proxy, request, timeout)
+                if not connection.multiplexed:
+                    h2 = False
+            else:
+                # The fast path: an idle connection is there (no await, no trace to emit).
+                connection = None if traced or self._closed else self._reuse(key)
+                if connection is None:
+                    connection = await self._acquire(key, proxy, request, timeout, upgrade)
             try:
                 http = connection._http
                 if http is not None and not http.closed:
@@ -192,6 +239,13 @@ class AsyncConnectionPool(AsyncBaseTransport):
                     return await http.handle_async_request(request)
                 return await connection.handle_async_request(request)
             except (ReadError, WriteError, RemoteProtocolError) as exc:
+                if getattr(exc, "refused_stream", False) and refused < MAX_REFUSED_RETRIES:
+                    stream = request.stream
+                    if stream.body is not None or stream.replayable:
+                        refused += 1
+                        logger.debug("resending a request %s refused unprocessed", origin)
+                        continue
+                    raise
                 if retried or not connection.failed_before_response or not _may_resend(request):
                     raise
                 if isinstance(exc, LimitExceeded):  # pragma: no cover - needs response bytes
@@ -207,6 +261,11 @@ class AsyncConnectionPool(AsyncBaseTransport):
         self._closed = True
         connections = list(self._keys)
         self._idle.clear()
+        self._h2.clear()
+        for waiters in self._h2_opening.values():
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(True)
         self._keys.clear()
         self._per_key.clear()
         self._idle_count = 0
@@ -218,6 +277,83 @@ class AsyncConnectionPool(AsyncBaseTransport):
             await asyncio.gather(*[connection.aclose() for connection in connections])
 
     # -- acquiring ---------------------------------------------------------------------------
+
+    def _may_multiplex(self, key: _Key) -> bool:
+        if isinstance(key, Origin):
+            origin, forwarded = key, False
+        else:
+            origin, forwarded = key[0], not key[2]
+        return not forwarded and (origin.scheme == "https" or not self._http1)
+
+    async def _acquire_h2(
+        self, key: _Key, proxy: Proxy | None, request: AsyncRequest, timeouts: Timeout
+    ) -> AsyncConnection:
+        """A connection for ``key`` when it may speak HTTP/2: a stream on a multiplexed
+        one, or a new connection (which others wait for until ALPN is known)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            if self._closed:
+                raise RuntimeError("cannot send a request: the connection pool is closed")
+            now = time.monotonic()
+            if now >= self._next_sweep:
+                self._sweep(now)
+            connections = self._h2.get(key)
+            if connections:
+                http = connections[0]._http
+                if http is not None and http.has_capacity():  # type: ignore[union-attr]
+                    return connections[0]  # the common case: one connection with room
+                best: AsyncConnection | None = None
+                for connection in list(connections):
+                    http = connection._http
+                    if http is None or not connection.is_available():
+                        if connection.is_idle() or connection.is_closed():
+                            connections.remove(connection)
+                            self._forget(connection)
+                        continue
+                    if http.has_capacity():  # type: ignore[union-attr]
+                        return connection
+                    if best is None or http.load < best._http.load:  # type: ignore[union-attr]
+                        best = connection
+                limit = self._limits.http2_max_connections_per_host
+                if best is not None and (
+                    key in self._h2_opening or (limit is not None and len(connections) >= limit)
+                ):
+                    return best  # it queues the request until a stream is free
+            opening = self._h2_opening.get(key)
+            if opening is not None:
+                waiter: asyncio.Future[bool] = loop.create_future()
+                opening.append(waiter)
+                seconds = timeouts.pool
+                handle = None if seconds is None else loop.call_later(seconds, expire, waiter)
+                try:
+                    if not await waiter:
+                        raise PoolTimeout(
+                            f"no connection became available within {seconds} seconds",
+                            request=request,
+                        )
+                finally:
+                    if handle is not None:
+                        handle.cancel()
+                    _remove(opening, waiter)
+                continue
+            if key in self._h1_only:
+                return await self._acquire(key, proxy, request, timeouts)
+            connection = await self._acquire(key, proxy, request, timeouts)
+            if connection._http is not None:
+                return connection  # an idle HTTP/1.1 one
+            waiters = self._h2_opening[key] = []
+            try:
+                await connection.connect(request)
+            finally:
+                del self._h2_opening[key]
+                for waiter in waiters:
+                    if not waiter.done():
+                        waiter.set_result(True)
+            if connection.multiplexed:
+                self._h2.setdefault(key, []).append(connection)
+            else:
+                self._h1_only.add(key)
+            return connection
 
     def _proxy_for(self, url: URL) -> Proxy | None:
         if self._proxy is not None:
@@ -234,7 +370,12 @@ class AsyncConnectionPool(AsyncBaseTransport):
         return proxy
 
     async def _acquire(
-        self, key: _Key, proxy: Proxy | None, request: AsyncRequest, timeouts: Timeout
+        self,
+        key: _Key,
+        proxy: Proxy | None,
+        request: AsyncRequest,
+        timeouts: Timeout,
+        upgrade: bool = False,
     ) -> AsyncConnection:
         loop = asyncio.get_running_loop()
         while True:
@@ -252,7 +393,8 @@ class AsyncConnectionPool(AsyncBaseTransport):
                 limits.max_connections_per_host is None
                 or self._per_key[key] < limits.max_connections_per_host
             ):
-                return self._create(key, proxy)
+                # An upgrade (WebSocket) needs HTTP/1.1: its connection offers nothing else.
+                return self._create(key, proxy, http2=self._http2 and not upgrade)
             if (
                 limits.max_connections is not None
                 and total >= limits.max_connections
@@ -281,11 +423,12 @@ class AsyncConnectionPool(AsyncBaseTransport):
             self._discard(connection)
         return None
 
-    def _create(self, key: _Key, proxy: Proxy | None) -> AsyncConnection:
+    def _create(self, key: _Key, proxy: Proxy | None, *, http2: bool) -> AsyncConnection:
         origin, tunnel = (key, False) if isinstance(key, Origin) else (key[0], key[2])
         connection = AsyncConnection(
             origin,
-            ssl_context=self._ssl_context,
+            # The pool's context offers h2 by ALPN when http2 is on: not for an upgrade.
+            ssl_context=self._ssl_context if http2 == self._http2 else None,
             verify=self._verify,
             cert=self._cert,
             pin_sha256=self._pins,
@@ -298,6 +441,8 @@ class AsyncConnectionPool(AsyncBaseTransport):
             max_header_count=self._max_header_count,
             socket_options=self._socket_options,
             keepalive_expiry=self._limits.keepalive_expiry,
+            http1=self._http1 or not http2,
+            http2=http2,
         )
         connection._on_release = self._release_callback
         self._keys[connection] = key
@@ -335,6 +480,15 @@ class AsyncConnectionPool(AsyncBaseTransport):
         key = self._keys.get(connection)
         if key is None:  # forgotten already (the pool was closed)
             connection.close()
+            return
+        if connection.multiplexed:
+            if connection.is_idle() and (self._closed or not connection.is_available()):
+                connections = self._h2.get(key)
+                if connections is not None and connection in connections:
+                    connections.remove(connection)
+                self._forget(connection)
+            if self._waiters:
+                self._wake_one()
             return
         limits = self._limits
         if (
@@ -404,6 +558,16 @@ class AsyncConnectionPool(AsyncBaseTransport):
                 stack[:] = keep
             if not keep:
                 del self._idle[key]
+        for key, connections in list(self._h2.items()):
+            for connection in list(connections):
+                if connection.is_closed() or (
+                    connection.is_idle()
+                    and (not connection.is_available() or connection.has_expired(now))
+                ):
+                    connections.remove(connection)
+                    self._forget(connection)
+            if not connections:
+                del self._h2[key]
 
     def __repr__(self) -> str:
         return (
@@ -412,7 +576,10 @@ class AsyncConnectionPool(AsyncBaseTransport):
         )
 
 
-def _remove(waiters: collections.deque[asyncio.Future[bool]], waiter: asyncio.Future[bool]) -> None:
+def _remove(
+    waiters: collections.deque[asyncio.Future[bool]] | list[asyncio.Future[bool]],
+    waiter: asyncio.Future[bool],
+) -> None:
     with contextlib.suppress(ValueError):
         waiters.remove(waiter)
 

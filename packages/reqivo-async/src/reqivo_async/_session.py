@@ -124,7 +124,11 @@ class AsyncSession:
     - ``max_decompressed_size``: bytes a compressed body may expand to (None: no limit);
     - ``max_body_size``: bytes a response body may have on the wire (None: no limit;
       exceeding it raises ``BodyTooLarge``, before reading when Content-Length says so);
-    - ``trace``: a trace callback (see ``reqivo_async._trace``) for every request.
+    - ``trace``: a trace callback (see ``reqivo_async._trace``) for every request;
+    - ``http1``/``http2``: the protocol versions the pool may speak (as in httpx):
+      ``http2=True`` offers HTTP/2 by ALPN on ``https`` (``response.http_version`` is
+      then ``"HTTP/2"``), ``http1=False`` with it speaks HTTP/2 only, to ``http`` by
+      prior knowledge. The default is HTTP/1.1 alone.
     """
 
     def __init__(
@@ -150,6 +154,8 @@ class AsyncSession:
         max_decompressed_size: int | None = None,
         max_body_size: int | None = None,
         trace: TraceCallback | None = None,
+        http1: bool = True,
+        http2: bool = False,
     ) -> None:
         if max_redirects < 0:
             raise ValueError("max_redirects must not be negative")
@@ -178,7 +184,13 @@ class AsyncSession:
             from reqivo_async._pool import AsyncConnectionPool  # lazily: not needed by mocks
 
             transport = AsyncConnectionPool(
-                verify=verify, cert=cert, limits=limits, proxy=proxy, trust_env=trust_env
+                verify=verify,
+                cert=cert,
+                limits=limits,
+                proxy=proxy,
+                trust_env=trust_env,
+                http1=http1,
+                http2=http2,
             )
         self._transport = transport
 

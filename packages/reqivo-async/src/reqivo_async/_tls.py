@@ -44,6 +44,7 @@ def create_ssl_context(
     cert: CertTypes | None = None,
     *,
     trust_env: bool = True,
+    alpn: tuple[str, ...] = ALPN_PROTOCOLS,
 ) -> ssl.SSLContext:
     """The client ``SSLContext`` for ``verify=`` and ``cert=`` (cached per process).
 
@@ -51,17 +52,20 @@ def create_ssl_context(
     tests), a CA bundle file or a directory of hashed CA certificates, or a ready
     ``ssl.SSLContext`` (used as given). ``cert``: a client certificate for mutual TLS:
     a PEM file holding certificate and key, ``(certfile, keyfile)`` or ``(certfile,
-    keyfile, password)``.
+    keyfile, password)``. ``alpn``: the protocols offered by ALPN (``("h2",
+    "http/1.1")`` for HTTP/2; set on a given context too, as httpx does).
     """
     if isinstance(verify, ssl.SSLContext):
         if cert is not None:
             _load_cert(verify, cert)
+        if alpn != ALPN_PROTOCOLS:
+            verify.set_alpn_protocols(list(alpn))
         return verify
     env = ssl_cert_env() if trust_env and verify is True else (None, None)
-    key = (os.fspath(verify) if not isinstance(verify, bool) else verify, cert, env)
+    key = (os.fspath(verify) if not isinstance(verify, bool) else verify, cert, env, alpn)
     context = _CACHE.get(key)
     if context is None:
-        context = _build(verify, cert, env)
+        context = _build(verify, cert, env, alpn)
         _CACHE[key] = context
     return context
 
@@ -70,6 +74,7 @@ def _build(
     verify: bool | str | os.PathLike[str],
     cert: CertTypes | None,
     env: tuple[str | None, str | None],
+    alpn: tuple[str, ...] = ALPN_PROTOCOLS,
 ) -> ssl.SSLContext:
     if verify is False:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -90,7 +95,7 @@ def _build(
         else:
             raise ValueError(f"verify={path!r}: no such CA bundle file or directory")
     context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.set_alpn_protocols(list(ALPN_PROTOCOLS))
+    context.set_alpn_protocols(list(alpn))
     context.post_handshake_auth = True
     if cert is not None:
         _load_cert(context, cert)

@@ -171,6 +171,8 @@ class Session(BlockingWrapper):
         max_decompressed_size: int | None = None,
         max_body_size: int | None = None,
         trace: TraceCallback | None = None,
+        http1: bool = True,
+        http2: bool = False,
     ) -> None:
         self._async = AsyncSession(
             base_url=base_url,
@@ -193,6 +195,8 @@ class Session(BlockingWrapper):
             max_decompressed_size=max_decompressed_size,
             max_body_size=max_body_size,
             trace=trace,
+            http1=http1,
+            http2=http2,
         )
         pool_options = None
         if transport is None:
@@ -202,6 +206,8 @@ class Session(BlockingWrapper):
                 "limits": limits,
                 "proxy": proxy,
                 "trust_env": trust_env,
+                "http1": http1,
+                "http2": http2,
             }
         self._sessions = _Sessions(self._async, pool_options)
         self._user_transport = transport
