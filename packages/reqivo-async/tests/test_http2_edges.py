@@ -15,6 +15,7 @@ from reqivo_async import AsyncSession, Limits, Timeout
 from reqivo_protocol import (
     PoolTimeout,
     ReadError,
+    ReadTimeout,
     RemoteProtocolError,
     WriteTimeout,
 )
@@ -35,8 +36,11 @@ from servers.h2raw import (
     Send,
     SendData,
     SendHeaders,
+    Sleep,
+    Stall,
     WindowUpdate,
 )
+from servers.models import TLSServer
 
 INTERNAL_ERROR = 0x2
 MAX_CONCURRENT_STREAMS, INITIAL_WINDOW_SIZE = 0x3, 0x4
@@ -284,3 +288,161 @@ async def test_closing_the_pool_with_active_and_idle_h2_connections(
     assert pool.connections
     await session.aclose()
     assert pool.connections == []
+
+
+async def test_alpn_falls_back_to_http11(https_server: TLSServer) -> None:
+    async with AsyncSession(http2=True, verify=https_server.ca_bundle) as session:
+        # The first request opens the connection; the second waits to learn its protocol.
+        responses = await asyncio.gather(
+            session.get(https_server.join("/health")), session.get(https_server.join("/health"))
+        )
+        again = await session.get(https_server.join("/health"))
+    assert [r.http_version for r in [*responses, again]] == ["HTTP/1.1"] * 3
+    assert {r.status_code for r in [*responses, again]} == {200}
+
+
+async def h2_connection(session: AsyncSession) -> Any:
+    """The pool's one HTTP/2 connection (the session sent a request on it)."""
+    pool: Any = session._transport
+    (connections,) = pool._h2.values()
+    (connection,) = connections
+    return connection._http
+
+
+async def test_an_idle_connection_lost_is_replaced(h2_raw_server: H2RawServerFactory) -> None:
+    # (The pause lets the response end before the loss, as with a server's idle timeout.)
+    server = h2_raw_server(
+        [Handshake(), ReadRequest(), Respond(body=b"one"), Sleep(0.1), Close()],
+        [Handshake(), SERVE_ON],
+    )
+    async with h2c_session(server) as session:
+        async with session.stream("GET", "/") as response:
+            http = await h2_connection(session)
+            assert await response.aread() == b"one"
+        assert await http.protocol.wait_lost(5)
+        later = await session.get("/after")
+    assert later.content == b"again"
+    assert server.connections == 2
+
+
+async def test_closing_the_pool_after_the_server_closed_an_idle_connection(
+    h2_raw_server: H2RawServerFactory,
+) -> None:
+    server = h2_raw_server([Handshake(), ReadRequest(), Respond(body=b"one"), Close()])
+    session = h2c_session(server)
+    assert (await session.get("/")).content == b"one"
+    http = await h2_connection(session)
+    assert await http.protocol.wait_lost(5)
+    await session.aclose()
+    http.close()  # closing twice does nothing
+    assert http.closed
+
+
+async def test_goaway_on_an_idle_connection_closes_it(h2_raw_server: H2RawServerFactory) -> None:
+    server = h2_raw_server(
+        [Handshake(), ReadRequest(), Respond(body=b"one"), Sleep(0.1), GoAway(), ReadUntilEOF()],
+        [Handshake(), SERVE_ON],
+    )
+    async with h2c_session(server) as session:
+        async with session.stream("GET", "/") as response:
+            http = await h2_connection(session)
+            assert await response.aread() == b"one"
+        assert await http.protocol.wait_lost(5)
+        later = await session.get("/after")
+    assert later.content == b"again"
+    assert server.connections == 2
+
+
+async def test_goaway_refuses_the_streams_above_its_last_id(
+    h2_raw_server: H2RawServerFactory,
+) -> None:
+    server = h2_raw_server(
+        [
+            Handshake(),
+            ReadRequest(3),
+            GoAway(1),
+            Respond(body=b"first", stream_id=1),
+            ReadUntilEOF(),
+        ],
+        [Handshake(), SERVE_ON],
+    )
+    async with h2c_session(server) as session:
+        responses = await asyncio.gather(*[session.get(f"/{i}") for i in range(3)])
+    assert [r.content for r in responses] == [b"first", b"again", b"again"]
+    assert server.connections == 2
+
+
+async def test_closing_a_tls_connection_the_peer_does_not_answer(
+    h2_raw_server: H2RawServerFactory, tls_certs: Any
+) -> None:
+    # The peer stops reading: the client's close_notify gets no answer, so the close
+    # gives up after a moment and aborts the transport.
+    server = h2_raw_server([Handshake(), ReadRequest(), Respond(body=b"one"), Stall()], tls=True)
+    session = AsyncSession(http2=True, verify=str(tls_certs.ca_bundle))
+    response = await session.get(server.url)
+    assert response.http_version == "HTTP/2"
+    http = await h2_connection(session)
+    await session.aclose()
+    assert http.closed
+    assert http.protocol.transport.is_closing()
+
+
+async def test_unread_data_is_given_back_when_a_response_closes(
+    h2_raw_server: H2RawServerFactory,
+) -> None:
+    server = h2_raw_server([Handshake(), ReadRequest(), Respond(body=b"x" * 1000), SERVE_ON])
+    async with h2c_session(server) as session:
+        async with session.stream("GET", "/") as response:
+            assert response.status_code == 200
+        later = await session.get("/after")
+    assert later.content == b"again"
+
+
+async def test_empty_data_frames_and_trailers(h2_raw_server: H2RawServerFactory) -> None:
+    server = h2_raw_server(
+        [
+            Handshake(),
+            ReadRequest(),
+            SendHeaders(((":status", "200"),)),
+            SendData(b""),
+            SendData(b"body"),
+            SendHeaders((("x-sum", "1"),), end_stream=True),
+            ReadUntilEOF(),
+        ]
+    )
+    async with h2c_session(server) as session:
+        async with session.stream("GET", "/") as response:
+            received: list[bytes] = []
+            await collect(response.aiter_bytes(), received)
+    assert b"".join(received) == b"body"
+    assert response.extensions["trailers"]["x-sum"] == "1"
+
+
+async def test_trace_events_of_failed_streams(h2_raw_server: H2RawServerFactory) -> None:
+    server = h2_raw_server(
+        [
+            Handshake(),
+            ReadRequest(),
+            SendHeaders(((":status", "200"),)),
+            ReadFrame(RstStreamFrame),
+            ReadRequest(),
+            RstStream(error_code=INTERNAL_ERROR),
+            SERVE_ON,
+        ]
+    )
+    events: list[str] = []
+
+    async def trace(event: str, info: dict[str, Any]) -> None:
+        events.append(event)
+
+    async with h2c_session(server) as session:
+        extensions = {"trace": trace}
+        with pytest.raises(ReadTimeout):
+            await session.get("/stalled", extensions=extensions, timeout=Timeout(5, read=0.1))
+        assert events[-1] == "http2.response_body.failed"
+        with pytest.raises(RemoteProtocolError):
+            await session.get("/reset", extensions=extensions)
+        assert events[-1] == "http2.receive_response_head.failed"
+        later = await session.get("/after", extensions=extensions)
+    assert later.content == b"again"
+    assert events[-1] == "http2.response_body.complete"
