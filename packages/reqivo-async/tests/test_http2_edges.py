@@ -5,7 +5,8 @@ reaching requests that queue for a stream, connection errors, closing in every s
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import socket
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from hyperframe.frame import GoAwayFrame, HeadersFrame, RstStreamFrame
 
 from reqivo_async import AsyncSession, Limits, Timeout
 from reqivo_protocol import (
+    ConnectTimeout,
     PoolTimeout,
     ReadError,
     ReadTimeout,
@@ -446,3 +448,35 @@ async def test_trace_events_of_failed_streams(h2_raw_server: H2RawServerFactory)
         later = await session.get("/after", extensions=extensions)
     assert later.content == b"again"
     assert events[-1] == "http2.response_body.complete"
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Let the other tasks run until ``condition`` holds (no I/O is needed for it)."""
+    for _ in range(1000):
+        if condition():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("the condition never held")
+
+
+async def test_requests_waiting_for_a_connection_that_opens(tls_certs: Any) -> None:
+    # A listener that never accepts: the TLS handshake of the first request hangs, the
+    # others wait to learn whether the connection will speak HTTP/2.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        url = f"https://127.0.0.1:{listener.getsockname()[1]}/"
+        session = AsyncSession(http2=True, verify=str(tls_certs.ca_bundle))
+        pool: Any = session._transport
+        first = asyncio.ensure_future(session.get(url, timeout=Timeout(0.5)))
+        await until(lambda: bool(pool._h2_opening))
+        with pytest.raises(PoolTimeout):
+            await session.get(url, timeout=Timeout(5, pool=0.05))
+        waiting = asyncio.ensure_future(session.get(url))
+        await until(lambda: any(pool._h2_opening.values()))
+        await session.aclose()
+        with pytest.raises(RuntimeError, match="closed"):
+            await waiting
+        # Closing the pool does not cut a handshake short: it ends at its timeout.
+        with pytest.raises(ConnectTimeout):
+            await first
