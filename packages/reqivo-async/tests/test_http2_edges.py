@@ -207,6 +207,10 @@ async def test_closing_a_response_after_its_end(h2_raw_server: H2RawServerFactor
         async with session.stream("GET", "/") as response:
             assert await response.aread() == b"done"
             assert await response.aread() == b"done"
+            body: Any = response._stream  # ended: it gives nothing more
+            assert await body.aread_all() == b""
+            with pytest.raises(StopAsyncIteration):
+                await body.__anext__()
         later = await session.get("/after")
     assert later.content == b"again"
     assert server.h2_requests[0].reset is None
@@ -480,3 +484,23 @@ async def test_requests_waiting_for_a_connection_that_opens(tls_certs: Any) -> N
         # Closing the pool does not cut a handshake short: it ends at its timeout.
         with pytest.raises(ConnectTimeout):
             await first
+
+
+async def test_an_upload_the_peer_stops_reading(h2_raw_server: H2RawServerFactory) -> None:
+    # Windows wide open, then the peer reads nothing: the socket's buffers fill, the
+    # upload times out, and closing cannot flush what is buffered, so it aborts.
+    server = h2_raw_server(
+        [
+            Handshake(settings=((INITIAL_WINDOW_SIZE, 2**31 - 1),)),
+            WindowUpdate(2**31 - 1 - 65535),
+            ReadFrame(HeadersFrame),
+            Stall(),
+        ]
+    )
+    session = h2c_session(server)
+    with pytest.raises(WriteTimeout):
+        await session.post("/up", content=b"x" * (32 * 1024 * 1024), timeout=Timeout(5, write=0.2))
+    http = await h2_connection(session)
+    await session.aclose()
+    assert http.closed
+    assert http.protocol.transport.is_closing()
