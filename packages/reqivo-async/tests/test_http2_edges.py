@@ -504,3 +504,50 @@ async def test_an_upload_the_peer_stops_reading(h2_raw_server: H2RawServerFactor
     await session.aclose()
     assert http.closed
     assert http.protocol.transport.is_closing()
+
+
+async def test_request_fields_hop_by_hop_and_te(h2_raw_server: H2RawServerFactory) -> None:
+    server = h2_raw_server([Handshake(), SERVE_ON])
+    async with h2c_session(server) as session:
+        await session.post(
+            "/a",
+            content=b"abc",
+            headers={"Host": "example.test", "TE": "gzip", "Content-Length": "3"},
+        )
+        await session.get("/b", headers={"TE": "trailers", "Connection": "keep-alive"})
+    first, second = server.h2_requests
+    assert first.header(":authority") == "example.test"
+    assert first.header("host") is None
+    assert first.header("te") is None
+    assert [v for k, v in first.headers if k == b"content-length"] == [b"3"]
+    assert bytes(first.body) == b"abc"
+    assert second.header("te") == "trailers"
+    assert second.header("connection") is None
+
+
+async def test_a_second_connection_takes_requests_while_the_first_is_full(
+    h2_raw_server: H2RawServerFactory,
+) -> None:
+    server = h2_raw_server(
+        [
+            ONE_STREAM,
+            ReadRequest(),
+            SendHeaders(((":status", "200"),)),
+            ReadFrame(RstStreamFrame),
+            ReadUntilEOF(),
+        ],
+        [ONE_STREAM, SERVE_ON],
+    )
+    limits = Limits(http2_max_connections_per_host=2)
+    async with h2c_session(server, limits=limits) as session:
+        async with session.stream("GET", "/held") as held:
+            assert held.status_code == 200
+            second = await session.get("/2")
+            third = await session.get("/3")
+    assert second.content == third.content == b"again"
+    assert server.connections == 2
+    assert [(r.connection, r.path) for r in server.h2_requests] == [
+        (0, "/held"),
+        (1, "/2"),
+        (1, "/3"),
+    ]
