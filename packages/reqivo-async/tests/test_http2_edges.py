@@ -19,6 +19,7 @@ from reqivo_protocol import (
     ReadError,
     ReadTimeout,
     RemoteProtocolError,
+    WriteError,
     WriteTimeout,
 )
 from servers.fixtures import H2RawServerFactory
@@ -551,3 +552,23 @@ async def test_a_second_connection_takes_requests_while_the_first_is_full(
         (1, "/2"),
         (1, "/3"),
     ]
+
+
+async def test_a_failing_body_source_resets_its_stream_alone(
+    h2_raw_server: H2RawServerFactory,
+) -> None:
+    async def failing() -> AsyncIterator[bytes]:
+        yield b"a"
+        raise OSError("the source broke")
+
+    server = h2_raw_server(
+        [Handshake(), ReadFrame(HeadersFrame), ReadFrame(RstStreamFrame), SERVE_ON]
+    )
+    async with h2c_session(server) as session:
+        with pytest.raises(WriteError, match="the source broke") as caught:
+            await session.post("/up", content=failing())
+        later = await session.get("/after")
+    assert isinstance(caught.value.__cause__, OSError)
+    assert caught.value.request is not None
+    assert later.content == b"again"
+    assert server.h2_requests[0].reset == CANCEL
