@@ -379,21 +379,6 @@ async def test_goaway_refuses_the_streams_above_its_last_id(
     assert server.connections == 2
 
 
-async def test_closing_a_tls_connection_the_peer_does_not_answer(
-    h2_raw_server: H2RawServerFactory, tls_certs: Any
-) -> None:
-    # The peer stops reading: the client's close_notify gets no answer, so the close
-    # gives up after a moment and aborts the transport.
-    server = h2_raw_server([Handshake(), ReadRequest(), Respond(body=b"one"), Stall()], tls=True)
-    session = AsyncSession(http2=True, verify=str(tls_certs.ca_bundle))
-    response = await session.get(server.url)
-    assert response.http_version == "HTTP/2"
-    http = await h2_connection(session)
-    await session.aclose()
-    assert http.closed
-    assert http.protocol.transport.is_closing()
-
-
 async def test_unread_data_is_given_back_when_a_response_closes(
     h2_raw_server: H2RawServerFactory,
 ) -> None:
