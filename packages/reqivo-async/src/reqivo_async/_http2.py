@@ -364,7 +364,10 @@ class HTTP2Connection:
         self.goaway = True
         last = event.last_stream_id
         for stream in self.streams.values():
-            if stream.error is None and stream.id > last and stream.head is None:
+            # The machine resets the streams above ``last`` (StreamReset REFUSED_STREAM)
+            # before it reports the GOAWAY: this only guards against a change there.
+            unprocessed = stream.error is None and stream.id > last and stream.head is None
+            if unprocessed:  # pragma: no cover - see above
                 stream.error = StreamRefused(
                     f"the server did not process stream {stream.id} (GOAWAY, "
                     f"{_code_name(event.error_code)})"
