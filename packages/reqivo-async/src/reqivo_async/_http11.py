@@ -60,7 +60,7 @@ from typing import TYPE_CHECKING, Any, Final
 from reqivo_async._config import DEFAULT_TIMEOUT, Timeout
 from reqivo_async._flow import FlowProtocol, wake
 from reqivo_async._models import AsyncRequest, Response
-from reqivo_async._network import map_error
+from reqivo_async._network import body_read_error, map_error
 from reqivo_async._trace import Step, TraceCallback
 from reqivo_protocol import (
     LocalProtocolError,
@@ -838,12 +838,7 @@ class HTTP11ResponseStream:
         self._connection._end_cycle(reusable=False)
         if self._trace is not None:
             await self._trace.failed(exc)
-        if isinstance(exc, RequestError):
-            if exc.request is None:
-                exc.request = self._request
-        elif isinstance(exc, Exception):
-            return map_error(exc, "read", self._request)
-        return exc
+        return body_read_error(exc, self._request)
 
     async def aclose(self) -> None:
         """Release the connection: reused if the body was read to its end, else closed."""

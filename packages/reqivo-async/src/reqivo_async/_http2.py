@@ -48,7 +48,7 @@ from reqivo_async._config import DEFAULT_TIMEOUT, Timeout
 from reqivo_async._flow import FlowProtocol, expire, wake
 from reqivo_async._http11 import MAX_RECV_SIZE
 from reqivo_async._models import AsyncRequest, Response
-from reqivo_async._network import map_error
+from reqivo_async._network import body_read_error, map_error
 from reqivo_async._trace import Step
 from reqivo_protocol import (
     Headers,
@@ -778,12 +778,7 @@ class HTTP2ResponseStream:
         self._connection._finish(self._stream, reset=True)
         if self._trace is not None:
             await self._trace.failed(exc)
-        if isinstance(exc, RequestError):
-            if exc.request is None:
-                exc.request = self._request
-        elif isinstance(exc, Exception):
-            return map_error(exc, "read", self._request)
-        return exc
+        return body_read_error(exc, self._request)
 
     async def aclose(self) -> None:
         """Release the stream: reset with CANCEL unless the body was read to its end."""
