@@ -57,10 +57,11 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
+from reqivo_async._body_stream import ResponseBodyStream
 from reqivo_async._config import DEFAULT_TIMEOUT, Timeout
 from reqivo_async._flow import FlowProtocol, wake
 from reqivo_async._models import AsyncRequest, Response
-from reqivo_async._network import body_read_error, map_error
+from reqivo_async._network import map_error
 from reqivo_async._trace import Step, TraceCallback
 from reqivo_protocol import (
     LocalProtocolError,
@@ -749,14 +750,14 @@ def _write_failed(protocol: HTTP11Protocol) -> WriteError:
     return failure
 
 
-class HTTP11ResponseStream:
+class HTTP11ResponseStream(ResponseBodyStream):
     """The body of a response: raw chunks (transfer coding undone), then the end.
 
     Reading it to the end returns the connection for reuse; closing it early, a failure
     or a cancellation closes the connection.
     """
 
-    __slots__ = ("_connection", "_done", "_request", "_timeout", "_trace")
+    __slots__ = ("_connection",)
 
     def __init__(
         self,
@@ -765,14 +766,11 @@ class HTTP11ResponseStream:
         timeout: float | None,
         step: Step | None,
     ) -> None:
+        super().__init__(request, timeout, step)
         self._connection = connection
-        self._request = request
-        self._timeout = timeout
-        self._trace = step
-        self._done = False
 
-    def __aiter__(self) -> HTTP11ResponseStream:
-        return self
+    def _release(self, complete: bool) -> None:
+        self._connection._end_cycle(reusable=complete)
 
     async def __anext__(self) -> bytes:
         if self._done:
@@ -787,10 +785,7 @@ class HTTP11ResponseStream:
             if type(event) is not EndOfMessage:  # pragma: no cover - the machine forbids it
                 raise RemoteProtocolError(f"unexpected {type(event).__name__} in a body")
         except BaseException as exc:
-            mapped = await self._failed(exc)
-            if mapped is exc:
-                raise
-            raise mapped from exc
+            await self._fail(exc)
         await self._complete()
         raise StopAsyncIteration
 
@@ -817,31 +812,8 @@ class HTTP11ResponseStream:
                     raise RemoteProtocolError(f"unexpected {type(event).__name__} in a body")
                 break
         except BaseException as exc:
-            mapped = await self._failed(exc)
-            if mapped is exc:
-                raise
-            raise mapped from exc
+            await self._fail(exc)
         await self._complete()
         if len(chunks) == 1:
             return chunks[0]
         return b"".join(chunks)
-
-    async def _complete(self) -> None:
-        self._done = True
-        self._connection._end_cycle(reusable=True)
-        if self._trace is not None:
-            await self._trace.complete()
-
-    async def _failed(self, exc: BaseException) -> BaseException:
-        """Close the connection after ``exc``; the exception to raise in its place."""
-        self._done = True
-        self._connection._end_cycle(reusable=False)
-        if self._trace is not None:
-            await self._trace.failed(exc)
-        return body_read_error(exc, self._request)
-
-    async def aclose(self) -> None:
-        """Release the connection: reused if the body was read to its end, else closed."""
-        if not self._done:
-            self._done = True
-            self._connection._end_cycle(reusable=False)

@@ -44,11 +44,12 @@ import time
 from collections.abc import Callable
 from typing import Any, Final
 
+from reqivo_async._body_stream import ResponseBodyStream
 from reqivo_async._config import DEFAULT_TIMEOUT, Timeout
 from reqivo_async._flow import FlowProtocol, expire, wake
 from reqivo_async._http11 import MAX_RECV_SIZE
 from reqivo_async._models import AsyncRequest, Response
-from reqivo_async._network import body_read_error, map_error
+from reqivo_async._network import map_error
 from reqivo_async._trace import Step
 from reqivo_protocol import (
     Headers,
@@ -681,11 +682,11 @@ def _code_name(code: int) -> str:
         return f"error code {code}"
 
 
-class HTTP2ResponseStream:
+class HTTP2ResponseStream(ResponseBodyStream):
     """The body of a response on one stream: its DATA, then the end (trailers then in
     ``response.extensions["trailers"]``). Closing it early resets the stream alone."""
 
-    __slots__ = ("_connection", "_done", "_extensions", "_request", "_stream", "_timeout", "_trace")
+    __slots__ = ("_connection", "_extensions", "_stream")
 
     def __init__(
         self,
@@ -696,16 +697,18 @@ class HTTP2ResponseStream:
         step: Step | None,
         extensions: dict[str, Any],
     ) -> None:
+        super().__init__(request, timeout, step)
         self._connection = connection
         self._stream = stream
-        self._request = request
-        self._timeout = timeout
-        self._trace = step
         self._extensions = extensions
-        self._done = False
 
-    def __aiter__(self) -> HTTP2ResponseStream:
-        return self
+    def _release(self, complete: bool) -> None:
+        """Forget the finished stream (trailers to the response), or reset it (CANCEL)."""
+        if complete:
+            trailers = self._stream.trailers
+            if trailers is not None:
+                self._extensions["trailers"] = _fields(trailers)
+        self._connection._finish(self._stream, reset=not complete)
 
     async def _next(self) -> bytes | None:
         """The next non-empty chunk, or None at the end of the body."""
@@ -739,10 +742,7 @@ class HTTP2ResponseStream:
         try:
             data = await self._next()
         except BaseException as exc:
-            mapped = await self._failed(exc)
-            if mapped is exc:
-                raise
-            raise mapped from exc
+            await self._fail(exc)
         if data is None:
             await self._complete()
             raise StopAsyncIteration
@@ -757,31 +757,6 @@ class HTTP2ResponseStream:
             while (data := await self._next()) is not None:
                 chunks.append(data)
         except BaseException as exc:
-            mapped = await self._failed(exc)
-            if mapped is exc:
-                raise
-            raise mapped from exc
+            await self._fail(exc)
         await self._complete()
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-
-    async def _complete(self) -> None:
-        self._done = True
-        trailers = self._stream.trailers
-        if trailers is not None:
-            self._extensions["trailers"] = _fields(trailers)
-        self._connection._finish(self._stream, reset=False)
-        if self._trace is not None:
-            await self._trace.complete()
-
-    async def _failed(self, exc: BaseException) -> BaseException:
-        self._done = True
-        self._connection._finish(self._stream, reset=True)
-        if self._trace is not None:
-            await self._trace.failed(exc)
-        return body_read_error(exc, self._request)
-
-    async def aclose(self) -> None:
-        """Release the stream: reset with CANCEL unless the body was read to its end."""
-        if not self._done:
-            self._done = True
-            self._connection._finish(self._stream, reset=True)

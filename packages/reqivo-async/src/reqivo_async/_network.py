@@ -41,7 +41,6 @@ __all__ = [
     "HAPPY_EYEBALLS_DELAY",
     "Phase",
     "SocketOption",
-    "body_read_error",
     "map_error",
     "open_connection",
     "start_tls",
@@ -93,22 +92,6 @@ _NOT_TLS_REASONS: Final = frozenset(
     {"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG", "UNKNOWN_PROTOCOL"}
 )
 NOT_TLS_HINT: Final = "the server may not speak TLS on this port (is it plain HTTP?)"
-
-
-def body_read_error(exc: BaseException, request: Any) -> BaseException:
-    r"""What to raise for ``exc`` out of reading a response body (HTTP/1.1 or HTTP/2).
-
-    A Reqivo error gets ``request`` when it has none; any other ``Exception`` becomes the
-    read phase's error (``map_error``); ``CancelledError`` and other ``BaseException``\s
-    pass unchanged.
-    """
-    if isinstance(exc, RequestError):
-        if exc.request is None:
-            exc.request = request
-        return exc
-    if isinstance(exc, Exception):
-        return map_error(exc, "read", request)
-    return exc
 
 
 def _describe(exc: BaseException, fallback: str) -> str:
