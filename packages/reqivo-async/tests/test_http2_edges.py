@@ -316,10 +316,19 @@ async def h2_connection(session: AsyncSession) -> Any:
     return connection._http
 
 
-async def test_an_idle_connection_lost_is_replaced(h2_raw_server: H2RawServerFactory) -> None:
-    # (The pause lets the response end before the loss, as with a server's idle timeout.)
+@pytest.mark.parametrize(
+    "ending",
+    [
+        pytest.param([Close()], id="lost"),
+        pytest.param([GoAway(), ReadUntilEOF()], id="goaway"),
+    ],
+)
+async def test_an_idle_connection_lost_or_sent_away_is_replaced(
+    h2_raw_server: H2RawServerFactory, ending: list[Any]
+) -> None:
+    # (The pause lets the response end first, as with a server's idle timeout.)
     server = h2_raw_server(
-        [Handshake(), ReadRequest(), Respond(body=b"one"), Sleep(0.1), Close()],
+        [Handshake(), ReadRequest(), Respond(body=b"one"), Sleep(0.1), *ending],
         [Handshake(), SERVE_ON],
     )
     async with h2c_session(server) as session:
@@ -343,21 +352,6 @@ async def test_closing_the_pool_after_the_server_closed_an_idle_connection(
     await session.aclose()
     http.close()  # closing twice does nothing
     assert http.closed
-
-
-async def test_goaway_on_an_idle_connection_closes_it(h2_raw_server: H2RawServerFactory) -> None:
-    server = h2_raw_server(
-        [Handshake(), ReadRequest(), Respond(body=b"one"), Sleep(0.1), GoAway(), ReadUntilEOF()],
-        [Handshake(), SERVE_ON],
-    )
-    async with h2c_session(server) as session:
-        async with session.stream("GET", "/") as response:
-            http = await h2_connection(session)
-            assert await response.aread() == b"one"
-        assert await http.protocol.wait_lost(5)
-        later = await session.get("/after")
-    assert later.content == b"again"
-    assert server.connections == 2
 
 
 async def test_goaway_refuses_the_streams_above_its_last_id(
