@@ -32,11 +32,11 @@ import os
 import ssl
 import statistics
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from benchmarks._harness import Measurement, run_on
 from benchmarks._nginx import NginxUnavailable, start_nginx
+from benchmarks.client_async import _for_a_while
 
 TITLE = "HTTP/2 clients against nginx over TLS (reqivo-async h2 vs httpx, pyreqwest, aiohttp)"
 
@@ -233,17 +233,6 @@ CONTENDERS: dict[str, list[type[_Contender]]] = {
 
 
 # -- measuring --------------------------------------------------------------------------------
-
-
-async def _for_a_while(operation: Callable[[], Awaitable[int]], seconds: float) -> tuple[int, int]:
-    """Call ``operation`` until ``seconds`` passed: (calls, sum of what it returned)."""
-    calls = total = 0
-    deadline = time.perf_counter() + seconds
-    while True:
-        total += await operation()
-        calls += 1
-        if time.perf_counter() >= deadline:
-            return calls, total
 
 
 async def _measure_once(
