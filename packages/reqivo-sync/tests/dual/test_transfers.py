@@ -155,6 +155,7 @@ def test_read_timeout(client: Any, uvicorn_h11_server: Server) -> None:
     assert info.value.request is not None
 
 
+@pytest.mark.http1_only(reason="holds the one HTTP/1.1 connection; HTTP/2 would multiplex")
 def test_pool_timeout(make_client: Any, raw_server: Any) -> None:
     server = raw_server([Repeat((ReadRequest(), Send(http_response(body=b"ok"))))])
     client = make_client(limits=Limits(max_connections=1))
@@ -175,7 +176,11 @@ def test_total_timeout(client: Any, uvicorn_h11_server: Server) -> None:
 
 # -- faults from the raw server ----------------------------------------------------------
 
+#: The raw server is a scripted HTTP/1.1 peer (HTTP/2 faults: reqivo-async's test_http2_*).
+_SCRIPTED_HTTP1 = pytest.mark.http1_only(reason="a scripted HTTP/1.1 peer and its framing")
 
+
+@_SCRIPTED_HTTP1
 def test_reset_mid_body(client: Any, raw_server: Any) -> None:
     head = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nhalf"
     server = raw_server([ReadRequest(), Send(head), Reset()])
@@ -184,6 +189,7 @@ def test_reset_mid_body(client: Any, raw_server: Any) -> None:
     assert info.value.request is not None
 
 
+@_SCRIPTED_HTTP1
 @pytest.mark.parametrize(
     "reply",
     [
@@ -198,6 +204,7 @@ def test_truncated(client: Any, raw_server: Any, reply: bytes) -> None:
         client.get(server.url)
 
 
+@_SCRIPTED_HTTP1
 @pytest.mark.parametrize("reply", [b"garbage\r\n\r\n", b"HTTP/1.1 abc OK\r\n\r\n"])
 def test_garbage(client: Any, raw_server: Any, reply: bytes) -> None:
     server = raw_server([ReadRequest(), Send(reply), Close()])
@@ -205,6 +212,7 @@ def test_garbage(client: Any, raw_server: Any, reply: bytes) -> None:
         client.get(server.url)
 
 
+@_SCRIPTED_HTTP1
 def test_stall_in_streamed_body(client: Any, raw_server: Any) -> None:
     server = raw_server(
         [ReadRequest(), Send(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc"), Stall()]
@@ -219,6 +227,7 @@ def test_stall_in_streamed_body(client: Any, raw_server: Any) -> None:
 # -- connection reuse --------------------------------------------------------------------
 
 
+@pytest.mark.http1_only(reason="counts the connections of a scripted HTTP/1.1 peer")
 def test_connection_reuse(client: Any, raw_server: Any) -> None:
     server = raw_server([Repeat((ReadRequest(), Send(http_response(body=b"ok"))))])
     for _ in range(5):
@@ -258,6 +267,7 @@ def test_mutual_tls(make_client: Any, mtls_server: TLSServer) -> None:
 # -- proxies -----------------------------------------------------------------------------
 
 
+@pytest.mark.http1_only(reason="a forwarding proxy carries HTTP/1.1 (ADR-011)")
 def test_http_proxy(make_client: Any, proxy_server: ProxyServer, hypercorn_server: Server) -> None:
     client = make_client(proxy=proxy_server.url)
     response = client.get(hypercorn_server.join("/echo?via=proxy"))
