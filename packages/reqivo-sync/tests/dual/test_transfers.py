@@ -317,3 +317,25 @@ def test_hooks(make_client: Any, uvicorn_h11_server: Server) -> None:
     ]
     with pytest.raises(HTTPStatusError):
         client.get(uvicorn_h11_server.join("/status/500"))
+
+
+# -- tracing -----------------------------------------------------------------------------
+
+
+def test_trace_events(make_client: Any, uvicorn_h11_server: Server, http_version: str) -> None:
+    events: list[str] = []
+    client = make_client(trace=lambda event, info: events.append(event))
+    url = uvicorn_h11_server.join("/bytes/100")
+    protocol = {"http1": "http11", "http2": "http2"}[http_version]
+    exchange = [
+        f"{protocol}.send_request.started",
+        f"{protocol}.send_request.complete",
+        f"{protocol}.receive_response_head.started",
+        f"{protocol}.receive_response_head.complete",
+        f"{protocol}.response_body.complete",
+    ]
+    assert client.get(url).content == pattern(100)
+    assert events == ["connection.connect.started", "connection.connect.complete", *exchange]
+    events.clear()
+    assert client.get(url).content == pattern(100)
+    assert events == ["connection.reused", *exchange]
