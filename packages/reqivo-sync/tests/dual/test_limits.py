@@ -38,6 +38,7 @@ def test_streamed_body_over_the_limit_fails_when_it_passes(
             read_all(response)
     assert "Content-Length" not in str(info.value)  # counted while streaming
     assert sum(map(len, received)) <= 10_000
+    assert client.get(hypercorn_server.join("/health")).text == "ok"
 
 
 def test_bodies_within_the_limit_and_the_client_stays_usable(

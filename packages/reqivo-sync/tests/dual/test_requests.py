@@ -29,6 +29,7 @@ def test_methods(client: Any, http_server: Server, method: str, http_version: st
     assert response.status_code == 200
     assert response.reason == "OK"
     assert response.http_version == {"http1": "HTTP/1.1", "http2": "HTTP/2"}[http_version]
+    assert _echo(response)["http_version"] == {"http1": "1.1", "http2": "2"}[http_version]
     assert _echo(response)["method"] == method.upper()
     assert str(response.url) == http_server.join("/echo")
     assert response.elapsed.total_seconds() > 0

@@ -28,7 +28,7 @@ from reqivo_sync import (
 )
 from servers.app import SAMPLE_JSON, compressed_payload, pattern
 from servers.models import ProxyServer, Server, TLSServer
-from servers.raw import Close, ReadRequest, Repeat, Reset, Send, Stall, http_response
+from servers.raw import Close, ReadRequest, Repeat, Reset, Send, http_response
 
 # -- streaming ---------------------------------------------------------------------------
 
@@ -153,6 +153,7 @@ def test_read_timeout(client: Any, uvicorn_h11_server: Server) -> None:
         client.get(uvicorn_h11_server.join("/delay/2"), timeout=Timeout(5.0, read=0.2))
     _only(info.value, ReadTimeout)
     assert info.value.request is not None
+    assert client.get(uvicorn_h11_server.join("/health")).text == "ok"  # the client goes on
 
 
 @pytest.mark.http1_only(reason="holds the one HTTP/1.1 connection; HTTP/2 would multiplex")
@@ -172,6 +173,7 @@ def test_total_timeout(client: Any, uvicorn_h11_server: Server) -> None:
     with pytest.raises(TotalTimeout) as info:
         client.get(url, timeout=Timeout(5.0, total=0.3))
     _only(info.value, TotalTimeout)
+    assert client.get(uvicorn_h11_server.join("/health")).text == "ok"
 
 
 # -- faults from the raw server ----------------------------------------------------------
@@ -212,16 +214,15 @@ def test_garbage(client: Any, raw_server: Any, reply: bytes) -> None:
         client.get(server.url)
 
 
-@_SCRIPTED_HTTP1
-def test_stall_in_streamed_body(client: Any, raw_server: Any) -> None:
-    server = raw_server(
-        [ReadRequest(), Send(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc"), Stall()]
-    )
+def test_stall_in_streamed_body(client: Any, uvicorn_h11_server: Server) -> None:
+    # 3 of 9 bytes (Content-Length), then nothing for 1 s.
+    url = uvicorn_h11_server.join("/slow-body?chunks=3&size=3&interval=1&length=1")
     with (
-        client.stream("GET", server.url, timeout=Timeout(5.0, read=0.1)) as response,
+        client.stream("GET", url, timeout=Timeout(5.0, read=0.1)) as response,
         pytest.raises(ReadTimeout),
     ):
         client.read(response)
+    assert client.get(uvicorn_h11_server.join("/health")).text == "ok"
 
 
 # -- connection reuse --------------------------------------------------------------------
