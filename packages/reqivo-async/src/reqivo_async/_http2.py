@@ -59,6 +59,7 @@ from reqivo_protocol import (
     ReadTimeout,
     RemoteProtocolError,
     RequestError,
+    TooManyHeaders,
     WriteError,
     WriteTimeout,
 )
@@ -195,6 +196,7 @@ class HTTP2Connection:
         *,
         keepalive_expiry: float | None = None,
         max_header_list_size: int = 65536,
+        max_header_count: int = 128,
         on_cycle_end: Callable[[], None] | None = None,
     ) -> None:
         self.protocol = protocol
@@ -205,6 +207,8 @@ class HTTP2Connection:
             max_header_list_size=max_header_list_size,
         )
         self.keepalive_expiry = keepalive_expiry
+        #: Fields a response head may have, as on HTTP/1.1 (the list size is the machine's).
+        self.max_header_count = max_header_count
         self.on_cycle_end = on_cycle_end
         self.requests = 0
         self.tls = False
@@ -501,6 +505,13 @@ class HTTP2Connection:
                 if not await self._wait(stream, timeout.read):
                     raise ReadTimeout(f"the server sent nothing within {timeout.read} seconds")
             head = stream.head
+            if len(head.headers) > self.max_header_count:
+                raise TooManyHeaders(
+                    f"response head has {len(head.headers)} header fields, more than "
+                    f"max_header_count={self.max_header_count}",
+                    limit_name="max_header_count",
+                    limit=self.max_header_count,
+                )
             if step is not None:
                 await step.complete(status_code=head.status_code)
         except BaseException as exc:
