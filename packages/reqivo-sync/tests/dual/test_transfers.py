@@ -25,6 +25,7 @@ from reqivo_sync import (
     TimeoutException,
     TlsError,
     TotalTimeout,
+    WriteTimeout,
 )
 from servers.app import SAMPLE_JSON, compressed_payload, pattern
 from servers.models import ProxyServer, Server, TLSServer
@@ -137,7 +138,7 @@ def full_backlog() -> Iterator[int]:
 
 
 def _only(error: BaseException, kind: type[TimeoutException]) -> None:
-    kinds = (ConnectTimeout, ReadTimeout, PoolTimeout, TotalTimeout)
+    kinds = (ConnectTimeout, ReadTimeout, WriteTimeout, PoolTimeout, TotalTimeout)
     assert [type(error) is k or k is kind for k in kinds if isinstance(error, k)] == [True]
     assert isinstance(error, TimeoutError)
 
@@ -174,6 +175,23 @@ def test_total_timeout(client: Any, uvicorn_h11_server: Server) -> None:
         client.get(url, timeout=Timeout(5.0, total=0.3))
     _only(info.value, TotalTimeout)
     assert client.get(uvicorn_h11_server.join("/health")).text == "ok"
+
+
+@pytest.mark.parametrize(
+    ("timeout", "error"),
+    [(Timeout(5.0, write=0.2), WriteTimeout), (Timeout(5.0, total=0.2), TotalTimeout)],
+    ids=["write", "total"],
+)
+def test_upload_timeouts(
+    client: Any, uvicorn_h11_server: Server, timeout: Timeout, error: type[TimeoutException]
+) -> None:
+    # The server reads nothing for 1 s: socket buffers fill up (HTTP/1.1), or the
+    # flow-control window stays shut (HTTP/2; hypercorn then reads nothing more on that
+    # connection until the app wakes, so no other request is tried here).
+    url = uvicorn_h11_server.join("/delay/1")
+    with pytest.raises(error) as info:
+        client.post(url, content=b"x" * 20_000_000, timeout=timeout)
+    _only(info.value, error)
 
 
 # -- faults from the raw server ----------------------------------------------------------
