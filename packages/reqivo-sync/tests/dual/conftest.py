@@ -61,12 +61,17 @@ HTTP_SERVERS = {
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    parametrize_mode(metafunc)
+    if "http_version" in metafunc.fixturenames:
+        _parametrize_http_version(metafunc)
+
+
+def parametrize_mode(metafunc: pytest.Metafunc) -> None:
+    """The ``mode`` axis alone (for suites on this facade that stay on HTTP/1.1)."""
     if "mode" in metafunc.fixturenames:
         chosen = metafunc.config.getoption("--mode", default="both")
         modes = ["sync", "async"] if chosen == "both" else [chosen]
         metafunc.parametrize("mode", modes)
-    if "http_version" in metafunc.fixturenames:
-        _parametrize_http_version(metafunc)
 
 
 def _parametrize_http_version(metafunc: pytest.Metafunc) -> None:
