@@ -98,6 +98,8 @@ def _versioned_server(name: str) -> Any:
 
     @pytest.fixture(name=name)
     def server(request: pytest.FixtureRequest, http_version: str) -> Any:
+        # Asked for by its own name, inside the override pytest gives the overridden
+        # fixture (tests/conftest.py's), lazily: only the chosen versions' servers start.
         return request.getfixturevalue(H2_SERVERS[name] if http_version == "http2" else name)
 
     return server
