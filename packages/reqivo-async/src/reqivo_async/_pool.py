@@ -300,14 +300,18 @@ class AsyncConnectionPool(AsyncBaseTransport):
             connections = self._h2.get(key)
             if connections:
                 http = connections[0]._http
-                if http is not None and http.has_capacity():  # type: ignore[union-attr]
+                if (
+                    http is not None
+                    and http.has_capacity()  # type: ignore[union-attr]
+                    and not http.has_expired(now)
+                ):
                     if "trace" in request.extensions:
                         await _trace_reuse(request, connections[0])
                     return connections[0]  # the common case: one connection with room
                 best: AsyncConnection | None = None
                 for connection in list(connections):
                     http = connection._http
-                    if http is None or not connection.is_available():
+                    if http is None or not connection.is_available() or http.has_expired(now):
                         if connection.is_idle() or connection.is_closed():
                             connections.remove(connection)
                             self._forget(connection)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -255,6 +256,22 @@ def test_connection_reuse(client: Any, raw_server: Any) -> None:
         assert client.read(response) == b"ok"
     assert server.connections == 1
     assert server.request_count == 6
+
+
+def test_keepalive_expiry(make_client: Any, uvicorn_h11_server: Server) -> None:
+    opened: list[str] = []
+
+    def on_event(event: str, info: Any) -> None:
+        if event in ("connection.connect.started", "connection.reused"):
+            opened.append(event.split(".")[1])
+
+    client = make_client(limits=Limits(keepalive_expiry=0.2), trace=on_event)
+    url = uvicorn_h11_server.join("/health")
+    client.get(url)
+    client.get(url)
+    time.sleep(0.3)  # idle past the expiry: the next request opens a new connection
+    client.get(url)
+    assert opened == ["connect", "reused", "connect"]
 
 
 # -- TLS ---------------------------------------------------------------------------------
