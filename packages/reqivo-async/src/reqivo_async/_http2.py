@@ -574,17 +574,30 @@ class HTTP2Connection:
         body = request.stream.body
         if body is not None:
             await self._send_data(stream, body, seconds, end=True)
-            return
-        async for chunk in request.stream:
-            if chunk:
-                await self._send_data(stream, chunk, seconds, end=False)
-            if stream.ended:
-                return
-        if stream.error is not None:
-            raise stream.error
-        if not stream.ended:
-            self.machine.end_stream(stream.id)
-            self._flush()
+        else:
+            async for chunk in request.stream:
+                if chunk:
+                    await self._send_data(stream, chunk, seconds, end=False)
+                if stream.ended:
+                    break
+            else:
+                if stream.error is not None:
+                    raise stream.error
+                if not stream.ended:
+                    self.machine.end_stream(stream.id)
+                    self._flush()
+        if stream.ended:
+            self._abandon_upload(stream)
+
+    def _abandon_upload(self, stream: _Stream) -> None:
+        """The response ended before the request body did: close our side of the stream
+        with RST_STREAM NO_ERROR (RFC 9113 section 8.1; nothing is sent if the body had
+        ended). Left half-closed, it would hold one of the server's concurrent streams
+        for the rest of the connection."""
+        if not self.protocol.lost:
+            with contextlib.suppress(LocalProtocolError):  # the connection failed
+                self.machine.reset_stream(stream.id, ErrorCode.NO_ERROR)
+                self._flush()
 
     async def _send_data(
         self, stream: _Stream, data: bytes, seconds: float | None, *, end: bool
