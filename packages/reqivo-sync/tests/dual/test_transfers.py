@@ -265,11 +265,11 @@ def test_keepalive_expiry(make_client: Any, uvicorn_h11_server: Server) -> None:
         if event in ("connection.connect.started", "connection.reused"):
             opened.append(event.split(".")[1])
 
-    client = make_client(limits=Limits(keepalive_expiry=0.2), trace=on_event)
+    client = make_client(limits=Limits(keepalive_expiry=0.3), trace=on_event)
     url = uvicorn_h11_server.join("/health")
     client.get(url)
     client.get(url)
-    time.sleep(0.3)  # idle past the expiry: the next request opens a new connection
+    time.sleep(0.45)  # idle past the expiry: the next request opens a new connection
     client.get(url)
     assert opened == ["connect", "reused", "connect"]
 
