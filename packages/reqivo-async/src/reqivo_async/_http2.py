@@ -19,7 +19,8 @@ Flow control. Downloads: a chunk is acknowledged to the machine
 (``acknowledge_received_data``) only when the application takes it, so a slow reader
 holds the server to its stream window (4 MiB) and memory stays bounded. Uploads: DATA is
 sent as far as ``sendable(stream)`` allows; at zero the sender waits for a
-``WindowUpdated`` (or the write timeout).
+``WindowUpdated`` (or the write timeout). A response that ends first stops the upload
+(``_abandon_upload``: our side is closed with ``RST_STREAM NO_ERROR``).
 
 Failure isolation: a read timeout, a cancellation or an early close resets that stream
 alone (``RST_STREAM CANCEL``); an ``RST_STREAM`` from the server fails its request
