@@ -137,6 +137,30 @@ async def test_an_early_answer_stops_the_upload(
     assert bytes(server.h2_requests[0].body) == b""
 
 
+@pytest.mark.parametrize("streamed", [False, True], ids=["bytes", "generator"])
+async def test_an_early_answer_without_a_reset_closes_our_side(
+    h2_raw_server: H2RawServerFactory, streamed: bool
+) -> None:
+    # The server answers while the upload waits for a window, and sends nothing more: the
+    # client ends its half of the stream with RST_STREAM NO_ERROR. Left half-closed, that
+    # stream would hold the server's only concurrent stream: the next request would wait.
+    server = h2_raw_server(
+        [
+            Handshake(settings=((INITIAL_WINDOW_SIZE, 0), (MAX_CONCURRENT_STREAMS, 1))),
+            ReadFrame(HeadersFrame),
+            Respond(status=413, body=b"too big", stream_id=1),
+            SERVE_ON,
+        ]
+    )
+    content: Any = chunks(b"a" * 100, b"b" * 100) if streamed else b"x" * 1000
+    async with h2c_session(server, timeout=Timeout(5, pool=1)) as session:
+        response = await session.post("/up", content=content)
+        later = await session.get("/after")
+    assert response.content == b"too big"
+    assert later.content == b"again"
+    assert server.h2_requests[0].reset == NO_ERROR
+
+
 async def test_a_refused_stream_with_a_one_shot_body_is_not_resent(
     h2_raw_server: H2RawServerFactory,
 ) -> None:

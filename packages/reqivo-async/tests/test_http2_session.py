@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from reqivo_async import AsyncSession, DigestAuth, Retry, Timeout
-from reqivo_protocol import BodyTooLarge, ReadTimeout, TotalTimeout
+from reqivo_async import AsyncConnectionPool, AsyncSession, DigestAuth, Retry, Timeout
+from reqivo_protocol import BodyTooLarge, ReadTimeout, TooManyHeaders, TotalTimeout
 from servers.app import compressed_payload
 from servers.models import Server, TLSServer
 
@@ -152,3 +152,13 @@ async def test_many_concurrent_posts(hypercorn_h2_server: TLSServer) -> None:
         responses = await asyncio.gather(*[session.post("/echo", json={"n": n}) for n in range(50)])
     bodies = [json.loads(base64.b64decode(r.json()["body_base64"])) for r in responses]
     assert [b["n"] for b in bodies] == list(range(50))
+
+
+async def test_max_header_count_applies_to_h2(hypercorn_h2c_server: Server) -> None:
+    pool = AsyncConnectionPool(http1=False, http2=True, max_header_count=20)
+    async with AsyncSession(transport=pool, base_url=hypercorn_h2c_server.url) as session:
+        assert (await session.get("/set-many-headers?n=10")).http_version == "HTTP/2"
+        with pytest.raises(TooManyHeaders, match="max_header_count=20"):
+            await session.get("/set-many-headers?n=30")
+        assert (await session.get("/health")).text == "ok"  # only that stream was reset
+        assert pool.active_connections + pool.idle_connections == 1

@@ -1,9 +1,10 @@
-"""Fixtures of reqivo-sync's tests: reqivo-async's real servers, and the ``--mode`` option.
+"""Fixtures of reqivo-sync's tests: reqivo-async's real servers, ``--mode`` and ``--http``.
 
 The servers are reqivo-async's (``packages/reqivo-async/tests/servers``; its conftest
 explains the reuse): that folder goes on ``sys.path`` and the fixtures are imported here.
 ``--mode=sync|async|both`` (default both) chooses which API the dual suite (``dual/``)
-runs against; nox runs each mode as its own session.
+runs against; nox runs each mode as its own session. ``--http=1.1|2|both`` (default
+both) chooses the HTTP versions its HTTP tests run on (see ``dual/conftest.py``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,10 @@ from servers.fixtures import (  # noqa: E402, F401
     https_server,
     https_wrong_host_server,
     hypercorn_h2_server,
+    hypercorn_mtls_server,
+    hypercorn_other_server,
     hypercorn_server,
+    hypercorn_wrong_host_server,
     mtls_server,
     proxy_server,
     raw_server,
@@ -47,6 +51,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             default="both",
             help="which API the dual suites run against (reqivo-sync's and reqivo-ws's tests)",
         )
+    parser.addoption(
+        "--http",
+        choices=("1.1", "2", "both"),
+        default="both",
+        help="which HTTP versions reqivo-sync's dual suite runs its HTTP tests on",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "http1_only(reason): a dual test that runs on HTTP/1.1 only (the reason says why)",
+    )
 
 
 InterruptAfter = Callable[..., AbstractContextManager[None]]

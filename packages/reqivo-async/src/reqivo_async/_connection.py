@@ -379,6 +379,7 @@ class AsyncConnection(AsyncBaseTransport):
             h2,
             keepalive_expiry=self._keepalive_expiry,
             max_header_list_size=self._max_header_size,
+            max_header_count=self._max_header_count,
             on_cycle_end=self._cycle_end,
         )
         http.tls = self._secure

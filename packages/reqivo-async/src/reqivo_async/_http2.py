@@ -19,7 +19,8 @@ Flow control. Downloads: a chunk is acknowledged to the machine
 (``acknowledge_received_data``) only when the application takes it, so a slow reader
 holds the server to its stream window (4 MiB) and memory stays bounded. Uploads: DATA is
 sent as far as ``sendable(stream)`` allows; at zero the sender waits for a
-``WindowUpdated`` (or the write timeout).
+``WindowUpdated`` (or the write timeout). A response that ends first stops the upload
+(``_abandon_upload``: our side is closed with ``RST_STREAM NO_ERROR``).
 
 Failure isolation: a read timeout, a cancellation or an early close resets that stream
 alone (``RST_STREAM CANCEL``); an ``RST_STREAM`` from the server fails its request
@@ -59,6 +60,7 @@ from reqivo_protocol import (
     ReadTimeout,
     RemoteProtocolError,
     RequestError,
+    TooManyHeaders,
     WriteError,
     WriteTimeout,
 )
@@ -195,6 +197,7 @@ class HTTP2Connection:
         *,
         keepalive_expiry: float | None = None,
         max_header_list_size: int = 65536,
+        max_header_count: int = 128,
         on_cycle_end: Callable[[], None] | None = None,
     ) -> None:
         self.protocol = protocol
@@ -205,6 +208,8 @@ class HTTP2Connection:
             max_header_list_size=max_header_list_size,
         )
         self.keepalive_expiry = keepalive_expiry
+        #: Fields a response head may have, as on HTTP/1.1 (the list size is the machine's).
+        self.max_header_count = max_header_count
         self.on_cycle_end = on_cycle_end
         self.requests = 0
         self.tls = False
@@ -501,6 +506,13 @@ class HTTP2Connection:
                 if not await self._wait(stream, timeout.read):
                     raise ReadTimeout(f"the server sent nothing within {timeout.read} seconds")
             head = stream.head
+            if len(head.headers) > self.max_header_count:
+                raise TooManyHeaders(
+                    f"response head has {len(head.headers)} header fields, more than "
+                    f"max_header_count={self.max_header_count}",
+                    limit_name="max_header_count",
+                    limit=self.max_header_count,
+                )
             if step is not None:
                 await step.complete(status_code=head.status_code)
         except BaseException as exc:
@@ -563,17 +575,30 @@ class HTTP2Connection:
         body = request.stream.body
         if body is not None:
             await self._send_data(stream, body, seconds, end=True)
-            return
-        async for chunk in request.stream:
-            if chunk:
-                await self._send_data(stream, chunk, seconds, end=False)
-            if stream.ended:
-                return
-        if stream.error is not None:
-            raise stream.error
-        if not stream.ended:
-            self.machine.end_stream(stream.id)
-            self._flush()
+        else:
+            async for chunk in request.stream:
+                if chunk:
+                    await self._send_data(stream, chunk, seconds, end=False)
+                if stream.ended:
+                    break
+            else:
+                if stream.error is not None:
+                    raise stream.error
+                if not stream.ended:
+                    self.machine.end_stream(stream.id)
+                    self._flush()
+        if stream.ended:
+            self._abandon_upload(stream)
+
+    def _abandon_upload(self, stream: _Stream) -> None:
+        """The response ended before the request body did: close our side of the stream
+        with RST_STREAM NO_ERROR (RFC 9113 section 8.1; nothing is sent if the body had
+        ended). Left half-closed, it would hold one of the server's concurrent streams
+        for the rest of the connection."""
+        if not self.protocol.lost:
+            with contextlib.suppress(LocalProtocolError):  # the connection failed
+                self.machine.reset_stream(stream.id, ErrorCode.NO_ERROR)
+                self._flush()
 
     async def _send_data(
         self, stream: _Stream, data: bytes, seconds: float | None, *, end: bool

@@ -300,17 +300,25 @@ class AsyncConnectionPool(AsyncBaseTransport):
             connections = self._h2.get(key)
             if connections:
                 http = connections[0]._http
-                if http is not None and http.has_capacity():  # type: ignore[union-attr]
+                if (
+                    http is not None
+                    and http.has_capacity()  # type: ignore[union-attr]
+                    and not http.has_expired(now)
+                ):
+                    if "trace" in request.extensions:
+                        await _trace_reuse(request, connections[0])
                     return connections[0]  # the common case: one connection with room
                 best: AsyncConnection | None = None
                 for connection in list(connections):
                     http = connection._http
-                    if http is None or not connection.is_available():
+                    if http is None or not connection.is_available() or http.has_expired(now):
                         if connection.is_idle() or connection.is_closed():
                             connections.remove(connection)
                             self._forget(connection)
                         continue
                     if http.has_capacity():  # type: ignore[union-attr]
+                        if "trace" in request.extensions:
+                            await _trace_reuse(request, connection)
                         return connection
                     if best is None or http.load < best._http.load:  # type: ignore[union-attr]
                         best = connection
@@ -318,6 +326,8 @@ class AsyncConnectionPool(AsyncBaseTransport):
                 if best is not None and (
                     key in self._h2_opening or (limit is not None and len(connections) >= limit)
                 ):
+                    if "trace" in request.extensions:
+                        await _trace_reuse(request, best)
                     return best  # it queues the request until a stream is free
             opening = self._h2_opening.get(key)
             if opening is not None:
@@ -594,3 +604,9 @@ def _may_resend(request: AsyncRequest) -> bool:
     if stream.body is None and not stream.replayable:
         return False
     return request.method in IDEMPOTENT_METHODS or "idempotency-key" in request.headers
+
+
+async def _trace_reuse(request: AsyncRequest, connection: AsyncConnection) -> None:
+    """``connection.reused`` for a stream on an open HTTP/2 connection (as for an idle
+    HTTP/1.1 one; only called when the request is traced)."""
+    await emit(request.extensions["trace"], "connection.reused", origin=str(connection.origin))

@@ -13,7 +13,11 @@ event) and, for ``*.complete`` events, ``"elapsed"`` since the matching ``*.star
 - ``http11.receive_response_head.started|complete|failed`` (first byte to end of head;
   info: status_code)
 - ``http11.response_body.complete|failed``         (the body was read to its end)
-- ``connection.reused``                           (an idle pooled connection was taken)
+- ``connection.reused``                           (an idle pooled connection was taken,
+  or an open HTTP/2 connection took the request as a new stream)
+
+On HTTP/2 the three request steps are ``http2.send_request``,
+``http2.receive_response_head`` and ``http2.response_body``.
 
 This is the hook OpenTelemetry instrumentation (or plain logging of timings) plugs into.
 

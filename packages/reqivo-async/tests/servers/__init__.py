@@ -26,6 +26,9 @@ fixture                           scope    yields
 ``hypercorn_h2_server``           session  :class:`TLSServer` - the app, ALPN h2 + http/1.1
 ``hypercorn_h2c_server``          session  :class:`Server` - the app, h2 prior knowledge
                                            (same process as ``hypercorn_server``)
+``hypercorn_other_server``        session  :class:`Server` - a second hypercorn (another origin)
+``hypercorn_wrong_host_server``   session  :class:`TLSServer` - hypercorn (ALPN h2), wrong host
+``hypercorn_mtls_server``         session  :class:`TLSServer` - hypercorn (ALPN h2), mTLS
 ``nghttpd_server``                session  ``nghttpd_server(tls=.., window_bits=.., ...)``
                                            -> TLSServer / Server, one per option set
 ``nghttpd_h2_server``             session  :class:`TLSServer` - nghttpd defaults, ALPN h2

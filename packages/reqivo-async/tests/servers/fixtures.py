@@ -33,7 +33,10 @@ __all__ = [
     "https_wrong_host_server",
     "hypercorn_h2_server",
     "hypercorn_h2c_server",
+    "hypercorn_mtls_server",
+    "hypercorn_other_server",
     "hypercorn_server",
+    "hypercorn_wrong_host_server",
     "legacy_tls_server",
     "mtls_server",
     "nghttpd_h2_server",
@@ -74,9 +77,10 @@ def tls_certs(tmp_path_factory: pytest.TempPathFactory) -> TLSCertificates:
     return make_certificates(tmp_path_factory.mktemp("tls"))
 
 
-def _asgi_server(kind: Kind, logs: Path) -> Iterator[Server]:
-    with running_asgi_server(kind, log_path=logs / f"{kind}.log") as (port, started):
-        yield Server(name=kind, host=HOST, port=port, started_in=started.started_in)
+def _asgi_server(kind: Kind, logs: Path, name: str | None = None) -> Iterator[Server]:
+    name = name or kind
+    with running_asgi_server(kind, log_path=logs / f"{name}.log") as (port, started):
+        yield Server(name=name, host=HOST, port=port, started_in=started.started_in)
 
 
 @pytest.fixture(scope="session")
@@ -95,6 +99,12 @@ def uvicorn_httptools_server(server_logs: Path) -> Iterator[Server]:
 def hypercorn_server(server_logs: Path) -> Iterator[Server]:
     """The test app on hypercorn (HTTP/1.1)."""
     yield from _asgi_server("hypercorn", server_logs)
+
+
+@pytest.fixture(scope="session")
+def hypercorn_other_server(server_logs: Path) -> Iterator[Server]:
+    """A second hypercorn process (HTTP/1.1 and h2 prior knowledge): another origin."""
+    yield from _asgi_server("hypercorn", server_logs, "hypercorn-other")
 
 
 @pytest.fixture(scope="session")
@@ -127,6 +137,7 @@ def _tls_server(
     cert_hostname: str = HOST,
     mtls: bool = False,
     legacy: bool = False,
+    kind: Kind = "uvicorn-h11",
 ) -> Iterator[TLSServer]:
     tls_args = ["--certfile", str(cert), "--keyfile", str(key)]
     if mtls:
@@ -140,7 +151,7 @@ def _tls_server(
         probe_context.check_hostname = False
         probe_context.verify_mode = ssl.CERT_NONE
     with running_asgi_server(
-        "uvicorn-h11",
+        kind,
         log_path=logs / f"{name}.log",
         tls_args=tls_args,
         client_context=probe_context,
@@ -341,6 +352,40 @@ def hypercorn_h2c_server(hypercorn_server: Server) -> Server:
         host=hypercorn_server.host,
         port=hypercorn_server.port,
         started_in=hypercorn_server.started_in,
+    )
+
+
+@pytest.fixture(scope="session")
+def hypercorn_wrong_host_server(
+    tls_certs: TLSCertificates, server_logs: Path
+) -> Iterator[TLSServer]:
+    """``https_wrong_host_server``'s certificate on hypercorn (ALPN h2 and http/1.1)."""
+    from servers.tls import WRONG_NAME
+
+    yield from _tls_server(
+        tls_certs,
+        server_logs,
+        "hypercorn-h2-wrong-host",
+        tls_certs.wrong_host_cert,
+        tls_certs.wrong_host_key,
+        client_context=tls_certs.client_context(),
+        cert_hostname=WRONG_NAME,
+        kind="hypercorn",
+    )
+
+
+@pytest.fixture(scope="session")
+def hypercorn_mtls_server(tls_certs: TLSCertificates, server_logs: Path) -> Iterator[TLSServer]:
+    """``mtls_server`` on hypercorn (ALPN h2 and http/1.1): requires a client certificate."""
+    yield from _tls_server(
+        tls_certs,
+        server_logs,
+        "hypercorn-h2-mtls",
+        tls_certs.server_cert,
+        tls_certs.server_key,
+        client_context=tls_certs.client_context(client_cert=True),
+        mtls=True,
+        kind="hypercorn",
     )
 
 

@@ -2,7 +2,8 @@
 
 Run as ``python -m servers.serve KIND --fd N [--certfile C --keyfile K] [--client-ca CA]
 [--legacy-tls]`` with ``KIND`` one of :data:`KINDS` (hypercorn: TLS with ALPN h2 and
-http/1.1, no client CA nor legacy TLS; on cleartext it also takes h2 prior knowledge).
+http/1.1, with or without a client CA, no legacy TLS; on cleartext it also takes h2 prior
+knowledge).
 The parent (:mod:`servers.process`) binds the socket, so the port is known before the
 child starts and no port race exists. SIGTERM stops the server (graceful, at most one
 second). With ``--watch-stdin`` the server also stops when its standard input reaches end
@@ -69,7 +70,9 @@ def _run_uvicorn(kind: Kind, sock: socket.socket, context: ssl.SSLContext | None
     uvicorn.Server(config).run(sockets=[sock])
 
 
-async def _run_hypercorn(fd: int, certfile: str | None, keyfile: str | None) -> None:
+async def _run_hypercorn(
+    fd: int, certfile: str | None, keyfile: str | None, client_ca: str | None
+) -> None:
     from hypercorn.asyncio import serve
     from hypercorn.config import Config
 
@@ -78,6 +81,8 @@ async def _run_hypercorn(fd: int, certfile: str | None, keyfile: str | None) -> 
     # With a certificate hypercorn offers h2 and http/1.1 by ALPN (its default list); on
     # cleartext it speaks HTTP/1.1 and HTTP/2 with prior knowledge (and h2c upgrade).
     config.certfile, config.keyfile = certfile, keyfile
+    if client_ca is not None:
+        config.ca_certs, config.verify_mode = client_ca, ssl.CERT_REQUIRED
     config.graceful_timeout = 1.0
     config.accesslog = None
     config.loglevel = "WARNING"
@@ -111,9 +116,9 @@ def main(argv: list[str] | None = None) -> None:
         _stop_on_stdin_eof()
     kind = cast(Kind, args.kind)
     if kind == "hypercorn":
-        if args.client_ca or args.legacy_tls:
-            parser.error("mTLS and legacy TLS are served by uvicorn only")
-        asyncio.run(_run_hypercorn(args.fd, args.certfile, args.keyfile))
+        if args.legacy_tls:
+            parser.error("legacy TLS is served by uvicorn only")
+        asyncio.run(_run_hypercorn(args.fd, args.certfile, args.keyfile, args.client_ca))
         return
     context = None
     if args.certfile:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,10 +26,11 @@ from reqivo_sync import (
     TimeoutException,
     TlsError,
     TotalTimeout,
+    WriteTimeout,
 )
 from servers.app import SAMPLE_JSON, compressed_payload, pattern
 from servers.models import ProxyServer, Server, TLSServer
-from servers.raw import Close, ReadRequest, Repeat, Reset, Send, Stall, http_response
+from servers.raw import Close, ReadRequest, Repeat, Reset, Send, http_response
 
 # -- streaming ---------------------------------------------------------------------------
 
@@ -137,7 +139,7 @@ def full_backlog() -> Iterator[int]:
 
 
 def _only(error: BaseException, kind: type[TimeoutException]) -> None:
-    kinds = (ConnectTimeout, ReadTimeout, PoolTimeout, TotalTimeout)
+    kinds = (ConnectTimeout, ReadTimeout, WriteTimeout, PoolTimeout, TotalTimeout)
     assert [type(error) is k or k is kind for k in kinds if isinstance(error, k)] == [True]
     assert isinstance(error, TimeoutError)
 
@@ -153,8 +155,10 @@ def test_read_timeout(client: Any, uvicorn_h11_server: Server) -> None:
         client.get(uvicorn_h11_server.join("/delay/2"), timeout=Timeout(5.0, read=0.2))
     _only(info.value, ReadTimeout)
     assert info.value.request is not None
+    assert client.get(uvicorn_h11_server.join("/health")).text == "ok"  # the client goes on
 
 
+@pytest.mark.http1_only(reason="holds the one HTTP/1.1 connection; HTTP/2 would multiplex")
 def test_pool_timeout(make_client: Any, raw_server: Any) -> None:
     server = raw_server([Repeat((ReadRequest(), Send(http_response(body=b"ok"))))])
     client = make_client(limits=Limits(max_connections=1))
@@ -171,11 +175,33 @@ def test_total_timeout(client: Any, uvicorn_h11_server: Server) -> None:
     with pytest.raises(TotalTimeout) as info:
         client.get(url, timeout=Timeout(5.0, total=0.3))
     _only(info.value, TotalTimeout)
+    assert client.get(uvicorn_h11_server.join("/health")).text == "ok"
+
+
+@pytest.mark.parametrize(
+    ("timeout", "error"),
+    [(Timeout(5.0, write=0.2), WriteTimeout), (Timeout(5.0, total=0.2), TotalTimeout)],
+    ids=["write", "total"],
+)
+def test_upload_timeouts(
+    client: Any, uvicorn_h11_server: Server, timeout: Timeout, error: type[TimeoutException]
+) -> None:
+    # The server reads nothing for 1 s: socket buffers fill up (HTTP/1.1), or the
+    # flow-control window stays shut (HTTP/2; hypercorn then reads nothing more on that
+    # connection until the app wakes, so no other request is tried here).
+    url = uvicorn_h11_server.join("/delay/1")
+    with pytest.raises(error) as info:
+        client.post(url, content=b"x" * 20_000_000, timeout=timeout)
+    _only(info.value, error)
 
 
 # -- faults from the raw server ----------------------------------------------------------
 
+#: The raw server is a scripted HTTP/1.1 peer (HTTP/2 faults: reqivo-async's test_http2_*).
+_SCRIPTED_HTTP1 = pytest.mark.http1_only(reason="a scripted HTTP/1.1 peer and its framing")
 
+
+@_SCRIPTED_HTTP1
 def test_reset_mid_body(client: Any, raw_server: Any) -> None:
     head = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nhalf"
     server = raw_server([ReadRequest(), Send(head), Reset()])
@@ -184,6 +210,7 @@ def test_reset_mid_body(client: Any, raw_server: Any) -> None:
     assert info.value.request is not None
 
 
+@_SCRIPTED_HTTP1
 @pytest.mark.parametrize(
     "reply",
     [
@@ -198,6 +225,7 @@ def test_truncated(client: Any, raw_server: Any, reply: bytes) -> None:
         client.get(server.url)
 
 
+@_SCRIPTED_HTTP1
 @pytest.mark.parametrize("reply", [b"garbage\r\n\r\n", b"HTTP/1.1 abc OK\r\n\r\n"])
 def test_garbage(client: Any, raw_server: Any, reply: bytes) -> None:
     server = raw_server([ReadRequest(), Send(reply), Close()])
@@ -205,20 +233,21 @@ def test_garbage(client: Any, raw_server: Any, reply: bytes) -> None:
         client.get(server.url)
 
 
-def test_stall_in_streamed_body(client: Any, raw_server: Any) -> None:
-    server = raw_server(
-        [ReadRequest(), Send(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc"), Stall()]
-    )
+def test_stall_in_streamed_body(client: Any, uvicorn_h11_server: Server) -> None:
+    # 3 of 9 bytes (Content-Length), then nothing for 1 s.
+    url = uvicorn_h11_server.join("/slow-body?chunks=3&size=3&interval=1&length=1")
     with (
-        client.stream("GET", server.url, timeout=Timeout(5.0, read=0.1)) as response,
+        client.stream("GET", url, timeout=Timeout(5.0, read=0.1)) as response,
         pytest.raises(ReadTimeout),
     ):
         client.read(response)
+    assert client.get(uvicorn_h11_server.join("/health")).text == "ok"
 
 
 # -- connection reuse --------------------------------------------------------------------
 
 
+@pytest.mark.http1_only(reason="counts the connections of a scripted HTTP/1.1 peer")
 def test_connection_reuse(client: Any, raw_server: Any) -> None:
     server = raw_server([Repeat((ReadRequest(), Send(http_response(body=b"ok"))))])
     for _ in range(5):
@@ -227,6 +256,22 @@ def test_connection_reuse(client: Any, raw_server: Any) -> None:
         assert client.read(response) == b"ok"
     assert server.connections == 1
     assert server.request_count == 6
+
+
+def test_keepalive_expiry(make_client: Any, uvicorn_h11_server: Server) -> None:
+    opened: list[str] = []
+
+    def on_event(event: str, info: Any) -> None:
+        if event in ("connection.connect.started", "connection.reused"):
+            opened.append(event.split(".")[1])
+
+    client = make_client(limits=Limits(keepalive_expiry=0.3), trace=on_event)
+    url = uvicorn_h11_server.join("/health")
+    client.get(url)
+    client.get(url)
+    time.sleep(0.45)  # idle past the expiry: the next request opens a new connection
+    client.get(url)
+    assert opened == ["connect", "reused", "connect"]
 
 
 # -- TLS ---------------------------------------------------------------------------------
@@ -258,6 +303,7 @@ def test_mutual_tls(make_client: Any, mtls_server: TLSServer) -> None:
 # -- proxies -----------------------------------------------------------------------------
 
 
+@pytest.mark.http1_only(reason="a forwarding proxy carries HTTP/1.1 (ADR-011)")
 def test_http_proxy(make_client: Any, proxy_server: ProxyServer, hypercorn_server: Server) -> None:
     client = make_client(proxy=proxy_server.url)
     response = client.get(hypercorn_server.join("/echo?via=proxy"))
@@ -307,3 +353,25 @@ def test_hooks(make_client: Any, uvicorn_h11_server: Server) -> None:
     ]
     with pytest.raises(HTTPStatusError):
         client.get(uvicorn_h11_server.join("/status/500"))
+
+
+# -- tracing -----------------------------------------------------------------------------
+
+
+def test_trace_events(make_client: Any, uvicorn_h11_server: Server, http_version: str) -> None:
+    events: list[str] = []
+    client = make_client(trace=lambda event, info: events.append(event))
+    url = uvicorn_h11_server.join("/bytes/100")
+    protocol = {"http1": "http11", "http2": "http2"}[http_version]
+    exchange = [
+        f"{protocol}.send_request.started",
+        f"{protocol}.send_request.complete",
+        f"{protocol}.receive_response_head.started",
+        f"{protocol}.receive_response_head.complete",
+        f"{protocol}.response_body.complete",
+    ]
+    assert client.get(url).content == pattern(100)
+    assert events == ["connection.connect.started", "connection.connect.complete", *exchange]
+    events.clear()
+    assert client.get(url).content == pattern(100)
+    assert events == ["connection.reused", *exchange]
