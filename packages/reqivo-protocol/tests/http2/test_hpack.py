@@ -19,6 +19,7 @@ from reqivo_protocol.http2.hpack import (
     decode_huffman,
     encode_huffman,
 )
+from reqivo_protocol.http2.hpack._decoder import CACHED_BLOCK_SIZE, CACHED_BLOCKS
 from reqivo_protocol.http2.hpack._integers import decode_integer, encode_integer
 
 Fields = list[tuple[bytes, bytes]]
@@ -348,3 +349,73 @@ def test_huffman_every_symbol_after_every_prefix() -> None:
             assert decode_huffman(encode_huffman(data)) == data
     everything = bytes(range(256)) * 2
     assert decode_huffman(encode_huffman(everything)) == everything
+
+
+# -- the decoder's cache of blocks ------------------------------------------------------------
+
+_INDEXED_LITERAL = b"\x40\x01a\x01b"  # literal with incremental indexing: a: b
+
+
+def test_a_cached_block_still_adds_its_entries() -> None:
+    decoder = Decoder()
+    block = b"\x88" + _INDEXED_LITERAL  # :status 200, a: b
+    assert decoder.decode(block) == [(b":status", b"200"), (b"a", b"b")]
+    assert decoder.decode(block) == [(b":status", b"200"), (b"a", b"b")]
+    assert decoder.dynamic_table == [(b"a", b"b"), (b"a", b"b")]
+    assert decoder.table_size == 2 * 34
+    # An entry larger than the table empties it, from the cache as on the first decode.
+    decoder.decode(b"\x3f\xe1\x01")  # a size update to 256
+    big = b"\x40\x01x" + encode_integer(300, 7, 0) + b"y" * 300  # larger than the table
+    for _ in range(2):
+        assert decoder.decode(big) == [(b"x", b"y" * 300)]
+        assert decoder.dynamic_table == []
+        assert big in decoder._cache
+
+
+def test_blocks_that_read_the_dynamic_table_are_not_cached() -> None:
+    decoder = Decoder()
+    decoder.decode(_INDEXED_LITERAL)
+    assert decoder.decode(b"\xbe") == [(b"a", b"b")]  # index 62
+    assert decoder.decode(b"\x7e\x01c") == [(b"a", b"c")]  # name from index 62, indexed
+    decoder.decode(b"\x40\x01c\x01d")  # c: d is now index 62
+    assert decoder.decode(b"\xbe") == [(b"c", b"d")]
+    assert decoder.decode(b"\x7e\x01c") == [(b"c", b"c")]
+    assert decoder.dynamic_table[:2] == [(b"c", b"c"), (b"c", b"d")]
+
+
+def test_the_cache_is_bounded() -> None:
+    decoder = Decoder()
+    for i in range(CACHED_BLOCKS + 8):
+        decoder.decode(b"\x00\x01a\x03%03d" % i)  # unindexed literals: a: 000, a: 001...
+    assert len(decoder._cache) == CACHED_BLOCKS
+    assert decoder.decode(b"\x00\x01a\x03000") == [(b"a", b"000")]  # evicted: decoded again
+    large = b"\x00\x01a" + encode_integer(CACHED_BLOCK_SIZE, 7, 0) + b"z" * CACHED_BLOCK_SIZE
+    assert decoder.decode(large) == [(b"a", b"z" * CACHED_BLOCK_SIZE)]
+    assert large not in decoder._cache
+
+
+def test_a_cached_block_over_a_lowered_list_limit_is_refused() -> None:
+    decoder = Decoder()
+    block = b"\x00\x01a\x01b" + _INDEXED_LITERAL
+    decoder.decode(block)
+    decoder.max_header_list_size = 40
+    with pytest.raises(HeaderListTooLarge):
+        decoder.decode(block)
+    assert decoder.dynamic_table == [(b"a", b"b"), (b"a", b"b")]  # still in step
+
+
+def test_blocks_starting_with_a_size_update_are_not_cached() -> None:
+    decoder = Decoder()
+    block = b"\x20" + _INDEXED_LITERAL  # size update to 0, then a: b (too large: dropped)
+    for _ in range(2):
+        assert decoder.decode(block) == [(b"a", b"b")]
+    assert block not in decoder._cache
+
+
+def test_a_cached_block_still_needs_the_size_update_a_lower_limit_requires() -> None:
+    decoder = Decoder()
+    decoder.decode(b"\x88")
+    decoder.max_table_size = 100
+    with pytest.raises(HPACKDecodingError, match="size update"):
+        decoder.decode(b"\x88")
+    assert decoder.decode(b"\x3f\x45\x88") == [(b":status", b"200")]  # update to 100

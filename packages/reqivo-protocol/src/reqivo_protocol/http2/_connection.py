@@ -324,6 +324,11 @@ class ClientConnection:
             self._out.append(WindowUpdateFrame(0, increment).serialize())
             self._recv_window += increment
 
+    @property
+    def data_pending(self) -> bool:
+        """Whether frames are queued for ``data_to_send``."""
+        return bool(self._out)
+
     def data_to_send(self) -> bytes:
         """Everything queued so far (``b""`` when nothing), joined once."""
         out = self._out
@@ -614,11 +619,16 @@ class ClientConnection:
             if frame_type == 0 and not flags & _PADDED and stream_id:
                 # The short path: unpadded DATA (most frames of a download).
                 stream = streams.get(stream_id)
-                payload = view[start:stop].tobytes()
                 if stream is None:
                     self._on_data_elsewhere(stream_id, length, events)
-                else:
-                    self._on_data(stream, payload, flags & _END_STREAM, length, events)
+                    continue
+                if flags & _END_STREAM or end - stop < 9:
+                    payload = view[start:stop].tobytes()
+                else:  # a run of DATA frames on this stream: one payload, one event
+                    stop, flags, payload = _data_run(view, start, stop, end, stream_id, max_size)
+                    length = len(payload)
+                    pos = stop
+                self._on_data(stream, payload, flags & _END_STREAM, length, events)
                 continue
             try:
                 frame = parse_frame(frame_type, flags, stream_id, view[start:stop].tobytes())
@@ -954,6 +964,31 @@ class ClientConnection:
 
     def _on_push_promise(self, frame: PushPromiseFrame, events: list[Event]) -> None:
         raise HTTP2ProtocolError("PUSH_PROMISE received although SETTINGS_ENABLE_PUSH=0")
+
+
+def _data_run(
+    view: memoryview, start: int, stop: int, end: int, stream_id: int, max_size: int
+) -> tuple[int, int, bytes]:
+    """The unpadded DATA frames that follow the one at ``view[start:stop]`` on the same
+    stream, whole in ``view[:end]``, up to the first with END_STREAM: where they end,
+    the last one's flags, and their payloads joined (one copy). A server sends a body in
+    8 or 16 KiB frames: handled one by one, they cost an event and a copy each. The run
+    is checked as one frame of their total length, which no window or content-length
+    check can tell apart from the frames in turn (an overrun is an error either way)."""
+    parts = [view[start:stop]]
+    flags = 0
+    while end - stop >= 9:
+        high, low, frame_type, next_flags, next_id = _unpack_header(view, stop)
+        length = high << 16 | low
+        if (frame_type or next_flags & _PADDED or next_id & MAX_31_BIT != stream_id
+                or length > max_size or stop + 9 + length > end):  # fmt: skip
+            break
+        parts.append(view[stop + 9 : stop + 9 + length])
+        stop += 9 + length
+        flags = next_flags
+        if flags & _END_STREAM:
+            break
+    return stop, flags, b"".join(parts)
 
 
 def _too_large(length: int, frame_type: int, limit: int) -> FrameTooLarge:
