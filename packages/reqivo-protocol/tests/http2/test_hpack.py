@@ -419,3 +419,38 @@ def test_a_cached_block_still_needs_the_size_update_a_lower_limit_requires() -> 
     with pytest.raises(HPACKDecodingError, match="size update"):
         decoder.decode(b"\x88")
     assert decoder.decode(b"\x3f\x45\x88") == [(b":status", b"200")]  # update to 100
+
+
+_literals = st.tuples(
+    st.sampled_from([b"a", b"b", b"server", b"x-long"]),
+    st.sampled_from([b"1", b"22", b"v" * 40, b"w" * 150]),
+    st.booleans(),  # incremental indexing, or without
+)
+#: A small pool of blocks, so that blocks come again (from the cache).
+_pools = st.lists(st.lists(_literals, max_size=5), min_size=1, max_size=4)
+
+
+def _raw_block(literals: list[tuple[bytes, bytes, bool]]) -> bytes:
+    out = b""
+    for name, value, indexing in literals:
+        out += (b"\x40" if indexing else b"\x00") + encode_integer(len(name), 7, 0) + name
+        out += encode_integer(len(value), 7, 0) + value
+    return out
+
+
+@SETTINGS
+@given(pool=_pools, picks=st.lists(st.tuples(st.integers(0, 3), st.booleans()), max_size=25))
+def test_cached_blocks_keep_the_table_as_hpack_does(
+    pool: list[list[tuple[bytes, bytes, bool]]], picks: list[tuple[int, bool]]
+) -> None:
+    ours = Decoder()
+    theirs = hpack.Decoder()
+    blocks = [_raw_block(literals) for literals in pool]
+    ours.decode(b"\x3f\xe1\x01")  # the table shrunk to 256 bytes: entries are evicted
+    theirs.decode(b"\x3f\xe1\x01", raw=True)
+    for index, dynamic_reference in picks:
+        block = blocks[index % len(blocks)]
+        if dynamic_reference and ours.table_size:
+            block += b"\xbe"  # index 62: not cached
+        assert ours.decode(block) == theirs.decode(block, raw=True)
+        assert ours.dynamic_table == list(theirs.header_table.dynamic_entries)

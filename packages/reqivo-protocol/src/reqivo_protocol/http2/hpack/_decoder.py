@@ -44,6 +44,7 @@ from reqivo_protocol.http2.hpack._table import (
 __all__ = ["CACHED_BLOCKS", "CACHED_BLOCK_SIZE", "Decoder"]
 
 _FIRST_DYNAMIC = len(STATIC_TABLE) + 1  # 62
+_Fields = tuple[tuple[bytes, bytes], ...]
 #: The decoded blocks remembered (how many, and up to what size): see ``Decoder``.
 CACHED_BLOCKS = 32
 CACHED_BLOCK_SIZE = 1024
@@ -78,9 +79,9 @@ class Decoder:
         self._limit = DEFAULT_TABLE_SIZE  # the size the peer's encoder last announced
         self._max_table_size = DEFAULT_TABLE_SIZE
         self._update_required = False
-        #: block -> (its fields, the fields it added to the table, its list size)
-        self._cache: dict[bytes, tuple[tuple[tuple[bytes, bytes], ...],
-                                       tuple[tuple[bytes, bytes], ...], int]] = {}  # fmt: skip
+        #: block -> (its fields, the entries it adds (newest first) and their size, the
+        #: size of its header list)
+        self._cache: dict[bytes, tuple[_Fields, _Fields, int, int]] = {}
         self.max_table_size = max_table_size
         self.max_header_list_size = max_header_list_size
 
@@ -122,10 +123,10 @@ class Decoder:
             pos = self._size_updates(data)
         else:
             cached = self._cache.get(data)
-            if cached is not None and cached[2] <= list_limit:
-                fields, added, _ = cached
-                for field in added:
-                    self._add(field)
+            if cached is not None and cached[3] <= list_limit:
+                fields, added, added_size, _ = cached
+                if added:
+                    self._insert(added, added_size)
                 return list(fields)
         entries = self._entries
         headers: list[tuple[bytes, bytes]] = []
@@ -189,8 +190,27 @@ class Decoder:
             cache = self._cache
             if len(cache) >= CACHED_BLOCKS:
                 del cache[next(iter(cache))]
-            cache[data] = (tuple(headers), tuple(added_fields), list_size)
+            added = tuple(reversed(added_fields))
+            added_size = sum([len(name) + len(value) for name, value in added])
+            cache[data] = (tuple(headers), added, added_size + ENTRY_OVERHEAD * len(added),
+                           list_size)  # fmt: skip
         return headers
+
+    def _insert(self, added: tuple[tuple[bytes, bytes], ...], size: int) -> None:
+        """Add the entries of a cached block (newest first, ``size`` in all) at once:
+        when they fit together, the same table as adding them one by one."""
+        limit = self._limit
+        if size > limit:
+            for field in reversed(added):
+                self._add(field)
+            return
+        entries = self._entries
+        total = self._size + size
+        while total > limit:
+            name, value = entries.pop()
+            total -= len(name) + len(value) + ENTRY_OVERHEAD
+        entries[_FIRST_DYNAMIC:_FIRST_DYNAMIC] = added
+        self._size = total
 
     def _add(self, field: tuple[bytes, bytes]) -> None:
         entries = self._entries
