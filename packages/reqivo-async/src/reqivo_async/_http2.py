@@ -47,7 +47,6 @@ from typing import Any, Final
 from reqivo_async._body_stream import ResponseBodyStream
 from reqivo_async._config import DEFAULT_TIMEOUT, Timeout
 from reqivo_async._flow import FlowProtocol, expire, wake
-from reqivo_async._http11 import MAX_RECV_SIZE
 from reqivo_async._models import AsyncRequest, Response
 from reqivo_async._network import map_error
 from reqivo_async._trace import Step
@@ -80,7 +79,8 @@ __all__ = ["HTTP2Connection", "HTTP2Protocol", "HTTP2ResponseStream", "StreamRef
 
 #: How long a graceful close may take before the transport is aborted.
 CLOSE_TIMEOUT: Final = 0.5
-#: The buffer each read goes to (asyncio's TLS layer reads at most as much at once).
+#: The buffer each read goes to: what asyncio's TLS layer decrypts at once (from its
+#: reads of up to 256 KiB, and records pending) fits.
 READ_BUFFER: Final = 512 * 1024
 #: Our receive windows: per stream (the most a slow reader leaves unread) and in all.
 STREAM_WINDOW: Final = 4 * 1024 * 1024
@@ -112,21 +112,10 @@ class HTTP2Protocol(FlowProtocol, asyncio.BufferedProtocol):
     decoding itself.
     """
 
-    def __init__(
-        self,
-        transport: asyncio.Transport,
-        *,
-        write_paused: bool = False,
-        recv_transport: Any = None,
-        recv_size: int = 0,
-    ) -> None:
+    def __init__(self, transport: asyncio.Transport, *, write_paused: bool = False) -> None:
         super().__init__(write_paused=write_paused)
         self.transport = transport
         self.connection: HTTP2Connection | None = None
-        # Read size, as in HTTP11Protocol: the socket transport's ``max_size`` is raised
-        # while reads fill it (a download) and restored on the first short read.
-        self._recv_transport = recv_transport
-        self._recv_size = self._base_recv_size = recv_size if recv_transport is not None else 0
         self._buffer = memoryview(bytearray(READ_BUFFER))
 
     def get_buffer(self, sizehint: int) -> memoryview:
@@ -138,20 +127,10 @@ class HTTP2Protocol(FlowProtocol, asyncio.BufferedProtocol):
             connection.receive(self._buffer[:nbytes])
 
     def data_received(self, data: bytes) -> None:
-        size = len(data)
-        recv_size = self._recv_size
-        if size == recv_size:
-            if recv_size < MAX_RECV_SIZE:
-                self._set_recv_size(min(recv_size * 2, MAX_RECV_SIZE))
-        elif recv_size > self._base_recv_size:
-            self._set_recv_size(self._base_recv_size)
+        """For a transport that hands over ``bytes`` (asyncio's and uvloop's do not)."""
         connection = self.connection
         if connection is not None:
             connection.receive(data)
-
-    def _set_recv_size(self, size: int) -> None:
-        self._recv_size = size
-        self._recv_transport.max_size = size
 
     def eof_received(self) -> bool | None:
         return None

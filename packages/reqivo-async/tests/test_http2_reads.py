@@ -1,0 +1,58 @@
+"""How HTTP/2 connections read: a buffered protocol (the transport, or asyncio's TLS
+layer, reads into the connection's one buffer), so a download makes one body chunk per
+read and nothing else; bytes handed over by ``data_received`` are taken as well."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from reqivo_async import AsyncSession
+from reqivo_async._http2 import HTTP2Protocol
+from reqivo_protocol.http2 import GoAwayFrame
+from servers.models import Server, TLSServer
+from servers.nginx import file_bytes
+
+
+async def _download(session: AsyncSession, url: str) -> tuple[int, int, bool]:
+    chunks = received = 0
+    async with session.stream("GET", url) as response:
+        assert response.http_version == "HTTP/2"
+        async for chunk in response.aiter_bytes():
+            assert type(chunk) is bytes
+            chunks += 1
+            received += len(chunk)
+    pool: Any = session._transport
+    (connections,) = pool._h2.values()
+    protocol = connections[0]._http.protocol
+    return received, chunks, isinstance(protocol, asyncio.BufferedProtocol)
+
+
+async def test_download_over_tls(nginx_h2_server: TLSServer) -> None:
+    async with AsyncSession(http2=True, verify=nginx_h2_server.ca_bundle) as session:
+        received, chunks, buffered = await _download(session, nginx_h2_server.url + "/64m")
+        body = await session.get(nginx_h2_server.url + "/1m")
+    assert received == 64 * 1024 * 1024 and buffered
+    assert chunks < received // 16384  # DATA frames received together are one chunk
+    assert body.content == file_bytes(1024 * 1024)
+
+
+async def test_download_over_h2c(nginx_h2c_server: Server) -> None:
+    async with AsyncSession(http1=False, http2=True) as session:
+        received, _, buffered = await _download(session, nginx_h2c_server.url + "/64m")
+        body = await session.get(nginx_h2c_server.url + "/1m")
+    assert received == 64 * 1024 * 1024 and buffered
+    assert body.content == file_bytes(1024 * 1024)
+
+
+async def test_bytes_from_data_received_are_taken(nginx_h2c_server: Server) -> None:
+    async with AsyncSession(http1=False, http2=True) as session:
+        await session.get(nginx_h2c_server.url + "/1k")
+        pool: Any = session._transport
+        (connections,) = pool._h2.values()
+        http = connections[0]._http
+        protocol: HTTP2Protocol = http.protocol
+        protocol.data_received(GoAwayFrame(0, 0).serialize())
+        assert http.goaway
+        response = await session.get(nginx_h2c_server.url + "/1k")  # on a new connection
+    assert response.content == file_bytes(1024)
