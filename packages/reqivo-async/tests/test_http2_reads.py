@@ -1,14 +1,17 @@
 """How HTTP/2 connections read: a buffered protocol (the transport, or asyncio's TLS
 layer, reads into the connection's one buffer), so a download makes one body chunk per
-read and nothing else; bytes handed over by ``data_received`` are taken as well."""
+read and nothing else; bytes handed over by ``data_received`` are taken as well. Read
+timeouts share one timer, moved lazily (it must still fire at each deadline)."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
-from reqivo_async import AsyncSession
+from reqivo_async import AsyncSession, Timeout
 from reqivo_async._http2 import HTTP2Protocol
+from reqivo_protocol import ReadTimeout
 from reqivo_protocol.http2 import GoAwayFrame
 from servers.models import Server, TLSServer
 from servers.nginx import file_bytes
@@ -56,3 +59,27 @@ async def test_bytes_from_data_received_are_taken(nginx_h2c_server: Server) -> N
         assert http.goaway
         response = await session.get(nginx_h2c_server.url + "/1k")  # on a new connection
     assert response.content == file_bytes(1024)
+
+
+async def test_each_stream_times_out_at_its_own_deadline(hypercorn_h2_server: TLSServer) -> None:
+    async def timed(path: str, read: float) -> tuple[str, float]:
+        started = time.monotonic()
+        try:
+            response = await session.get(path, timeout=Timeout(5, read=read))
+        except ReadTimeout:
+            return "timeout", time.monotonic() - started
+        assert response.status_code == 200
+        return "ok", time.monotonic() - started
+
+    async with AsyncSession(
+        http2=True, verify=hypercorn_h2_server.ca_bundle, base_url=hypercorn_h2_server.url
+    ) as session:
+        await session.get("/echo")
+        # The long timeout sets the timer first; the short one must move it earlier.
+        results = await asyncio.gather(
+            timed("/delay/3", 1.2), timed("/delay/3", 0.2), timed("/delay/0.1", 2.0)
+        )
+        again = await timed("/delay/3", 0.3)  # the timer is set again after it fired
+    (long_, long_took), (short, short_took), (fine, _) = results
+    assert (long_, short, fine, again[0]) == ("timeout", "timeout", "ok", "timeout")
+    assert 0.2 <= short_took < 1.0 and 1.2 <= long_took < 2.5 and 0.3 <= again[1] < 2.0

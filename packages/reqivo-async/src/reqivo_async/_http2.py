@@ -219,6 +219,9 @@ class HTTP2Connection:
         self._slot_waiters: collections.deque[asyncio.Future[bool]] = collections.deque()
         self._reserved = 0  # waiters woken for a free stream that did not run yet
         self._flush_pending = False
+        #: Stream waits with a timeout and their deadlines; the timer for them (``_wait``).
+        self._timed: dict[asyncio.Future[bool], float] = {}
+        self._timer: asyncio.TimerHandle | None = None
         self.machine.initiate()
         self._flush()
 
@@ -609,19 +612,45 @@ class HTTP2Connection:
     # -- waiting and ending -------------------------------------------------------------------
 
     async def _wait(self, stream: _Stream, seconds: float | None, *, send: bool = False) -> bool:
-        """Wait for something to happen on ``stream``; False if ``seconds`` passed."""
+        """Wait for something to happen on ``stream``; False if ``seconds`` passed.
+
+        The timeouts share one timer, moved lazily: it fires at the earliest deadline it
+        was set for, expires the waits that are due and is set again for the earliest
+        left. Sequential requests under the same timeout then set it once per timeout
+        period, not once per request (``call_later`` and ``cancel`` every time)."""
         loop = self._loop
         waiter: asyncio.Future[bool] = loop.create_future()
         if send:
             stream.send_waiter = waiter
         else:
             stream.waiter = waiter
-        handle = None if seconds is None else loop.call_later(seconds, expire, waiter)
+        if seconds is None:
+            return await waiter
+        deadline = loop.time() + seconds
+        timed = self._timed
+        timed[waiter] = deadline
+        timer = self._timer
+        if timer is None or timer.when() > deadline:
+            if timer is not None:
+                timer.cancel()
+            self._timer = loop.call_at(deadline, self._expire_due)
         try:
             return await waiter
         finally:
-            if handle is not None:
-                handle.cancel()
+            del timed[waiter]
+
+    def _expire_due(self) -> None:
+        """The shared timer: expire the waits that are due, set it for the next one."""
+        self._timer = None
+        now = self._loop.time()
+        earliest = None
+        for waiter, deadline in list(self._timed.items()):
+            if deadline <= now:
+                expire(waiter)
+            elif earliest is None or deadline < earliest:
+                earliest = deadline
+        if earliest is not None:
+            self._timer = self._loop.call_at(earliest, self._expire_due)
 
     def acknowledge(self, stream: _Stream, length: int) -> None:
         """The application took ``length`` flow-controlled bytes of ``stream``."""
