@@ -4,6 +4,7 @@ total length; anything else ends the run. Also ``data_pending``."""
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
 
 import pytest
@@ -121,3 +122,11 @@ def test_data_pending(raw: RawServer) -> None:
     raw.client.data_to_send()
     pending.append(raw.client.data_pending)
     assert pending == [False, True, False]
+
+
+def test_the_reserved_bit_of_a_stream_id_is_ignored_in_a_run(raw: RawServer) -> None:
+    (sid,) = _opened(raw, 1)
+    reserved = struct.pack(">IBI", 2 << 8, 0, sid | 0x80000000) + b"cd"
+    events = raw.feed(DataFrame(sid, b"ab"), reserved, DataFrame(sid, b"ef", end_stream=True))
+    assert b"".join(e.data for e in events if isinstance(e, DataReceived)) == b"abcdef"
+    assert isinstance(events[-1], StreamEnded)

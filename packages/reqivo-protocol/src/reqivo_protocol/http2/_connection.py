@@ -50,6 +50,7 @@ HPACK table), so that is what is enforced.
 
 from __future__ import annotations
 
+import struct
 from typing import Final, NoReturn, TypeVar
 
 from reqivo_protocol._exceptions import LocalProtocolError
@@ -137,6 +138,7 @@ _RECV_END: Final = StreamInput.RECV_END_STREAM
 _RECV_RST: Final = StreamInput.RECV_RST_STREAM
 _next_state = TRANSITIONS.get
 _unpack_header = _HEADER.unpack_from
+_unpack_run_header = struct.Struct(">IBI").unpack_from
 
 # Why a stream closed (the record of closed streams).
 _PEER_ENDED: Final = 1  # we received its END_STREAM
@@ -1020,15 +1022,18 @@ def _data_run(
     is checked as one frame of their total length, which no window or content-length
     check can tell apart from the frames in turn (an overrun is an error either way)."""
     parts = [view[start:stop]]
+    append = parts.append
     flags = 0
     while end - stop >= 9:
-        high, low, frame_type, next_flags, next_id = _unpack_header(view, stop)
-        length = high << 16 | low
-        if (frame_type or next_flags & _PADDED or next_id & MAX_31_BIT != stream_id
-                or length > max_size or stop + 9 + length > end):  # fmt: skip
+        # length << 8 | type, flags, stream id (a reserved bit set: not this stream here)
+        word, next_flags, next_id = _unpack_run_header(view, stop)
+        start = stop + 9
+        after = start + (word >> 8)
+        if (word & 0xFF or next_flags & _PADDED or next_id != stream_id or after > end
+                or word >> 8 > max_size):  # fmt: skip
             break
-        parts.append(view[stop + 9 : stop + 9 + length])
-        stop += 9 + length
+        append(view[start:after])
+        stop = after
         flags = next_flags
         if flags & _END_STREAM:
             break
