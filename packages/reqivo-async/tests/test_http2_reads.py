@@ -1,7 +1,9 @@
 """How HTTP/2 connections read: a buffered protocol (the transport, or asyncio's TLS
 layer, reads into the connection's one buffer), so a download makes one body chunk per
 read and nothing else; bytes handed over by ``data_received`` are taken as well. Read
-timeouts share one timer, moved lazily (it must still fire at each deadline)."""
+timeouts share one timer, moved lazily (it must still fire at each deadline). A connection
+idle for ``PING_AFTER_IDLE`` is PINGed before its next request, and replaced if it does not
+answer."""
 
 from __future__ import annotations
 
@@ -9,10 +11,14 @@ import asyncio
 import time
 from typing import Any
 
+from hyperframe.frame import PingFrame
+
 from reqivo_async import AsyncSession, Timeout
-from reqivo_async._http2 import HTTP2Protocol
+from reqivo_async._http2 import PING_AFTER_IDLE, HTTP2Protocol
 from reqivo_protocol import ReadTimeout
 from reqivo_protocol.http2 import GoAwayFrame
+from servers.fixtures import H2RawServerFactory
+from servers.h2raw import Close, H2Step, Handshake, ReadFrame, ReadRequest, Respond, Stall
 from servers.models import Server, TLSServer
 from servers.nginx import file_bytes
 
@@ -83,3 +89,67 @@ async def test_each_stream_times_out_at_its_own_deadline(hypercorn_h2_server: TL
     (long_, long_took), (short, short_took), (fine, _) = results
     assert (long_, short, fine, again[0]) == ("timeout", "timeout", "ok", "timeout")
     assert 0.2 <= short_took < 1.0 and 1.2 <= long_took < 2.5 and 0.3 <= again[1] < 2.0
+
+
+# -- a PING before reusing an idle connection -------------------------------------------------
+
+
+def _idle(session: AsyncSession) -> Any:
+    """The pool's one HTTP/2 connection, made to look idle for longer than the limit."""
+    pool: Any = session._transport
+    (connections,) = pool._h2.values()
+    (connection,) = connections
+    http = connection._http
+    http.idle_since -= PING_AFTER_IDLE + 1
+    return http
+
+
+async def test_an_idle_connection_that_answers_a_ping_is_reused(
+    h2_raw_server: H2RawServerFactory,
+) -> None:
+    answer: list[H2Step] = [ReadRequest(), Respond(body=b"ok")]
+    server = h2_raw_server([Handshake(), *answer * 3])
+    async with AsyncSession(http1=False, http2=True, base_url=server.url) as session:
+        await session.get("/a")
+        _idle(session)
+        results = await asyncio.gather(session.get("/b"), session.get("/c"))  # one PING
+    assert [r.content for r in results] == [b"ok", b"ok"]
+    assert server.connections == 1
+    pings = [f for _, f in server.frames if isinstance(f, PingFrame)]
+    assert len(pings) == 1 and "ACK" not in pings[0].flags
+
+
+async def test_an_idle_connection_that_does_not_answer_is_replaced(
+    h2_raw_server: H2RawServerFactory,
+) -> None:
+    silent: list[H2Step] = [
+        Handshake(auto_ping_ack=False),
+        ReadRequest(),
+        Respond(body=b"one"),
+        Stall(),
+    ]
+    server = h2_raw_server(silent, [Handshake(), ReadRequest(), Respond(body=b"two")])
+    async with AsyncSession(http1=False, http2=True, base_url=server.url) as session:
+        await session.get("/a")
+        http = _idle(session)
+        started = time.monotonic()
+        response = await session.get("/b", timeout=Timeout(5, read=0.3))
+        took = time.monotonic() - started
+    assert response.content == b"two" and http.closed
+    assert server.connections == 2 and 0.3 <= took < 3
+    assert [r.path for r in server.h2_requests] == ["/a", "/b"]
+
+
+async def test_a_connection_lost_during_the_ping_is_replaced(
+    h2_raw_server: H2RawServerFactory,
+) -> None:
+    server = h2_raw_server(
+        [Handshake(auto_ping_ack=False), ReadRequest(), Respond(body=b"one"), ReadFrame(PingFrame),
+         Close()],
+        [Handshake(), ReadRequest(), Respond(body=b"two")],
+    )  # fmt: skip
+    async with AsyncSession(http1=False, http2=True, base_url=server.url) as session:
+        await session.get("/a")
+        _idle(session)
+        response = await session.get("/b")
+    assert response.content == b"two" and server.connections == 2

@@ -67,6 +67,7 @@ from reqivo_protocol.http2 import (
     DataReceived,
     ErrorCode,
     HTTP2ProtocolError,
+    PingAcknowledged,
     RemoteSettingsChanged,
     ResponseReceived,
     StreamEnded,
@@ -85,6 +86,12 @@ READ_BUFFER: Final = 512 * 1024
 #: Our receive windows: per stream (the most a slow reader leaves unread) and in all.
 STREAM_WINDOW: Final = 4 * 1024 * 1024
 CONNECTION_WINDOW: Final = 16 * 1024 * 1024
+#: A connection idle for longer is checked with a PING before its next request (a NAT or
+#: a server may have dropped it silently); the answer may take this long (or the read
+#: timeout, if shorter) before the request goes to a new connection instead.
+PING_AFTER_IDLE: Final = 15.0
+PING_TIMEOUT: Final = 2.0
+_PING_DATA: Final = b"reqivo\x00\x00"
 #: Connection-specific fields that HTTP/2 forbids (RFC 9113 section 8.2.2).
 _HOP_BY_HOP: Final = frozenset(
     {"host", "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"}
@@ -222,6 +229,8 @@ class HTTP2Connection:
         #: Stream waits with a timeout and their deadlines; the timer for them (``_wait``).
         self._timed: dict[asyncio.Future[bool], float] = {}
         self._timer: asyncio.TimerHandle | None = None
+        #: The answer to the liveness PING in flight (``_check_alive``), if any.
+        self._ping: asyncio.Future[bool] | None = None
         self.machine.initiate()
         self._flush()
 
@@ -343,6 +352,8 @@ class HTTP2Connection:
                 self._wake_slots()
             elif type(event) is ConnectionTerminated:
                 self._terminated(event)
+            elif type(event) is PingAcknowledged:
+                wake(self._ping)
         if self.machine.data_pending:
             self._flush_soon()
 
@@ -400,6 +411,7 @@ class HTTP2Connection:
                 first = False
             wake(stream.waiter)
             wake(stream.send_waiter)
+        wake(self._ping)
         self._wake_slots()
 
     def _wake_slots(self) -> None:
@@ -469,6 +481,9 @@ class HTTP2Connection:
         try:
             if step is not None:
                 await step.started()
+            if (not self.streams and not self.goaway  # goaway: closed or lost too
+                    and time.monotonic() - self.idle_since > PING_AFTER_IDLE):  # fmt: skip
+                await self._check_alive(timeout.read)
             if self._slot_waiters or self._reserved or not self._may_open():
                 while True:
                     if self.closed or self.goaway:
@@ -531,6 +546,29 @@ class HTTP2Connection:
             request=request,
             extensions=extensions,
         )
+
+    async def _check_alive(self, seconds: float | None) -> None:
+        """PING the connection (idle for ``PING_AFTER_IDLE``) and wait for the answer;
+        ``StreamRefused`` (the request goes to a new connection) if none comes within
+        ``PING_TIMEOUT`` (or ``seconds``, if shorter). Requests arriving meanwhile wait
+        for the same answer."""
+        waiter = self._ping
+        if waiter is None:
+            waiter = self._ping = self._loop.create_future()
+            self.machine.ping(_PING_DATA)
+            self._flush()
+            limit = PING_TIMEOUT if seconds is None else min(seconds, PING_TIMEOUT)
+            timer = self._loop.call_later(limit, expire, waiter)
+            waiter.add_done_callback(lambda _: timer.cancel())
+        try:
+            answered = await asyncio.shield(waiter)
+        finally:
+            if self._ping is waiter and waiter.done():
+                self._ping = None
+        if not answered or self.closed or self.protocol.lost:
+            self.close()
+            raise StreamRefused("the idle connection did not answer a PING: it is closed")
+        self.idle_since = time.monotonic()
 
     async def _wait_slot(self, request: AsyncRequest, seconds: float | None) -> None:
         """Queue for a stream. ``_wake_slots`` pops the waiters it wakes and counts them
