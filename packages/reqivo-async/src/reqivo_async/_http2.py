@@ -6,14 +6,16 @@ Theory of operation
 Imported only when a connection negotiated ``h2`` (ALPN) or speaks it by prior
 knowledge: an HTTP/1.1-only program never loads this module nor the HTTP/2 machine.
 
-``HTTP2Protocol`` (a ``_flow.FlowProtocol``) hands every received block to
+``HTTP2Protocol`` (a ``_flow.FlowProtocol`` and a buffered protocol: reads land in one
+buffer of its own) hands every received block to
 ``HTTP2Connection.receive``, which feeds the sans-IO ``ClientConnection`` and dispatches
 its events to the ``_Stream`` they name: the response head, body chunks (queued with
 their flow-controlled length), trailers, the end, or an error. Each stream has one read
 waiter and one send waiter (plain futures, woken by ``_flow.wake``, timed out by
-``_flow.expire``). Everything the machine queues (SETTINGS acknowledgements, window
-updates, PING answers, our frames) goes out through one path, ``_flush``, after each
-action.
+``_flow.expire`` from one timer per connection, see ``_wait``). Everything the machine
+queues (SETTINGS acknowledgements, window updates, PING answers, our frames) goes out
+through one path, ``_flush``, after each action. A connection idle for
+``PING_AFTER_IDLE`` is PINGed before its next request (``_check_alive``).
 
 Flow control. Downloads: a chunk is acknowledged to the machine
 (``acknowledge_received_data``) only when the application takes it, so a slow reader
