@@ -20,6 +20,7 @@ from reqivo_protocol.http2.hpack import (
     encode_huffman,
 )
 from reqivo_protocol.http2.hpack._decoder import CACHED_BLOCK_SIZE, CACHED_BLOCKS
+from reqivo_protocol.http2.hpack._encoder import CACHED_BLOCKS as CACHED_ENCODED
 from reqivo_protocol.http2.hpack._integers import decode_integer, encode_integer
 
 Fields = list[tuple[bytes, bytes]]
@@ -454,3 +455,66 @@ def test_cached_blocks_keep_the_table_as_hpack_does(
             block += b"\xbe"  # index 62: not cached
         assert ours.decode(block) == theirs.decode(block, raw=True)
         assert ours.dynamic_table == list(theirs.header_table.dynamic_entries)
+
+
+# -- the encoder's cache of blocks ------------------------------------------------------------
+
+_REQUEST = ((b":method", b"GET"), (b":path", b"/a"), (b"user-agent", b"reqivo"))
+
+
+def test_fields_sent_again_reuse_their_block() -> None:
+    encoder = Encoder()
+    first = encoder.encode_cached(_REQUEST)  # adds user-agent: not remembered
+    second = encoder.encode_cached(_REQUEST)
+    assert first != second and encoder.encode_cached(_REQUEST) is second
+    decoder = Decoder()
+    assert [decoder.decode(block) for block in (first, second)] == [list(_REQUEST)] * 2
+
+
+def test_a_changed_table_is_not_ignored() -> None:
+    encoder = Encoder()
+    plain = Encoder()
+    decoder = Decoder()
+    for change in (None, 256, None, 0, None, 4096, None):
+        if change is not None:
+            encoder.header_table_size = plain.header_table_size = change
+        block = encoder.encode_cached(_REQUEST)
+        assert block == plain.encode(_REQUEST)
+        assert decoder.decode(block) == list(_REQUEST)
+    new = ((b"x-new", b"1"),)  # an entry added: user-agent's index moves
+    added = encoder.encode_cached(new)
+    assert added == plain.encode(new) and decoder.decode(added) == list(new)
+    block = encoder.encode_cached(_REQUEST)
+    assert block == plain.encode(_REQUEST) and decoder.decode(block) == list(_REQUEST)
+
+
+def test_the_encoders_cache_is_bounded() -> None:
+    encoder = Encoder()
+    for i in range(CACHED_ENCODED + 4):
+        fields = ((b":path", b"/%d" % i),)  # :path is never indexed: nothing added
+        assert encoder.encode_cached(fields) is encoder.encode_cached(fields)
+    assert len(encoder._blocks) == CACHED_ENCODED
+    large = ((b":path", b"/" + bytes(range(1, 128)) * 20),)
+    assert encoder.encode_cached(large) is not encoder.encode_cached(large)
+    assert large not in encoder._blocks
+
+
+@SETTINGS
+@given(
+    pool=st.lists(header_lists.map(tuple), min_size=1, max_size=4),
+    picks=st.lists(
+        st.tuples(st.integers(0, 3), st.none() | st.sampled_from([0, 64, 256, 4096])),
+        max_size=20,
+    ),
+)
+def test_cached_encoding_is_encoding(
+    pool: list[tuple[tuple[bytes, bytes], ...]], picks: list[tuple[int, int | None]]
+) -> None:
+    cached, plain, decoder = Encoder(), Encoder(), Decoder()
+    for index, change in picks:
+        if change is not None:
+            cached.header_table_size = plain.header_table_size = change
+        fields = pool[index % len(pool)]
+        block = cached.encode_cached(fields)
+        assert block == plain.encode(fields)
+        assert decoder.decode(block) == list(fields)

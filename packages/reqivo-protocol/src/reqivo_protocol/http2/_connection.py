@@ -403,7 +403,9 @@ class ClientConnection:
         stream.no_content = method == b"HEAD" or method == b"CONNECT"
         self._next_stream_id = stream_id + 2
         self._streams[stream_id] = stream
-        self._send_block(stream_id, self._encoder.encode(fields), end_stream)
+        encoder = self._encoder
+        block = encoder.encode_cached(key) if hashable and fields is key else encoder.encode(fields)
+        self._send_block(stream_id, block, end_stream)
         if end_stream:
             stream.state = transition(stream.state, _SEND_END, stream_id)
         return stream_id
