@@ -16,9 +16,18 @@ from hyperframe.frame import PingFrame
 from reqivo_async import AsyncSession, Timeout
 from reqivo_async._http2 import PING_AFTER_IDLE, HTTP2Protocol
 from reqivo_protocol import ReadTimeout
-from reqivo_protocol.http2 import GoAwayFrame
+from reqivo_protocol.http2 import DataFrame, GoAwayFrame
 from servers.fixtures import H2RawServerFactory
-from servers.h2raw import Close, H2Step, Handshake, ReadFrame, ReadRequest, Respond, Stall
+from servers.h2raw import (
+    Close,
+    H2Step,
+    Handshake,
+    ReadFrame,
+    ReadRequest,
+    Respond,
+    SendHeaders,
+    Stall,
+)
 from servers.models import Server, TLSServer
 from servers.nginx import file_bytes
 
@@ -94,12 +103,17 @@ async def test_each_stream_times_out_at_its_own_deadline(hypercorn_h2_server: TL
 # -- a PING before reusing an idle connection -------------------------------------------------
 
 
-def _idle(session: AsyncSession) -> Any:
-    """The pool's one HTTP/2 connection, made to look idle for longer than the limit."""
+def _h2(session: AsyncSession) -> Any:
+    """The pool's one HTTP/2 connection."""
     pool: Any = session._transport
     (connections,) = pool._h2.values()
     (connection,) = connections
-    http = connection._http
+    return connection._http
+
+
+def _idle(session: AsyncSession) -> Any:
+    """The pool's one HTTP/2 connection, made to look idle for longer than the limit."""
+    http = _h2(session)
     http.idle_since -= PING_AFTER_IDLE + 1
     return http
 
@@ -153,3 +167,24 @@ async def test_a_connection_lost_during_the_ping_is_replaced(
         _idle(session)
         response = await session.get("/b")
     assert response.content == b"two" and server.connections == 2
+
+
+async def test_small_chunks_are_joined_large_ones_come_alone(
+    h2_raw_server: H2RawServerFactory,
+) -> None:
+    server = h2_raw_server(
+        [Handshake(), ReadRequest(), SendHeaders(((":status", "200"),)), Stall()]
+    )
+    big = [DataFrame(1, b"r" * 16384) for _ in range(6)]  # a run: one chunk of 96 KiB
+    reads = [
+        [DataFrame(1, b"a" * 1000, padding=3), DataFrame(1, b"b" * 1000, padding=3)],
+        big,
+        [DataFrame(1, b"c" * 10, padding=3, end_stream=True)],
+    ]
+    async with AsyncSession(http1=False, http2=True, base_url=server.url) as session:
+        async with session.stream("GET", "/") as response:
+            http = _h2(session)
+            for frames in reads:  # as three reads of the socket would bring them
+                http.receive(b"".join(frame.serialize() for frame in frames))
+            chunks = [chunk async for chunk in response.aiter_bytes()]
+    assert chunks == [b"a" * 1000 + b"b" * 1000, b"r" * 16384 * 6, b"c" * 10]

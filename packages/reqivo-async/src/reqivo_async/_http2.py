@@ -85,6 +85,8 @@ CLOSE_TIMEOUT: Final = 0.5
 #: The buffer each read goes to: what asyncio's TLS layer decrypts at once (from its
 #: reads of up to 256 KiB, and records pending) fits.
 READ_BUFFER: Final = 512 * 1024
+#: Body chunks smaller than this that wait together are handed over joined.
+JOINED_CHUNK: Final = 64 * 1024
 #: Our receive windows: per stream (the most a slow reader leaves unread) and in all.
 STREAM_WINDOW: Final = 4 * 1024 * 1024
 CONNECTION_WINDOW: Final = 16 * 1024 * 1024
@@ -788,14 +790,20 @@ class HTTP2ResponseStream(ResponseBodyStream):
         while True:
             chunks = stream.chunks
             if chunks:
-                if len(chunks) == 1:
+                if len(chunks) == 1 or len(chunks[0][0]) >= JOINED_CHUNK:
                     data, length = chunks.popleft()
                 else:
-                    # Everything received so far as one chunk (servers send DATA in 8 or
-                    # 16 KiB frames): one acknowledgement, one iteration for the caller.
-                    data = b"".join([piece for piece, _ in chunks])
-                    length = sum([size for _, size in chunks])
-                    chunks.clear()
+                    # The small chunks received so far as one (DATA frames of streams
+                    # sent interleaved, or cut by reads): one acknowledgement, one
+                    # iteration for the caller. A large one (a run of frames the machine
+                    # joined already) comes alone: joining it again would copy it.
+                    pieces = []
+                    length = 0
+                    while chunks and len(chunks[0][0]) < JOINED_CHUNK:
+                        piece, size = chunks.popleft()
+                        pieces.append(piece)
+                        length += size
+                    data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
                 connection.acknowledge(stream, length)
                 if data:
                     return data
