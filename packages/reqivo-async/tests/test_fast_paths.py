@@ -298,6 +298,7 @@ async def test_bulk_download_reads_bigger_blocks() -> None:
         async with AsyncConnection(url) as conn:
             response = await conn.handle_async_request(_request(url))
             protocol = conn._http.protocol  # type: ignore[union-attr]
+            assert isinstance(protocol, http11.HTTP11Protocol)
             await asyncio.sleep(0.2)  # let the body pile up: reads fill their buffer
             received = bytearray()
             async for chunk in response.aiter_raw():

@@ -367,12 +367,7 @@ class AsyncConnection(AsyncBaseTransport):
         # Imported here: HTTP/1.1-only programs never load the HTTP/2 modules.
         from reqivo_async._http2 import HTTP2Connection, HTTP2Protocol
 
-        h2 = HTTP2Protocol(
-            transport,
-            write_paused=protocol.write_paused,
-            recv_transport=protocol._recv_transport,
-            recv_size=protocol._base_recv_size,
-        )
+        h2 = HTTP2Protocol(transport, write_paused=protocol.write_paused)
         pending = protocol.take_all()  # the server's SETTINGS may have come already
         transport.set_protocol(h2)
         http = HTTP2Connection(

@@ -6,14 +6,16 @@ Theory of operation
 Imported only when a connection negotiated ``h2`` (ALPN) or speaks it by prior
 knowledge: an HTTP/1.1-only program never loads this module nor the HTTP/2 machine.
 
-``HTTP2Protocol`` (a ``_flow.FlowProtocol``) hands every received block to
+``HTTP2Protocol`` (a ``_flow.FlowProtocol`` and a buffered protocol: reads land in one
+buffer of its own) hands every received block to
 ``HTTP2Connection.receive``, which feeds the sans-IO ``ClientConnection`` and dispatches
 its events to the ``_Stream`` they name: the response head, body chunks (queued with
 their flow-controlled length), trailers, the end, or an error. Each stream has one read
 waiter and one send waiter (plain futures, woken by ``_flow.wake``, timed out by
-``_flow.expire``). Everything the machine queues (SETTINGS acknowledgements, window
-updates, PING answers, our frames) goes out through one path, ``_flush``, after each
-action.
+``_flow.expire`` from one timer per connection, see ``_wait``). Everything the machine
+queues (SETTINGS acknowledgements, window updates, PING answers, our frames) goes out
+through one path, ``_flush``, after each action. A connection idle for
+``PING_AFTER_IDLE`` is PINGed before its next request (``_check_alive``).
 
 Flow control. Downloads: a chunk is acknowledged to the machine
 (``acknowledge_received_data``) only when the application takes it, so a slow reader
@@ -48,7 +50,6 @@ from typing import Any, Final
 from reqivo_async._body_stream import ResponseBodyStream
 from reqivo_async._config import DEFAULT_TIMEOUT, Timeout
 from reqivo_async._flow import FlowProtocol, expire, wake
-from reqivo_async._http11 import MAX_RECV_SIZE
 from reqivo_async._models import AsyncRequest, Response
 from reqivo_async._network import map_error
 from reqivo_async._trace import Step
@@ -70,6 +71,7 @@ from reqivo_protocol.http2 import (
     DataReceived,
     ErrorCode,
     HTTP2ProtocolError,
+    PingAcknowledged,
     RemoteSettingsChanged,
     ResponseReceived,
     StreamEnded,
@@ -82,9 +84,20 @@ __all__ = ["HTTP2Connection", "HTTP2Protocol", "HTTP2ResponseStream", "StreamRef
 
 #: How long a graceful close may take before the transport is aborted.
 CLOSE_TIMEOUT: Final = 0.5
+#: The buffer each read goes to: what asyncio's TLS layer decrypts at once (from its
+#: reads of up to 256 KiB, and records pending) fits.
+READ_BUFFER: Final = 512 * 1024
+#: Body chunks smaller than this that wait together are handed over joined.
+JOINED_CHUNK: Final = 64 * 1024
 #: Our receive windows: per stream (the most a slow reader leaves unread) and in all.
 STREAM_WINDOW: Final = 4 * 1024 * 1024
 CONNECTION_WINDOW: Final = 16 * 1024 * 1024
+#: A connection idle for longer is checked with a PING before its next request (a NAT or
+#: a server may have dropped it silently); the answer may take this long (or the read
+#: timeout, if shorter) before the request goes to a new connection instead.
+PING_AFTER_IDLE: Final = 15.0
+PING_TIMEOUT: Final = 2.0
+_PING_DATA: Final = b"reqivo\x00\x00"
 #: Connection-specific fields that HTTP/2 forbids (RFC 9113 section 8.2.2).
 _HOP_BY_HOP: Final = frozenset(
     {"host", "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"}
@@ -99,41 +112,38 @@ class StreamRefused(RemoteProtocolError):
     refused_stream = True
 
 
-class HTTP2Protocol(FlowProtocol):
+class HTTP2Protocol(FlowProtocol, asyncio.BufferedProtocol):
     """The asyncio protocol of an HTTP/2 connection: every received block goes to the
-    connection's machine at once (the machine buffers partial frames)."""
+    connection's machine at once (the machine buffers partial frames).
 
-    def __init__(
-        self,
-        transport: asyncio.Transport,
-        *,
-        write_paused: bool = False,
-        recv_transport: Any = None,
-        recv_size: int = 0,
-    ) -> None:
+    A buffered protocol: the transport (or asyncio's TLS layer) reads, or decrypts,
+    straight into one ``READ_BUFFER`` of the connection's, reused for every read, as the
+    machine copies out what it keeps. Handed ``bytes`` (``data_received``) instead, each
+    read of a download would be a fresh 256 KiB object next to the body chunk the
+    machine makes of it: glibc then gives the freed pair back to the system and takes
+    it again at the next read, a page fault every 4 KiB, which cost more than the
+    decoding itself.
+    """
+
+    def __init__(self, transport: asyncio.Transport, *, write_paused: bool = False) -> None:
         super().__init__(write_paused=write_paused)
         self.transport = transport
         self.connection: HTTP2Connection | None = None
-        # Read size, as in HTTP11Protocol: the socket transport's ``max_size`` is raised
-        # while reads fill it (a download) and restored on the first short read.
-        self._recv_transport = recv_transport
-        self._recv_size = self._base_recv_size = recv_size if recv_transport is not None else 0
+        self._buffer = memoryview(bytearray(READ_BUFFER))
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self._buffer
+
+    def buffer_updated(self, nbytes: int) -> None:
+        connection = self.connection
+        if connection is not None:
+            connection.receive(self._buffer[:nbytes])
 
     def data_received(self, data: bytes) -> None:
-        size = len(data)
-        recv_size = self._recv_size
-        if size == recv_size:
-            if recv_size < MAX_RECV_SIZE:
-                self._set_recv_size(min(recv_size * 2, MAX_RECV_SIZE))
-        elif recv_size > self._base_recv_size:
-            self._set_recv_size(self._base_recv_size)
+        """For a transport that hands over ``bytes`` (asyncio's and uvloop's do not)."""
         connection = self.connection
         if connection is not None:
             connection.receive(data)
-
-    def _set_recv_size(self, size: int) -> None:
-        self._recv_size = size
-        self._recv_transport.max_size = size
 
     def eof_received(self) -> bool | None:
         return None
@@ -225,6 +235,11 @@ class HTTP2Connection:
         self._slot_waiters: collections.deque[asyncio.Future[bool]] = collections.deque()
         self._reserved = 0  # waiters woken for a free stream that did not run yet
         self._flush_pending = False
+        #: Stream waits with a timeout and their deadlines; the timer for them (``_wait``).
+        self._timed: dict[asyncio.Future[bool], float] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        #: The answer to the liveness PING in flight (``_check_alive``), if any.
+        self._ping: asyncio.Future[bool] | None = None
         self.machine.initiate()
         self._flush()
 
@@ -293,7 +308,7 @@ class HTTP2Connection:
 
     # -- receiving (called by the protocol) ------------------------------------------------
 
-    def receive(self, data: bytes) -> None:
+    def receive(self, data: bytes | memoryview) -> None:
         """Feed received bytes to the machine and dispatch its events."""
         try:
             events = self.machine.receive_data(data)
@@ -346,7 +361,10 @@ class HTTP2Connection:
                 self._wake_slots()
             elif type(event) is ConnectionTerminated:
                 self._terminated(event)
-        self._flush_soon()
+            elif type(event) is PingAcknowledged:
+                wake(self._ping)
+        if self.machine.data_pending:
+            self._flush_soon()
 
     def _reset_received(self, event: StreamReset) -> None:
         stream = self.streams.get(event.stream_id)
@@ -402,6 +420,7 @@ class HTTP2Connection:
                 first = False
             wake(stream.waiter)
             wake(stream.send_waiter)
+        wake(self._ping)
         self._wake_slots()
 
     def _wake_slots(self) -> None:
@@ -471,6 +490,9 @@ class HTTP2Connection:
         try:
             if step is not None:
                 await step.started()
+            if (not self.streams and not self.goaway  # goaway: closed or lost too
+                    and time.monotonic() - self.idle_since > PING_AFTER_IDLE):  # fmt: skip
+                await self._check_alive(timeout.read)
             if self._slot_waiters or self._reserved or not self._may_open():
                 while True:
                     if self.closed or self.goaway:
@@ -540,6 +562,29 @@ class HTTP2Connection:
             request=request,
             extensions=extensions,
         )
+
+    async def _check_alive(self, seconds: float | None) -> None:
+        """PING the connection (idle for ``PING_AFTER_IDLE``) and wait for the answer;
+        ``StreamRefused`` (the request goes to a new connection) if none comes within
+        ``PING_TIMEOUT`` (or ``seconds``, if shorter). Requests arriving meanwhile wait
+        for the same answer."""
+        waiter = self._ping
+        if waiter is None:
+            waiter = self._ping = self._loop.create_future()
+            self.machine.ping(_PING_DATA)
+            self._flush()
+            limit = PING_TIMEOUT if seconds is None else min(seconds, PING_TIMEOUT)
+            timer = self._loop.call_later(limit, expire, waiter)
+            waiter.add_done_callback(lambda _: timer.cancel())
+        try:
+            answered = await asyncio.shield(waiter)
+        finally:
+            if self._ping is waiter and waiter.done():
+                self._ping = None
+        if not answered or self.closed or self.protocol.lost:
+            self.close()
+            raise StreamRefused("the idle connection did not answer a PING: it is closed")
+        self.idle_since = time.monotonic()
 
     async def _wait_slot(self, request: AsyncRequest, seconds: float | None) -> None:
         """Queue for a stream. ``_wake_slots`` pops the waiters it wakes and counts them
@@ -634,25 +679,53 @@ class HTTP2Connection:
     # -- waiting and ending -------------------------------------------------------------------
 
     async def _wait(self, stream: _Stream, seconds: float | None, *, send: bool = False) -> bool:
-        """Wait for something to happen on ``stream``; False if ``seconds`` passed."""
+        """Wait for something to happen on ``stream``; False if ``seconds`` passed.
+
+        The timeouts share one timer, moved lazily: it fires at the earliest deadline it
+        was set for, expires the waits that are due and is set again for the earliest
+        left. Sequential requests under the same timeout then set it once per timeout
+        period, not once per request (``call_later`` and ``cancel`` every time)."""
         loop = self._loop
         waiter: asyncio.Future[bool] = loop.create_future()
         if send:
             stream.send_waiter = waiter
         else:
             stream.waiter = waiter
-        handle = None if seconds is None else loop.call_later(seconds, expire, waiter)
+        if seconds is None:
+            return await waiter
+        deadline = loop.time() + seconds
+        timed = self._timed
+        timed[waiter] = deadline
+        timer = self._timer
+        if timer is None or timer.when() > deadline:
+            if timer is not None:
+                timer.cancel()
+            self._timer = loop.call_at(deadline, self._expire_due)
         try:
             return await waiter
         finally:
-            if handle is not None:
-                handle.cancel()
+            del timed[waiter]
+
+    def _expire_due(self) -> None:
+        """The shared timer: expire the waits that are due, set it for the next one."""
+        self._timer = None
+        now = self._loop.time()
+        earliest = None
+        for waiter, deadline in list(self._timed.items()):
+            if deadline <= now:
+                expire(waiter)
+            elif earliest is None or deadline < earliest:
+                earliest = deadline
+        if earliest is not None:
+            self._timer = self._loop.call_at(earliest, self._expire_due)
 
     def acknowledge(self, stream: _Stream, length: int) -> None:
         """The application took ``length`` flow-controlled bytes of ``stream``."""
         if length and not self.closed and stream.id in self.streams:
-            self.machine.acknowledge_received_data(stream.id, length)
-            self._flush_soon()
+            machine = self.machine
+            machine.acknowledge_received_data(stream.id, length)
+            if machine.data_pending:
+                self._flush_soon()
 
     def _finish(self, stream: _Stream, *, reset: bool) -> None:
         """Forget ``stream`` (resetting it with CANCEL if it is still open), then tell
@@ -742,14 +815,20 @@ class HTTP2ResponseStream(ResponseBodyStream):
         while True:
             chunks = stream.chunks
             if chunks:
-                if len(chunks) == 1:
+                if len(chunks) == 1 or len(chunks[0][0]) >= JOINED_CHUNK:
                     data, length = chunks.popleft()
                 else:
-                    # Everything received so far as one chunk (servers send DATA in 8 or
-                    # 16 KiB frames): one acknowledgement, one iteration for the caller.
-                    data = b"".join([piece for piece, _ in chunks])
-                    length = sum([size for _, size in chunks])
-                    chunks.clear()
+                    # The small chunks received so far as one (DATA frames of streams
+                    # sent interleaved, or cut by reads): one acknowledgement, one
+                    # iteration for the caller. A large one (a run of frames the machine
+                    # joined already) comes alone: joining it again would copy it.
+                    pieces = []
+                    length = 0
+                    while chunks and len(chunks[0][0]) < JOINED_CHUNK:
+                        piece, size = chunks.popleft()
+                        pieces.append(piece)
+                        length += size
+                    data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
                 connection.acknowledge(stream, length)
                 if data:
                     return data

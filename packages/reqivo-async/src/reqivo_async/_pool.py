@@ -290,7 +290,6 @@ class AsyncConnectionPool(AsyncBaseTransport):
     ) -> AsyncConnection:
         """A connection for ``key`` when it may speak HTTP/2: a stream on a multiplexed
         one, or a new connection (which others wait for until ALPN is known)."""
-        loop = asyncio.get_running_loop()
         while True:
             if self._closed:
                 raise RuntimeError("cannot send a request: the connection pool is closed")
@@ -331,6 +330,7 @@ class AsyncConnectionPool(AsyncBaseTransport):
                     return best  # it queues the request until a stream is free
             opening = self._h2_opening.get(key)
             if opening is not None:
+                loop = asyncio.get_running_loop()  # not before: a system call (getpid)
                 waiter: asyncio.Future[bool] = loop.create_future()
                 opening.append(waiter)
                 seconds = timeouts.pool

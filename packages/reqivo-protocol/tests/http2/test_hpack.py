@@ -19,6 +19,8 @@ from reqivo_protocol.http2.hpack import (
     decode_huffman,
     encode_huffman,
 )
+from reqivo_protocol.http2.hpack._decoder import CACHED_BLOCK_SIZE, CACHED_BLOCKS
+from reqivo_protocol.http2.hpack._encoder import CACHED_BLOCKS as CACHED_ENCODED
 from reqivo_protocol.http2.hpack._integers import decode_integer, encode_integer
 
 Fields = list[tuple[bytes, bytes]]
@@ -348,3 +350,171 @@ def test_huffman_every_symbol_after_every_prefix() -> None:
             assert decode_huffman(encode_huffman(data)) == data
     everything = bytes(range(256)) * 2
     assert decode_huffman(encode_huffman(everything)) == everything
+
+
+# -- the decoder's cache of blocks ------------------------------------------------------------
+
+_INDEXED_LITERAL = b"\x40\x01a\x01b"  # literal with incremental indexing: a: b
+
+
+def test_a_cached_block_still_adds_its_entries() -> None:
+    decoder = Decoder()
+    block = b"\x88" + _INDEXED_LITERAL  # :status 200, a: b
+    assert decoder.decode(block) == [(b":status", b"200"), (b"a", b"b")]
+    assert decoder.decode(block) == [(b":status", b"200"), (b"a", b"b")]
+    assert decoder.dynamic_table == [(b"a", b"b"), (b"a", b"b")]
+    assert decoder.table_size == 2 * 34
+    # An entry larger than the table empties it, from the cache as on the first decode.
+    decoder.decode(b"\x3f\xe1\x01")  # a size update to 256
+    big = b"\x40\x01x" + encode_integer(300, 7, 0) + b"y" * 300  # larger than the table
+    for _ in range(2):
+        assert decoder.decode(big) == [(b"x", b"y" * 300)]
+        assert decoder.dynamic_table == []
+        assert big in decoder._cache
+
+
+def test_blocks_that_read_the_dynamic_table_are_not_cached() -> None:
+    decoder = Decoder()
+    decoder.decode(_INDEXED_LITERAL)
+    assert decoder.decode(b"\xbe") == [(b"a", b"b")]  # index 62
+    assert decoder.decode(b"\x7e\x01c") == [(b"a", b"c")]  # name from index 62, indexed
+    decoder.decode(b"\x40\x01c\x01d")  # c: d is now index 62
+    assert decoder.decode(b"\xbe") == [(b"c", b"d")]
+    assert decoder.decode(b"\x7e\x01c") == [(b"c", b"c")]
+    assert decoder.dynamic_table[:2] == [(b"c", b"c"), (b"c", b"d")]
+
+
+def test_the_cache_is_bounded() -> None:
+    decoder = Decoder()
+    for i in range(CACHED_BLOCKS + 8):
+        decoder.decode(b"\x00\x01a\x03%03d" % i)  # unindexed literals: a: 000, a: 001...
+    assert len(decoder._cache) == CACHED_BLOCKS
+    assert decoder.decode(b"\x00\x01a\x03000") == [(b"a", b"000")]  # evicted: decoded again
+    large = b"\x00\x01a" + encode_integer(CACHED_BLOCK_SIZE, 7, 0) + b"z" * CACHED_BLOCK_SIZE
+    assert decoder.decode(large) == [(b"a", b"z" * CACHED_BLOCK_SIZE)]
+    assert large not in decoder._cache
+
+
+def test_a_cached_block_over_a_lowered_list_limit_is_refused() -> None:
+    decoder = Decoder()
+    block = b"\x00\x01a\x01b" + _INDEXED_LITERAL
+    decoder.decode(block)
+    decoder.max_header_list_size = 40
+    with pytest.raises(HeaderListTooLarge):
+        decoder.decode(block)
+    assert decoder.dynamic_table == [(b"a", b"b"), (b"a", b"b")]  # still in step
+
+
+def test_blocks_starting_with_a_size_update_are_not_cached() -> None:
+    decoder = Decoder()
+    block = b"\x20" + _INDEXED_LITERAL  # size update to 0, then a: b (too large: dropped)
+    for _ in range(2):
+        assert decoder.decode(block) == [(b"a", b"b")]
+    assert block not in decoder._cache
+
+
+def test_a_cached_block_still_needs_the_size_update_a_lower_limit_requires() -> None:
+    decoder = Decoder()
+    decoder.decode(b"\x88")
+    decoder.max_table_size = 100
+    with pytest.raises(HPACKDecodingError, match="size update"):
+        decoder.decode(b"\x88")
+    assert decoder.decode(b"\x3f\x45\x88") == [(b":status", b"200")]  # update to 100
+
+
+_literals = st.tuples(
+    st.sampled_from([b"a", b"b", b"server", b"x-long"]),
+    st.sampled_from([b"1", b"22", b"v" * 40, b"w" * 150]),
+    st.booleans(),  # incremental indexing, or without
+)
+#: A small pool of blocks, so that blocks come again (from the cache).
+_pools = st.lists(st.lists(_literals, max_size=5), min_size=1, max_size=4)
+
+
+def _raw_block(literals: list[tuple[bytes, bytes, bool]]) -> bytes:
+    out = b""
+    for name, value, indexing in literals:
+        out += (b"\x40" if indexing else b"\x00") + encode_integer(len(name), 7, 0) + name
+        out += encode_integer(len(value), 7, 0) + value
+    return out
+
+
+@SETTINGS
+@given(pool=_pools, picks=st.lists(st.tuples(st.integers(0, 3), st.booleans()), max_size=25))
+def test_cached_blocks_keep_the_table_as_hpack_does(
+    pool: list[list[tuple[bytes, bytes, bool]]], picks: list[tuple[int, bool]]
+) -> None:
+    ours = Decoder()
+    theirs = hpack.Decoder()
+    blocks = [_raw_block(literals) for literals in pool]
+    ours.decode(b"\x3f\xe1\x01")  # the table shrunk to 256 bytes: entries are evicted
+    theirs.decode(b"\x3f\xe1\x01", raw=True)
+    for index, dynamic_reference in picks:
+        block = blocks[index % len(blocks)]
+        if dynamic_reference and ours.table_size:
+            block += b"\xbe"  # index 62: not cached
+        assert ours.decode(block) == theirs.decode(block, raw=True)
+        assert ours.dynamic_table == list(theirs.header_table.dynamic_entries)
+
+
+# -- the encoder's cache of blocks ------------------------------------------------------------
+
+_REQUEST = ((b":method", b"GET"), (b":path", b"/a"), (b"user-agent", b"reqivo"))
+
+
+def test_fields_sent_again_reuse_their_block() -> None:
+    encoder = Encoder()
+    first = encoder.encode_cached(_REQUEST)  # adds user-agent: not remembered
+    second = encoder.encode_cached(_REQUEST)
+    assert first != second and encoder.encode_cached(_REQUEST) is second
+    decoder = Decoder()
+    assert [decoder.decode(block) for block in (first, second)] == [list(_REQUEST)] * 2
+
+
+def test_a_changed_table_is_not_ignored() -> None:
+    encoder = Encoder()
+    plain = Encoder()
+    decoder = Decoder()
+    for change in (None, 256, None, 0, None, 4096, None):
+        if change is not None:
+            encoder.header_table_size = plain.header_table_size = change
+        block = encoder.encode_cached(_REQUEST)
+        assert block == plain.encode(_REQUEST)
+        assert decoder.decode(block) == list(_REQUEST)
+    new = ((b"x-new", b"1"),)  # an entry added: user-agent's index moves
+    added = encoder.encode_cached(new)
+    assert added == plain.encode(new) and decoder.decode(added) == list(new)
+    block = encoder.encode_cached(_REQUEST)
+    assert block == plain.encode(_REQUEST) and decoder.decode(block) == list(_REQUEST)
+
+
+def test_the_encoders_cache_is_bounded() -> None:
+    encoder = Encoder()
+    for i in range(CACHED_ENCODED + 4):
+        fields = ((b":path", b"/%d" % i),)  # :path is never indexed: nothing added
+        assert encoder.encode_cached(fields) is encoder.encode_cached(fields)
+    assert len(encoder._blocks) == CACHED_ENCODED
+    large = ((b":path", b"/" + bytes(range(1, 128)) * 20),)
+    assert encoder.encode_cached(large) is not encoder.encode_cached(large)
+    assert large not in encoder._blocks
+
+
+@SETTINGS
+@given(
+    pool=st.lists(header_lists.map(tuple), min_size=1, max_size=4),
+    picks=st.lists(
+        st.tuples(st.integers(0, 3), st.none() | st.sampled_from([0, 64, 256, 4096])),
+        max_size=20,
+    ),
+)
+def test_cached_encoding_is_encoding(
+    pool: list[tuple[tuple[bytes, bytes], ...]], picks: list[tuple[int, int | None]]
+) -> None:
+    cached, plain, decoder = Encoder(), Encoder(), Decoder()
+    for index, change in picks:
+        if change is not None:
+            cached.header_table_size = plain.header_table_size = change
+        fields = pool[index % len(pool)]
+        block = cached.encode_cached(fields)
+        assert block == plain.encode(fields)
+        assert decoder.decode(block) == list(fields)

@@ -50,7 +50,8 @@ HPACK table), so that is what is enforced.
 
 from __future__ import annotations
 
-from typing import Final, NoReturn
+import struct
+from typing import Final, NoReturn, TypeVar
 
 from reqivo_protocol._exceptions import LocalProtocolError
 from reqivo_protocol.http2._buffer import DEFAULT_MAX_FRAME_SIZE
@@ -77,6 +78,7 @@ from reqivo_protocol.http2._events import (
     make_head,
 )
 from reqivo_protocol.http2._fields import (
+    FieldSequence,
     check_request,
     check_response,
     check_trailers,
@@ -136,11 +138,19 @@ _RECV_END: Final = StreamInput.RECV_END_STREAM
 _RECV_RST: Final = StreamInput.RECV_RST_STREAM
 _next_state = TRANSITIONS.get
 _unpack_header = _HEADER.unpack_from
+_unpack_run_header = struct.Struct(">IBI").unpack_from
 
 # Why a stream closed (the record of closed streams).
 _PEER_ENDED: Final = 1  # we received its END_STREAM
 _PEER_RESET: Final = 2  # RST_STREAM received, or refused by GOAWAY
 _WE_RESET: Final = 3  # we sent RST_STREAM
+
+#: How many checked request fields and response heads are remembered, of what size.
+_CHECKED: Final = 16
+_CHECKED_SIZE: Final = 1024
+_FieldTuple = tuple[tuple[bytes, bytes], ...]
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
 _PADDED: Final = 0x8
 _END_STREAM: Final = 0x1
@@ -165,10 +175,11 @@ class ClientConnection:
     """
 
     __slots__ = (
-        "_block_limit", "_buf", "_closed", "_closing", "_conn_credit",
-        "_conn_outstanding", "_cont_end_stream", "_cont_parts", "_cont_sid", "_cont_size",
-        "_decoder", "_encoder", "_eof", "_failed", "_goaway_received", "_handlers", "_initiated",
-        "_local_initial_window", "_local_settings", "_next_stream_id", "_out",
+        "_block_limit", "_buf", "_checked_heads", "_checked_requests", "_closed", "_closing",
+        "_conn_credit", "_conn_outstanding", "_cont_end_stream", "_cont_parts", "_cont_sid",
+        "_cont_size", "_decoder", "_encoder", "_eof", "_failed", "_goaway_received",
+        "_handlers", "_initiated", "_local_initial_window", "_local_settings",
+        "_next_stream_id", "_out",
         "_pending_settings", "_recv_frame_size", "_recv_window", "_remote_initial_window",
         "_remote_max_frame_size", "_remote_max_header_list_size", "_seen_settings",
         "_send_window", "_streams", "_terminated", "_unacked_closed",
@@ -213,6 +224,10 @@ class ClientConnection:
         self._encoder = Encoder()
         self._decoder = Decoder(max_header_list_size=max_header_list_size)
         self._streams: dict[int, Stream] = {}
+        # Fields already checked (see ``_remember``): a client sends the same request
+        # fields again and again, a server the same response head.
+        self._checked_requests: dict[_FieldTuple, tuple[FieldSequence | None, bytes, int]] = {}
+        self._checked_heads: dict[_FieldTuple, tuple[int, int | None]] = {}
         self._closed: dict[int, int] = {}
         self._unacked_closed: dict[int, int] = {}
         self._next_stream_id = 1
@@ -324,6 +339,11 @@ class ClientConnection:
             self._out.append(WindowUpdateFrame(0, increment).serialize())
             self._recv_window += increment
 
+    @property
+    def data_pending(self) -> bool:
+        """Whether frames are queued for ``data_to_send``."""
+        return bool(self._out)
+
     def data_to_send(self) -> bytes:
         """Everything queued so far (``b""`` when nothing), joined once."""
         out = self._out
@@ -359,8 +379,22 @@ class ClientConnection:
             if self._next_stream_id > MAX_31_BIT:
                 _refuse("stream ids exhausted: open a new connection")
             _refuse(f"the peer allows {self.remote_max_concurrent_streams} concurrent streams")
-        fields, method = check_request(headers)
-        if header_list_size(fields) > self._remote_max_header_list_size:
+        key = tuple(headers)
+        try:
+            checked = self._checked_requests.get(key)
+            hashable = True
+        except TypeError:  # unhashable fields: check_request says what is wrong
+            checked, hashable = None, False
+        if checked is None:
+            fields, method = check_request(key)
+            size = header_list_size(fields)
+            if hashable and size <= _CHECKED_SIZE:
+                split = None if fields is key else fields
+                _remember(self._checked_requests, key, (split, method, size))
+        else:
+            split, method, size = checked
+            fields = key if split is None else split
+        if size > self._remote_max_header_list_size:
             _refuse(f"request fields exceed the peer's max header list size "
                     f"({self._remote_max_header_list_size})")  # fmt: skip
         stream_id = self._next_stream_id
@@ -369,7 +403,9 @@ class ClientConnection:
         stream.no_content = method == b"HEAD" or method == b"CONNECT"
         self._next_stream_id = stream_id + 2
         self._streams[stream_id] = stream
-        self._send_block(stream_id, self._encoder.encode(fields), end_stream)
+        encoder = self._encoder
+        block = encoder.encode_cached(key) if hashable and fields is key else encoder.encode(fields)
+        self._send_block(stream_id, block, end_stream)
         if end_stream:
             stream.state = transition(stream.state, _SEND_END, stream_id)
         return stream_id
@@ -614,11 +650,16 @@ class ClientConnection:
             if frame_type == 0 and not flags & _PADDED and stream_id:
                 # The short path: unpadded DATA (most frames of a download).
                 stream = streams.get(stream_id)
-                payload = view[start:stop].tobytes()
                 if stream is None:
                     self._on_data_elsewhere(stream_id, length, events)
-                else:
-                    self._on_data(stream, payload, flags & _END_STREAM, length, events)
+                    continue
+                if flags & _END_STREAM or end - stop < 9:
+                    payload = view[start:stop].tobytes()
+                else:  # a run of DATA frames on this stream: one payload, one event
+                    stop, flags, payload = _data_run(view, start, stop, end, stream_id, max_size)
+                    length = len(payload)
+                    pos = stop
+                self._on_data(stream, payload, flags & _END_STREAM, length, events)
                 continue
             try:
                 frame = parse_frame(frame_type, flags, stream_id, view[start:stop].tobytes())
@@ -804,12 +845,12 @@ class ClientConnection:
             transition(stream.state, _RECV_HEADERS, stream_id)
             if too_large is not None:
                 raise too_large
-            self._on_fields(stream, fields, end_stream, events)
+            self._on_fields(stream, fields, end_stream, events, len(block) <= _CHECKED_SIZE)
         except HTTP2ProtocolError as exc:  # all stream errors: the block was decoded
             self._stream_error(stream_id, exc, events)
 
     def _on_fields(self, stream: Stream, fields: Fields, end_stream: bool,
-                   events: list[Event]) -> None:  # fmt: skip
+                   events: list[Event], small: bool = False) -> None:  # fmt: skip
         stream_id = stream.id
         if stream.head_done:
             if not end_stream:
@@ -827,7 +868,15 @@ class ClientConnection:
                 )
             events.append(TrailersReceived(stream_id, trailers))
         else:
-            status, regular, length = check_response(fields, stream_id)
+            key = tuple(fields)
+            checked = self._checked_heads.get(key)
+            if checked is None:
+                status, regular, length = check_response(fields, stream_id)
+                if small:
+                    _remember(self._checked_heads, key, (status, length))
+            else:
+                status, length = checked
+                regular = fields[1:]
             if status < 200:
                 if status == 101 or end_stream or status < 100:
                     raise HTTP2ProtocolError(
@@ -954,6 +1003,43 @@ class ClientConnection:
 
     def _on_push_promise(self, frame: PushPromiseFrame, events: list[Event]) -> None:
         raise HTTP2ProtocolError("PUSH_PROMISE received although SETTINGS_ENABLE_PUSH=0")
+
+
+def _remember(checked: dict[_K, _V], key: _K, value: _V) -> None:
+    """Note fields that passed their checks, forgetting the oldest past ``_CHECKED``.
+    Only fields of up to ``_CHECKED_SIZE`` bytes (or from a block that small) are kept:
+    the memory held stays small whatever the peer sends."""
+    if len(checked) >= _CHECKED:
+        del checked[next(iter(checked))]
+    checked[key] = value
+
+
+def _data_run(
+    view: memoryview, start: int, stop: int, end: int, stream_id: int, max_size: int
+) -> tuple[int, int, bytes]:
+    """The unpadded DATA frames that follow the one at ``view[start:stop]`` on the same
+    stream, whole in ``view[:end]``, up to the first with END_STREAM: where they end,
+    the last one's flags, and their payloads joined (one copy). A server sends a body in
+    8 or 16 KiB frames: handled one by one, they cost an event and a copy each. The run
+    is checked as one frame of their total length, which no window or content-length
+    check can tell apart from the frames in turn (an overrun is an error either way)."""
+    parts = [view[start:stop]]
+    append = parts.append
+    flags = 0
+    while end - stop >= 9:
+        # length << 8 | type, flags, stream id (a reserved bit set: not this stream here)
+        word, next_flags, next_id = _unpack_run_header(view, stop)
+        start = stop + 9
+        after = start + (word >> 8)
+        if (word & 0xFF or next_flags & _PADDED or next_id != stream_id or after > end
+                or word >> 8 > max_size):  # fmt: skip
+            break
+        append(view[start:after])
+        stop = after
+        flags = next_flags
+        if flags & _END_STREAM:
+            break
+    return stop, flags, b"".join(parts)
 
 
 def _too_large(length: int, frame_type: int, limit: int) -> FrameTooLarge:

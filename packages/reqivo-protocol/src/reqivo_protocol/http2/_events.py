@@ -58,7 +58,8 @@ class InformationalResponse:
 
 @dataclass(frozen=True, slots=True)
 class DataReceived:
-    """Response content. ``flow_controlled_length`` counts the frame's padding too;
+    """Response content: one DATA frame's, or a run of unpadded DATA frames' on one
+    stream received together. ``flow_controlled_length`` counts the padding too;
     acknowledge ``len(data)`` with ``acknowledge_received_data`` once consumed (the
     padding is credited back by the connection itself)."""
 

@@ -20,6 +20,7 @@ received by the connection.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Final
 
 from reqivo_protocol._exceptions import LocalProtocolError
@@ -28,6 +29,7 @@ from reqivo_protocol.http2._errors import HTTP2ProtocolError
 __all__ = ["check_request", "check_response", "check_trailers", "header_list_size"]
 
 Fields = list[tuple[bytes, bytes]]
+FieldSequence = Sequence[tuple[bytes, bytes]]
 
 #: Connection-specific fields (section 8.2.2); ``te`` is handled apart.
 CONNECTION_SPECIFIC: Final = frozenset(
@@ -44,7 +46,7 @@ _name_ok = _NAME.fullmatch
 _bad_value = _BAD_VALUE.search
 
 
-def header_list_size(fields: Fields) -> int:
+def header_list_size(fields: FieldSequence) -> int:
     """The size SETTINGS_MAX_HEADER_LIST_SIZE counts: names, values and 32 per field."""
     return sum(len(name) + len(value) for name, value in fields) + 32 * len(fields)
 
@@ -66,7 +68,7 @@ def _check_regular(name: bytes, value: bytes) -> None:
         raise _local(f"te may only be 'trailers' in HTTP/2, not {value!r}")
 
 
-def check_request(fields: Fields) -> tuple[Fields, bytes]:
+def check_request(fields: FieldSequence) -> tuple[FieldSequence, bytes]:
     """Validate the fields of a request; return them (cookie crumbs split) and the
     method. ``LocalProtocolError`` if they cannot be sent."""
     pseudo: dict[bytes, bytes] = {}
@@ -102,7 +104,7 @@ def check_request(fields: Fields) -> tuple[Fields, bytes]:
     return fields, method
 
 
-def _split_cookies(fields: Fields) -> Fields:
+def _split_cookies(fields: FieldSequence) -> Fields:
     result: Fields = []
     for name, value in fields:
         if name == b"cookie" and b"; " in value:

@@ -41,9 +41,13 @@ from reqivo_protocol.http2.hpack._table import (
     STATIC_TABLE,
 )
 
-__all__ = ["Decoder"]
+__all__ = ["CACHED_BLOCKS", "CACHED_BLOCK_SIZE", "Decoder"]
 
 _FIRST_DYNAMIC = len(STATIC_TABLE) + 1  # 62
+_Fields = tuple[tuple[bytes, bytes], ...]
+#: The decoded blocks remembered (how many, and up to what size): see ``Decoder``.
+CACHED_BLOCKS = 32
+CACHED_BLOCK_SIZE = 1024
 
 
 class Decoder:
@@ -52,10 +56,17 @@ class Decoder:
     ``max_table_size`` is the dynamic table size we allow the peer (the
     SETTINGS_HEADER_TABLE_SIZE we sent; set it when the peer acknowledges a change).
     ``max_header_list_size`` bounds the decoded list of one block.
+
+    A server tends to send the same response head again and again (nginx: the same
+    block within each second, its literals indexed but never referred to). The last
+    ``CACHED_BLOCKS`` blocks of up to ``CACHED_BLOCK_SIZE`` bytes that read nothing from
+    the dynamic table (their fields do not depend on it) and start with no size update
+    are remembered with their fields and the entries they add: such a block again costs
+    a dict lookup and the table insertions, and decodes to the same fields.
     """
 
-    __slots__ = ("_entries", "_limit", "_max_table_size", "_size", "_update_required",
-                 "max_header_list_size")  # fmt: skip
+    __slots__ = ("_cache", "_entries", "_limit", "_max_table_size", "_size",
+                 "_update_required", "max_header_list_size")  # fmt: skip
 
     def __init__(
         self,
@@ -68,6 +79,9 @@ class Decoder:
         self._limit = DEFAULT_TABLE_SIZE  # the size the peer's encoder last announced
         self._max_table_size = DEFAULT_TABLE_SIZE
         self._update_required = False
+        #: block -> (its fields, the entries it adds (newest first) and their size, the
+        #: size of its header list)
+        self._cache: dict[bytes, tuple[_Fields, _Fields, int, int]] = {}
         self.max_table_size = max_table_size
         self.max_header_list_size = max_header_list_size
 
@@ -104,13 +118,23 @@ class Decoder:
         data = block if type(block) is bytes else bytes(block)
         end = len(data)
         pos = 0
+        list_limit = self.max_header_list_size
         if self._update_required or (end and data[0] & 0xE0 == 0x20):
             pos = self._size_updates(data)
+        else:
+            cached = self._cache.get(data)
+            if cached is not None and cached[3] <= list_limit:
+                fields, added, added_size, _ = cached
+                if added:
+                    self._insert(added, added_size)
+                return list(fields)
         entries = self._entries
         headers: list[tuple[bytes, bytes]] = []
         append = headers.append
+        added_fields: list[tuple[bytes, bytes]] = []
         list_size = 0
-        list_limit = self.max_header_list_size
+        # Whether the block may be cached: no size update, no dynamic table entry read.
+        cacheable = not pos and end <= CACHED_BLOCK_SIZE
         try:
             while pos < end:
                 byte = data[pos]
@@ -121,6 +145,8 @@ class Decoder:
                         index, pos = decode_integer(data, pos, index)
                     elif not index:
                         raise HPACKDecodingError("indexed field with index 0")
+                    if index >= _FIRST_DYNAMIC:
+                        cacheable = False
                     field = entries[index]
                 else:
                     if byte & 0x40:  # literal with incremental indexing
@@ -136,6 +162,8 @@ class Decoder:
                         if index == 0x0F:
                             index, pos = decode_integer(data, pos, index)
                     if index:
+                        if index >= _FIRST_DYNAMIC:
+                            cacheable = False
                         name = entries[index][0]
                     else:
                         name, pos = _string(data, pos, end)
@@ -143,6 +171,7 @@ class Decoder:
                     field = (name, value)
                     if byte & 0x40:
                         self._add(field)
+                        added_fields.append(field)
                 list_size += len(field[0]) + len(field[1]) + ENTRY_OVERHEAD
                 if list_size > list_limit:
                     append = _discard
@@ -157,7 +186,31 @@ class Decoder:
                 f"max_header_list_size={list_limit}",
                 limit=list_limit,
             )
+        if cacheable:
+            cache = self._cache
+            if len(cache) >= CACHED_BLOCKS:
+                del cache[next(iter(cache))]
+            added = tuple(reversed(added_fields))
+            added_size = sum([len(name) + len(value) for name, value in added])
+            cache[data] = (tuple(headers), added, added_size + ENTRY_OVERHEAD * len(added),
+                           list_size)  # fmt: skip
         return headers
+
+    def _insert(self, added: tuple[tuple[bytes, bytes], ...], size: int) -> None:
+        """Add the entries of a cached block (newest first, ``size`` in all) at once:
+        when they fit together, the same table as adding them one by one."""
+        limit = self._limit
+        if size > limit:
+            for field in reversed(added):
+                self._add(field)
+            return
+        entries = self._entries
+        total = self._size + size
+        while total > limit:
+            name, value = entries.pop()
+            total -= len(name) + len(value) + ENTRY_OVERHEAD
+        entries[_FIRST_DYNAMIC:_FIRST_DYNAMIC] = added
+        self._size = total
 
     def _add(self, field: tuple[bytes, bytes]) -> None:
         entries = self._entries

@@ -48,7 +48,11 @@ from reqivo_protocol.http2.hpack._table import (
     STATIC_TABLE,
 )
 
-__all__ = ["NEVER_INDEXED", "UNINDEXED", "Encoder"]
+__all__ = ["CACHED_BLOCKS", "CACHED_BLOCK_SIZE", "NEVER_INDEXED", "UNINDEXED", "Encoder"]
+
+#: How many blocks ``Encoder.encode_cached`` remembers, of up to how many bytes.
+CACHED_BLOCKS: Final = 16
+CACHED_BLOCK_SIZE: Final = 1024
 
 #: Fields sent never-indexed by default (section 7.1.3).
 NEVER_INDEXED: Final = frozenset({b"authorization", b"proxy-authorization"})
@@ -86,8 +90,9 @@ class Encoder:
     (lower-case bytes) sent as never-indexed literals and as literals without indexing.
     """
 
-    __slots__ = ("_entries", "_fields", "_inserted", "_max_size", "_names", "_pending",
-                 "_pending_min", "_size", "huffman", "never_indexed", "unindexed")  # fmt: skip
+    __slots__ = ("_blocks", "_entries", "_fields", "_inserted", "_max_size", "_names",
+                 "_pending", "_pending_min", "_size", "_version", "huffman", "never_indexed",
+                 "unindexed")  # fmt: skip
 
     def __init__(
         self,
@@ -104,6 +109,10 @@ class Encoder:
         self._max_size = DEFAULT_TABLE_SIZE
         self._pending = False
         self._pending_min = DEFAULT_TABLE_SIZE
+        # Blocks that changed nothing in the table, by their fields (``encode_cached``),
+        # with the table's version they were encoded against (it changes with the table).
+        self._blocks: dict[tuple[tuple[bytes, bytes], ...], tuple[int, bytes]] = {}
+        self._version = 0
         self.huffman = huffman
         self.never_indexed = frozenset(never_indexed)
         self.unindexed = frozenset(unindexed)
@@ -120,6 +129,7 @@ class Encoder:
         self._pending_min = min(self._pending_min, value) if self._pending else value
         self._pending = True
         self._max_size = value
+        self._version += 1
         self._evict(0)
 
     @property
@@ -159,6 +169,24 @@ class Encoder:
                     continue
             append(_INDEXED[index])
         return b"".join(parts)
+
+    def encode_cached(self, headers: tuple[tuple[bytes, bytes], ...]) -> bytes:
+        """``encode`` for a tuple of ``bytes`` pairs, remembering the last
+        ``CACHED_BLOCKS`` blocks (of up to ``CACHED_BLOCK_SIZE`` bytes) that changed
+        nothing in the table: the same fields again, the table unchanged, give the same
+        bytes (a client sends the same request fields again and again). Changing
+        ``huffman``, ``never_indexed`` or ``unindexed`` does not forget them."""
+        cached = self._blocks.get(headers)
+        if cached is not None and cached[0] == self._version:
+            return cached[1]
+        version = -1 if self._pending else self._version
+        block = self.encode(headers)
+        if version == self._version and len(block) <= CACHED_BLOCK_SIZE:
+            blocks = self._blocks
+            if len(blocks) >= CACHED_BLOCKS and headers not in blocks:
+                del blocks[next(iter(blocks))]
+            blocks[headers] = (version, block)
+        return block
 
     def _literal(self, name: bytes, value: bytes) -> bytes:
         """A literal representation of a field without a whole match in either table."""
@@ -200,6 +228,7 @@ class Encoder:
         return (_RAW_LENGTHS[length] if length < 127 else encode_integer(length, 7, 0)) + data
 
     def _add(self, name: bytes, value: bytes, size: int) -> None:
+        self._version += 1
         self._evict(size)  # it fits: larger entries are not indexed
         serial = self._inserted
         self._inserted = serial + 1
