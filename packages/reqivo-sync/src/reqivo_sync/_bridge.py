@@ -165,9 +165,11 @@ class _State(Generic[R]):
         self,
         factory: Callable[[], R],
         closer: Callable[[R], Coroutine[Any, Any, None]] | None,
+        loop_factory: Callable[[], asyncio.AbstractEventLoop],
     ) -> None:
         self.factory = factory
         self.closer = closer
+        self.loop_factory = loop_factory
         #: ``close()`` has begun: calls are refused.
         self.closed = False
         self._fresh()
@@ -211,7 +213,7 @@ class _State(Generic[R]):
         loop = self.loop
         if loop is None:
             # Never set as any thread's "current loop": the bridge's loop stays private.
-            loop = self.loop = asyncio.new_event_loop()
+            loop = self.loop = self.loop_factory()
         return loop
 
     async def _body(self, call: _Call[T], fn: Callable[[R], Coroutine[Any, Any, T]]) -> None:
@@ -520,15 +522,18 @@ class LoopBridge(Generic[R]):
 
     ``factory()`` makes the resource the coroutines share (called once, with the loop
     running; again in a forked child); ``closer(resource)`` closes it in the loop when
-    the bridge closes. Safe to share between threads; usable as a context manager.
+    the bridge closes; ``loop_factory()`` makes the loop, on the first call (by default
+    ``asyncio.new_event_loop``, so an installed policy's loop, uvloop's for one). Safe to
+    share between threads; usable as a context manager.
     """
 
     def __init__(
         self,
         factory: Callable[[], R],
         closer: Callable[[R], Coroutine[Any, Any, None]] | None = None,
+        loop_factory: Callable[[], asyncio.AbstractEventLoop] = asyncio.new_event_loop,
     ) -> None:
-        state = _State(factory, closer)
+        state = _State(factory, closer, loop_factory)
         self._state = state
         self._finalizer = weakref.finalize(self, state.close)
 
