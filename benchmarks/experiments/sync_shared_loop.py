@@ -18,8 +18,10 @@ Run one mechanism per process (the rounds alternate between processes)::
 
     uv run python -m benchmarks.experiments.sync_shared_loop baton urllib3 pyreqwest
 
-Each line printed is ``name scenario req/s [connections]`` (connections: what the pool
-held at the end, where the client tells). ``REQIVO_BENCH_SECONDS`` (default 2.0).
+Each line printed is ``name scenario req/s cpu-us/req connections``: the rate, the
+client process's CPU time per request (steadier than the rate on a loaded machine), and
+the connections its pool held at the end (-1 where the client does not tell).
+``REQIVO_BENCH_SECONDS`` (default 2.0).
 """
 
 from __future__ import annotations
@@ -140,12 +142,17 @@ def main(names: list[str]) -> None:
                 try:
                     if scenario == "sequential":
                         _for_a_while(get, url, 0.2)
+                        cpu = time.process_time()
                         started = time.perf_counter()
-                        rate = _for_a_while(get, url, SECONDS) / (time.perf_counter() - started)
+                        calls = _for_a_while(get, url, SECONDS)
+                        rate = calls / (time.perf_counter() - started)
                     else:
                         _threaded(get, url, 0.2)
+                        cpu = time.process_time()
                         rate = _threaded(get, url, SECONDS)
-                    print(f"{name} {scenario} {rate:.0f} {connections()}", flush=True)
+                        calls = round(rate * SECONDS)
+                    per_call = (time.process_time() - cpu) / calls * 1e6
+                    print(f"{name} {scenario} {rate:.0f} {per_call:.0f} {connections()}", flush=True)
                 finally:
                     close()
 
