@@ -152,7 +152,8 @@ def main(names: list[str]) -> None:
                         rate = _threaded(get, url, SECONDS)
                         calls = round(rate * SECONDS)
                     per_call = (time.process_time() - cpu) / calls * 1e6
-                    print(f"{name} {scenario} {rate:.0f} {per_call:.0f} {connections()}", flush=True)
+                    line = f"{name} {scenario} {rate:.0f} {per_call:.0f} {connections()}"
+                    print(line, flush=True)
                 finally:
                     close()
 

@@ -723,3 +723,21 @@ def test_ctrl_c_while_driving_passes_the_baton_on(
     worker.join(5)
     assert result == [("slow done", worker.ident)]  # the worker took the baton and drove
     assert bridge.run(where).loop is bridge.loop
+
+
+def test_a_baton_left_by_an_interrupted_driver_is_taken_over(
+    bridge: LoopBridge[Resource],
+) -> None:
+    from reqivo_sync._bridge import STRANDED_AFTER, _Call
+
+    resource = bridge.run(where)
+    # What a Ctrl-C between two statements of a driver leaves: the baton held by a call
+    # whose thread has left the bridge.
+    orphan: _Call[None] = _Call(True)
+    orphan.notify = False
+    orphan.active = False
+    bridge._state.target = orphan
+    started = time.perf_counter()
+    assert bridge.run(where) is resource  # waits, finds the baton stranded, takes it
+    assert STRANDED_AFTER <= time.perf_counter() - started < 5
+    assert bridge._state.target is None

@@ -70,6 +70,10 @@ T = TypeVar("T")
 #: events (see the module docstring); one iteration costs a few microseconds.
 CATCH_UP_AFTER = 0.001
 
+#: Seconds a waiting call sleeps before it checks that it was not stranded (see
+#: ``_State._stranded``): only a Ctrl-C at an unlucky moment strands one.
+STRANDED_AFTER = 0.1
+
 #: Objects inherited through ``fork()``: kept alive so that no finalizer ever runs them.
 _INHERITED: list[object] = []
 #: Every live bridge state, reset in a forked child by the ``register_at_fork`` hook.
@@ -105,15 +109,25 @@ class _Call(Generic[T]):
     """One blocking call: its task, its outcome, and how its thread learns of the end.
 
     ``waiter`` (a held lock) exists for calls that wait; it is released once, when the
-    call ended (``notify``) or when its thread is to drive (``notify`` cleared).
+    call ended (``notify``) or when its thread is to drive (``notify`` cleared). Those
+    flags are set before the release, so they alone say whether the call was released.
+    ``active`` is cleared when the calling thread leaves the bridge, however it leaves.
     """
 
-    __slots__ = ("can_drive", "done", "error", "notify", "result", "task", "waiter")
+    __slots__ = (
+        *("active", "can_drive", "done", "epoch", "error", "fn", "notify", "result", "started"),
+        *("task", "waiter"),
+    )
 
     result: T
+    #: For a waiting call: its coroutine function, and ``_State.interrupts`` when handed.
+    fn: Callable[[Any], Coroutine[Any, Any, T]]
+    epoch: int
 
     def __init__(self, can_drive: bool) -> None:
         self.can_drive = can_drive
+        self.active = True
+        self.started = False
         self.done = False
         self.notify = True
         self.error: BaseException | None = None
@@ -191,6 +205,8 @@ class _State(Generic[R]):
         self.ended = 0.0
         #: A KeyboardInterrupt (or SystemExit) raised in a task, for the driver to raise.
         self.interrupted: BaseException | None = None
+        #: How many times a driver was interrupted (each may have lost a loop callback).
+        self.interrupts = 0
 
     # -- fork -----------------------------------------------------------------------------
 
@@ -218,6 +234,9 @@ class _State(Generic[R]):
 
     async def _body(self, call: _Call[T], fn: Callable[[R], Coroutine[Any, Any, T]]) -> None:
         """The task of a call: its outcome goes to ``call``, then the call ends."""
+        if call.started:  # a second task made by _drive's recovery: the first one runs
+            return
+        call.started = True
         try:
             if not self.made:
                 self.resource = self.factory()
@@ -235,14 +254,16 @@ class _State(Generic[R]):
             self._end(call)
 
     def _end(self, call: _Call[Any]) -> None:
-        """Runs on the loop as a call's task finishes."""
-        with self.lock:
-            call.done = True
-            self.pending.pop(call, None)
-            if call is self.target:
-                self.loop.stop()  # type: ignore[union-attr]
-            if call.notify:
-                call.waiter.release()  # type: ignore[union-attr]
+        """Runs on the loop as a call's task finishes.
+
+        No mutex: hand-offs happen only while the loop is stopped, so never during this.
+        """
+        call.done = True
+        self.pending.pop(call, None)
+        if call is self.target:
+            self.loop.stop()  # type: ignore[union-attr]
+        if call.notify:
+            call.waiter.release()  # type: ignore[union-attr]
 
     def _start(self, call: _Call[T], fn: Callable[[R], Coroutine[Any, Any, T]]) -> None:
         """Runs on the loop: create a waiting call's task."""
@@ -263,44 +284,47 @@ class _State(Generic[R]):
     def run(self, fn: Callable[[R], Coroutine[Any, Any, T]]) -> T:
         """A call from a thread that runs no loop: drive, or wait (and perhaps drive)."""
         call: _Call[T] = _Call(True)
-        with self.lock:
-            if self.closed:
-                raise _closed_error()
-            loop = self._get_loop()
-            if self.target is None:
-                self.target = call
-                call.notify = False
-                waiting = False
+        try:
+            with self.lock:
+                if self.closed:
+                    raise _closed_error()
+                loop = self._get_loop()
+                if self.target is None:
+                    self.target = call
+                    call.notify = False
+                else:
+                    call.wait_lock()
+                    call.fn = fn
+                    call.epoch = self.interrupts
+                    self.pending[call] = None
+                    loop.call_soon_threadsafe(self._start, call, fn)
+            if call.notify:
+                self._wait(call)
             else:
-                waiting = True
-                call.wait_lock()
-                self.pending[call] = None
-                loop.call_soon_threadsafe(self._start, call, fn)
-        if waiting:
-            self._wait(call)
-        else:
-            if _monotonic() - self.ended > CATCH_UP_AFTER:
-                _catch_up(loop)
-            call.task = loop.create_task(self._body(call, fn))
-            self._drive(call)
-        return call.outcome()
+                self._drive(call, fn)
+            return call.outcome()
+        finally:
+            call.active = False
 
     def run_for_loop_thread(self, fn: Callable[[R], Coroutine[Any, Any, T]]) -> T:
         """A call from a thread that runs a loop: wait; the helper drives if nobody does."""
         call: _Call[T] = _Call(False)
         call.wait_lock()
-        with self.lock:
-            if self.closed:
-                raise _closed_error()
-            loop = self._get_loop()
-            self.pending[call] = None
-            loop.call_soon_threadsafe(self._start, call, fn)
-            if self.target is None:
-                del self.pending[call]
-                self.target = call
-                self._wake_helper()
-        self._wait(call)
-        return call.outcome()
+        try:
+            with self.lock:
+                if self.closed:
+                    raise _closed_error()
+                loop = self._get_loop()
+                self.pending[call] = None
+                loop.call_soon_threadsafe(self._start, call, fn)
+                if self.target is None:
+                    del self.pending[call]
+                    self.target = call
+                    self._wake_helper()
+            self._wait(call)
+            return call.outcome()
+        finally:
+            call.active = False
 
     def _wake_helper(self) -> None:
         """Let the helper drive for ``target`` (caller holds ``lock``)."""
@@ -314,27 +338,86 @@ class _State(Generic[R]):
         waiter = call.waiter
         assert waiter is not None
         try:
-            waiter.acquire()
-        except BaseException:  # KeyboardInterrupt while waiting: stop the call too
-            with contextlib.suppress(RuntimeError):  # the loop was closed meanwhile
-                self.loop.call_soon_threadsafe(self._cancel, call)  # type: ignore[union-attr]
-            while True:  # let it unwind; a second Ctrl-C does not abandon it
-                try:
-                    waiter.acquire()
+            while not waiter.acquire(timeout=STRANDED_AFTER):
+                if self._stranded(call):
                     break
-                except BaseException:  # keep waiting
-                    continue
-            if not call.notify:
-                self._drive(call)
+        except BaseException:  # KeyboardInterrupt while waiting: stop the call too
+            self._wait_interrupted(call, waiter)
             raise
         if not call.notify:  # the baton: run the loop until this call ends
             self._drive(call)
 
-    def _drive(self, call: _Call[Any]) -> None:
-        """Run the loop (this thread holds the baton) until ``call`` ends, then pass on."""
+    def _stranded(self, call: _Call[Any]) -> bool:
+        """After a wait timed out: whether ``call`` may go on without its wake-up.
+
+        A Ctrl-C can interrupt the main thread anywhere in the bookkeeping below (Python
+        raises it between two statements): after a call's flags were set but before its
+        wake-up, or leaving the baton with nobody (a driver whose thread left the bridge).
+        Waiters repair both: the flags tell a released call, and a waiter takes a baton
+        that nobody holds (for a thread that runs a loop, the helper takes it).
+        """
+        with self.lock:
+            if call.done or not call.notify:
+                return True
+            target = self.target
+            if target is not None and (target.notify or target.active):
+                return False  # someone drives (the helper, or a thread inside the bridge)
+            del self.pending[call]
+            self.target = call
+            if call.can_drive:
+                call.notify = False
+                return True
+            self._wake_helper()
+            return False
+
+    def _wait_interrupted(self, call: _Call[Any], waiter: threading.Lock) -> None:
+        """Cancel the call and wait until it has unwound (driving, if the baton comes).
+
+        The interruption may have come just after the waiter was released: the flags set
+        before the release tell, so this never waits for a second one.
+        """
+        cancelled = False
+        while True:
+            try:
+                with self.lock:
+                    released = not call.notify or call.done
+                if released:
+                    waiter.acquire(blocking=False)  # consumed already, or consume it now
+                    break
+                if not cancelled:
+                    cancelled = True
+                    with contextlib.suppress(RuntimeError):  # the loop was closed meanwhile
+                        self.loop.call_soon_threadsafe(self._cancel, call)  # type: ignore[union-attr]
+                while not waiter.acquire(timeout=STRANDED_AFTER):
+                    if self._stranded(call):
+                        break
+                break
+            except BaseException:  # another Ctrl-C: the call is still unwinding
+                continue
+        if not call.notify:
+            self._drive(call)
+
+    def _drive(
+        self, call: _Call[Any], fn: Callable[[R], Coroutine[Any, Any, Any]] | None = None
+    ) -> None:
+        """Run the loop (this thread holds the baton) until ``call`` ends, then pass on.
+
+        ``fn``: the call's coroutine function, when its task is still to be made here.
+        """
         loop = self.loop
         assert loop is not None
         try:
+            if fn is not None:
+                if _monotonic() - self.ended > CATCH_UP_AFTER:
+                    _catch_up(loop)
+                call.task = loop.create_task(self._body(call, fn))
+            elif call.task is None and call.epoch != self.interrupts:
+                # A driver was interrupted since this call was handed over: asyncio may
+                # have lost its _start (a Ctrl-C between taking a callback and running
+                # it). One iteration runs it if it is still queued; else make the task.
+                _catch_up(loop)
+                if call.task is None and not call.done:
+                    call.task = loop.create_task(self._body(call, call.fn))
             while not call.done:
                 loop.run_forever()
                 interrupted = self.interrupted
@@ -343,35 +426,40 @@ class _State(Generic[R]):
                     raise interrupted
         except BaseException:
             # Interrupted (Ctrl-C): cancel the call and let it unwind before passing on.
-            if not call.done:
-                loop.call_soon(self._cancel, call)
-                with contextlib.suppress(BaseException):
-                    while not call.done:
-                        loop.run_forever()
-            self.ended = _monotonic()
-            self._hand_off(from_helper=False)
+            self.interrupts += 1
+            try:
+                if not call.done and call.task is not None:
+                    loop.call_soon(self._cancel, call)
+                    with contextlib.suppress(BaseException):
+                        while not call.done:
+                            loop.run_forever()
+            finally:
+                self.ended = _monotonic()
+                self._hand_off(call, from_helper=False)
             raise
         self.ended = _monotonic()
-        self._hand_off(from_helper=False)
+        self._hand_off(call, from_helper=False)
 
-    def _hand_off(self, from_helper: bool) -> _Call[Any] | None:
-        """The driver's call ended: pass the baton to a waiting call's thread, to the
+    def _hand_off(self, call: _Call[Any], from_helper: bool) -> _Call[Any] | None:
+        """``call`` (the baton's) ended: pass the baton to a waiting call's thread, to the
         helper (for a call whose thread runs a loop; returned when the helper itself
         hands off), or leave the loop idle; the last driver after ``close()`` closes."""
         with self.lock:
+            if self.target is not call:
+                return None  # taken over meanwhile (see _stranded)
             self.target = None
-            for call in self.pending:
-                if call.can_drive:
-                    del self.pending[call]
-                    self.target = call
-                    call.notify = False
-                    call.waiter.release()  # type: ignore[union-attr]
+            for waiting in self.pending:
+                if waiting.can_drive:
+                    del self.pending[waiting]
+                    self.target = waiting
+                    waiting.notify = False
+                    waiting.waiter.release()  # type: ignore[union-attr]
                     return None
-            for call in self.pending:
-                del self.pending[call]
-                self.target = call
+            for waiting in self.pending:
+                del self.pending[waiting]
+                self.target = waiting
                 if from_helper:
-                    return call
+                    return waiting
                 self._wake_helper()
                 return None
             if not self.closed or self.finished:
@@ -396,7 +484,7 @@ class _State(Generic[R]):
                     loop.run_forever()
                     self.interrupted = None  # no signal reaches this thread
                 self.ended = _monotonic()
-                call = self._hand_off(from_helper=True)
+                call = self._hand_off(call, from_helper=True)
 
     # -- closing --------------------------------------------------------------------------
 
@@ -441,11 +529,14 @@ class _State(Generic[R]):
                 assert waiter is not None
                 while True:  # released to drive: the others wait for this thread to close
                     try:
-                        waiter.acquire()
+                        while not waiter.acquire(timeout=STRANDED_AFTER):
+                            if self._stranded(closing):
+                                break
                         break
                     except BaseException as exc:  # Ctrl-C: closing first, then raised
                         interrupted = interrupted or exc
             self.finish(closing)
+            closing.active = False
             if interrupted is not None:
                 raise interrupted
         except BaseException as exc:
