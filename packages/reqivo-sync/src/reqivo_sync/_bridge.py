@@ -34,7 +34,9 @@ How a call runs: the loop is driven by whichever caller thread holds the *baton*
 * Ctrl-C: a driver interrupted (``KeyboardInterrupt`` out of the loop) cancels its task,
   lets it unwind, passes the baton on, then re-raises; a waiter interrupted while
   waiting cancels its task from its thread and waits for it to unwind (driving, if the
-  baton comes to it meanwhile).
+  baton comes to it meanwhile). Python may raise it between any two statements of the
+  bookkeeping: waiters repair what that leaves (``_State._stranded``). One raised inside
+  asyncio's own loop iteration can still lose another thread's callback (ADR-012).
 * Fork: in a child process the inherited loop and resource are abandoned (kept alive,
   never run, closed or finalized) and fresh ones are made on the next call. An inherited
   epoll instance is shared with the parent: closing an inherited loop in the child would
