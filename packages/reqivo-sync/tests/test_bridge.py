@@ -1,5 +1,5 @@
-"""Tests of ``reqivo_sync._bridge.LoopBridge``: loops per thread, the running-loop fallback,
-64 threads, fork, closing and finalization."""
+"""Tests of ``reqivo_sync._bridge.LoopBridge``: one loop and resource shared by every thread
+(the baton), callers that run a loop, 64 threads, Ctrl-C, fork, closing and finalization."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ POSIX = hasattr(os, "fork")
 
 
 class Resource:
-    """A per-loop resource that remembers where it was made and closed."""
+    """The bridge's resource; remembers where it was made and closed."""
 
     def __init__(self) -> None:
         self.loop = asyncio.get_running_loop()
@@ -71,18 +71,25 @@ async def where(resource: Resource) -> Resource:
     return resource
 
 
-def test_one_loop_and_resource_per_thread(bridge: LoopBridge[Resource], recorder: Recorder) -> None:
+def test_one_loop_and_resource_for_every_thread(
+    bridge: LoopBridge[Resource], recorder: Recorder
+) -> None:
     first = bridge.run(where)
     second = bridge.run(where)
     assert first is second
-    assert first.thread == threading.get_ident()
-    assert recorder.made == [first]
-    other: list[Resource] = []
-    worker = threading.Thread(target=lambda: other.append(bridge.run(where)))
+    assert first.thread == threading.get_ident()  # uncontended: run in the caller's thread
+    assert first.loop is bridge.loop
+    other: list[tuple[Resource, int]] = []
+
+    async def served_by(resource: Resource) -> tuple[Resource, int]:
+        return resource, threading.get_ident()
+
+    worker = threading.Thread(target=lambda: other.append(bridge.run(served_by)))
     worker.start()
     worker.join()
-    assert other[0] is not first
-    assert other[0].loop is not first.loop
+    assert other[0][0] is first
+    assert other[0][1] == worker.ident  # the worker drove the one loop itself
+    assert recorder.made == [first]
 
 
 def test_result_and_exception_propagate(bridge: LoopBridge[Resource]) -> None:
@@ -117,18 +124,20 @@ def test_64_threads_share_one_bridge(bridge: LoopBridge[Resource], recorder: Rec
     errors: list[BaseException] = []
     barrier = threading.Barrier(64)
 
+    drivers: set[int] = set()
+
     async def job(resource: Resource, number: int) -> tuple[int, int]:
         await asyncio.sleep(0)
-        assert resource.thread == threading.get_ident()
-        return threading.get_ident(), number
+        drivers.add(threading.get_ident())
+        return id(resource), number
 
     def worker() -> None:
         barrier.wait()
         try:
             for number in range(50):
-                ident, echoed = bridge.run(functools.partial(job, number=number))
-                assert (ident, echoed) == (threading.get_ident(), number)
-                results.append((ident, echoed))
+                made, echoed = bridge.run(functools.partial(job, number=number))
+                assert echoed == number
+                results.append((made, echoed))
         except BaseException as exc:
             errors.append(exc)
 
@@ -139,13 +148,15 @@ def test_64_threads_share_one_bridge(bridge: LoopBridge[Resource], recorder: Rec
         thread.join()
     assert errors == []
     assert len(results) == 64 * 50
-    assert len(recorder.made) == 64
+    [resource] = recorder.made
+    assert {made for made, _ in results} == {id(resource)}
+    assert len(drivers) > 1  # the baton went round: the loop ran in several threads
     bridge.close()
-    assert all(resource.closed_in is resource.loop for resource in recorder.made)
-    assert all(resource.loop.is_closed() for resource in recorder.made)
+    assert resource.closed_in is resource.loop
+    assert resource.loop.is_closed()
 
 
-async def test_inside_a_running_loop_uses_the_background_loop(
+async def test_inside_a_running_loop_a_helper_thread_drives(
     bridge: LoopBridge[Resource], recorder: Recorder
 ) -> None:
     running = asyncio.get_running_loop()
@@ -155,6 +166,8 @@ async def test_inside_a_running_loop_uses_the_background_loop(
     assert first.loop is not running
     assert first.thread != threading.get_ident()
     assert recorder.made == [first]
+    # A thread that runs no loop shares the same loop and resource.
+    assert await asyncio.to_thread(bridge.run, where) is first
 
 
 async def test_background_errors_propagate(bridge: LoopBridge[Resource]) -> None:
@@ -173,12 +186,15 @@ async def test_background_factory_error_propagates() -> None:
         bridge.run(where)
 
 
-def test_nested_call_from_a_bridged_coroutine(bridge: LoopBridge[Resource]) -> None:
+def test_nested_call_from_a_bridged_coroutine_refuses_to_deadlock(
+    bridge: LoopBridge[Resource],
+) -> None:
     async def outer(resource: Resource) -> Resource:
-        return bridge.run(where)  # this thread's loop is running: the fallback serves it
+        return bridge.run(where)  # the bridge's own loop runs this: it would wait for itself
 
-    inner = bridge.run(outer)
-    assert inner.thread != threading.get_ident()
+    with pytest.raises(RuntimeError, match="deadlock"):
+        bridge.run(outer)
+    assert bridge.run(where).thread == threading.get_ident()  # still usable
 
 
 async def test_call_from_the_background_loop_refuses_to_deadlock(
@@ -191,39 +207,32 @@ async def test_call_from_the_background_loop_refuses_to_deadlock(
         bridge.run(outer)
 
 
-def test_close_closes_every_loop_including_exited_threads(
+def test_close_closes_the_resource_and_loop_an_exited_thread_made(
     bridge: LoopBridge[Resource], recorder: Recorder
 ) -> None:
-    mine = bridge.run(where)
     worker = threading.Thread(target=bridge.run, args=(where,))
     worker.start()
     worker.join()
     assert not worker.is_alive()
+    [made] = recorder.made
+    assert made.thread == worker.ident
+    assert bridge.run(where) is made  # outlives the thread that made it
     open_before = not bridge.closed
     bridge.close()
     bridge.close()  # idempotent
     assert open_before
     assert bridge.closed
-    assert len(recorder.made) == 2
-    for resource in recorder.made:
-        assert resource.closed_in is resource.loop
-        assert resource.loop.is_closed()
-    assert mine.loop.is_closed()
+    assert made.closed_in is made.loop
+    assert made.loop.is_closed()
     with pytest.raises(RuntimeError, match="closed"):
         bridge.run(where)
 
 
-def test_a_new_thread_reaps_slots_of_exited_threads(
-    bridge: LoopBridge[Resource], recorder: Recorder
-) -> None:
-    worker = threading.Thread(target=bridge.run, args=(where,))
-    worker.start()
-    worker.join()
-    [dead] = recorder.made
-    assert not dead.loop.is_closed()
-    bridge.run(where)  # this thread's first call reaps the exited one
-    assert dead.loop.is_closed()
-    assert dead.closed_in is dead.loop
+def test_unused_bridge_closes_without_a_loop(recorder: Recorder) -> None:
+    bridge = LoopBridge(recorder, Resource.aclose)
+    assert bridge.loop is None
+    bridge.close()
+    assert recorder.made == []
 
 
 def test_run_after_close_from_another_thread(recorder: Recorder) -> None:
@@ -310,16 +319,14 @@ def test_close_waits_for_a_background_call_in_progress(recorder: Recorder) -> No
 
 async def test_close_inside_a_running_loop(recorder: Recorder) -> None:
     bridge = LoopBridge(recorder, Resource.aclose)
-    background = bridge.run(where)
+    resource = bridge.run(where)
     worker = threading.Thread(target=bridge.run, args=(where,))
     worker.start()
     worker.join()
-    bridge.close()  # this thread runs a loop: a helper thread closes the others
-    assert len(recorder.made) == 2
-    for resource in recorder.made:
-        assert resource.closed_in is resource.loop
-        assert resource.loop.is_closed()
-    assert background.loop.is_closed()
+    bridge.close()  # this thread runs a loop: a helper thread drives the closing
+    assert recorder.made == [resource]
+    assert resource.closed_in is resource.loop
+    assert resource.loop.is_closed()
 
 
 async def test_close_error_is_raised_inside_a_running_loop() -> None:
@@ -334,7 +341,7 @@ async def test_close_error_is_raised_inside_a_running_loop() -> None:
         bridge.close()
 
 
-def test_close_error_still_closes_the_rest() -> None:
+def test_close_error_still_closes_the_loop() -> None:
     made: list[Resource] = []
 
     def factory() -> Resource:
@@ -353,8 +360,8 @@ def test_close_error_still_closes_the_rest() -> None:
     asyncio.run(in_background())
     with pytest.raises(OSError, match="close failed"):
         bridge.close()
-    assert len(made) == 2
-    assert all(resource.loop.is_closed() for resource in made)
+    assert len(made) == 1
+    assert made[0].loop.is_closed()
 
 
 async def test_close_from_a_coroutine_on_the_background_loop(recorder: Recorder) -> None:
@@ -367,7 +374,7 @@ async def test_close_from_a_coroutine_on_the_background_loop(recorder: Recorder)
     resource = bridge.run(closing)
     assert bridge.closed
     for thread in threading.enumerate():
-        if thread.name == "reqivo-sync-close":
+        if thread.name == "reqivo-sync-loop":  # the helper closes, then ends
             await asyncio.to_thread(thread.join, 5)
     assert resource.closed_in is resource.loop
     assert resource.loop.is_closed()
@@ -486,8 +493,7 @@ def test_clean_interpreter_exit_without_close() -> None:
     assert completed.stderr == ""
     assert completed.returncode == 0
     lines = completed.stdout.splitlines()
-    assert lines[0] == "exiting without close"
-    assert sorted(lines[1:]) == ["closed 0 1", "closed 1 1", "closed 2 1"]
+    assert lines == ["exiting without close", "closed 0 3"]  # one pool for every thread
 
 
 def _forked(child: Callable[[], str]) -> str:
@@ -513,13 +519,14 @@ def _forked(child: Callable[[], str]) -> str:
 
 
 @pytest.mark.skipif(not POSIX, reason="os.fork is POSIX only")
-def test_fork_child_gets_fresh_loops(bridge: LoopBridge[Resource], recorder: Recorder) -> None:
+def test_fork_child_gets_a_fresh_loop(bridge: LoopBridge[Resource], recorder: Recorder) -> None:
     parent = bridge.run(where)
 
     async def in_background() -> Resource:
         return bridge.run(where)
 
     parent_background = asyncio.run(in_background())
+    assert parent_background is parent
 
     def child() -> str:
         fresh = bridge.run(where)
@@ -528,8 +535,7 @@ def test_fork_child_gets_fresh_loops(bridge: LoopBridge[Resource], recorder: Rec
             fresh is not parent,
             fresh.pid == os.getpid(),
             fresh.loop is not parent.loop,
-            fresh_background is not parent_background,
-            fresh_background.pid == os.getpid(),
+            fresh_background is fresh,
         ]
         bridge.close()
         return "ok" if all(checks) else f"failed {checks}"
@@ -541,3 +547,197 @@ def test_fork_child_gets_fresh_loops(bridge: LoopBridge[Resource], recorder: Rec
     assert asyncio.run(in_background()) is parent_background
     assert time.perf_counter() - started < 1.0
     assert not parent.loop.is_closed()
+
+
+# -- the baton: one loop driven by whichever caller holds it --------------------------------
+
+
+class Flag:
+    """An ``asyncio.Event`` on the bridge's loop, made by the first coroutine that needs it."""
+
+    def __init__(self) -> None:
+        self.event: asyncio.Event | None = None
+
+    def get(self) -> asyncio.Event:
+        if self.event is None:
+            self.event = asyncio.Event()
+        return self.event
+
+
+def test_a_waiting_call_runs_on_the_loop_another_thread_drives(
+    bridge: LoopBridge[Resource],
+) -> None:
+    flag = Flag()
+    driving = threading.Event()
+    served: list[int] = []
+
+    async def wait_for_flag(resource: Resource) -> str:
+        driving.set()
+        await asyncio.wait_for(flag.get().wait(), 5)
+        return "released"
+
+    async def set_flag(resource: Resource) -> None:
+        served.append(threading.get_ident())
+        flag.get().set()
+
+    result: list[str] = []
+    driver = threading.Thread(target=lambda: result.append(bridge.run(wait_for_flag)))
+    driver.start()
+    assert driving.wait(5)
+    bridge.run(set_flag)  # the driver's loop runs it; this thread only waits
+    driver.join(5)
+    assert result == ["released"]
+    assert served == [driver.ident]
+
+
+def test_the_baton_passes_to_a_waiting_thread(bridge: LoopBridge[Resource]) -> None:
+    driving = threading.Event()
+    finished_in: dict[str, int] = {}
+    order: list[str] = []
+
+    async def first(resource: Resource) -> None:
+        driving.set()
+        await asyncio.sleep(0.05)
+        order.append("first")
+
+    async def later(resource: Resource, name: str) -> None:
+        await asyncio.sleep(0.2)  # ends after the first driver has left
+        finished_in[name] = threading.get_ident()
+        order.append(name)
+
+    threads = {
+        name: threading.Thread(target=bridge.run, args=(functools.partial(later, name=name),))
+        for name in ("b", "c")
+    }
+    driver = threading.Thread(target=bridge.run, args=(first,))
+    driver.start()
+    assert driving.wait(5)
+    for thread in threads.values():
+        thread.start()
+    for thread in (driver, *threads.values()):
+        thread.join(5)
+        assert not thread.is_alive()
+    assert order[0] == "first"
+    assert sorted(order[1:]) == ["b", "c"]
+    idents = {thread.ident for thread in threads.values()}
+    assert set(finished_in.values()) <= idents  # a waiter took the baton, not the first
+
+
+def test_threads_with_and_without_running_loops_share_the_loop(
+    bridge: LoopBridge[Resource], recorder: Recorder
+) -> None:
+    errors: list[BaseException] = []
+    counts: list[int] = []
+    barrier = threading.Barrier(24)
+
+    async def job(resource: Resource, number: int) -> int:
+        await asyncio.sleep(0)
+        return number
+
+    def plain() -> None:
+        barrier.wait()
+        try:
+            counts.append(sum(bridge.run(functools.partial(job, number=n)) for n in range(40)))
+        except BaseException as exc:
+            errors.append(exc)
+
+    async def in_a_loop() -> None:
+        counts.append(sum(bridge.run(functools.partial(job, number=n)) for n in range(40)))
+
+    def with_a_loop() -> None:
+        barrier.wait()
+        try:
+            asyncio.run(in_a_loop())
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=plain) for _ in range(16)]
+    threads += [threading.Thread(target=with_a_loop) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert counts == [sum(range(40))] * 24
+    assert len(recorder.made) == 1
+
+
+@pytest.mark.skipif(not POSIX, reason="needs SIGALRM")
+def test_ctrl_c_while_waiting_cancels_only_this_call(
+    bridge: LoopBridge[Resource], interrupt_after: InterruptAfter
+) -> None:
+    driving = threading.Event()
+    unwound: list[bool] = []
+
+    async def slow(resource: Resource) -> str:
+        driving.set()
+        await asyncio.sleep(0.3)
+        return "slow done"
+
+    async def hang(resource: Resource) -> None:
+        try:
+            await asyncio.sleep(10)
+        finally:
+            unwound.append(True)
+
+    result: list[str] = []
+    driver = threading.Thread(target=lambda: result.append(bridge.run(slow)))
+    driver.start()
+    assert driving.wait(5)
+    with interrupt_after(), pytest.raises(KeyboardInterrupt):
+        bridge.run(hang)  # waits: the other thread drives
+    assert unwound == [True]  # cancelled and unwound before the interrupt propagated
+    driver.join(5)
+    assert result == ["slow done"]
+    assert bridge.run(where).loop is bridge.loop  # still usable
+
+
+@pytest.mark.skipif(not POSIX, reason="needs SIGALRM")
+def test_ctrl_c_while_driving_passes_the_baton_on(
+    bridge: LoopBridge[Resource], interrupt_after: InterruptAfter
+) -> None:
+    driving = threading.Event()
+    unwound: list[bool] = []
+    result: list[tuple[str, int]] = []
+
+    async def hang(resource: Resource) -> None:
+        driving.set()
+        try:
+            await asyncio.sleep(10)
+        finally:
+            unwound.append(True)
+
+    async def slow(resource: Resource) -> tuple[str, int]:
+        await asyncio.sleep(0.3)  # outlives the interrupted driver's call
+        return "slow done", threading.get_ident()
+
+    def waiter() -> None:
+        assert driving.wait(5)
+        result.append(bridge.run(slow))
+
+    worker = threading.Thread(target=waiter)
+    worker.start()
+    with interrupt_after(0.1), pytest.raises(KeyboardInterrupt):
+        bridge.run(hang)  # this thread drives; the worker waits
+    assert unwound == [True]
+    worker.join(5)
+    assert result == [("slow done", worker.ident)]  # the worker took the baton and drove
+    assert bridge.run(where).loop is bridge.loop
+
+
+def test_a_baton_left_by_an_interrupted_driver_is_taken_over(
+    bridge: LoopBridge[Resource],
+) -> None:
+    from reqivo_sync._bridge import STRANDED_AFTER, _Call
+
+    resource = bridge.run(where)
+    # What a Ctrl-C between two statements of a driver leaves: the baton held by a call
+    # whose thread has left the bridge.
+    orphan: _Call[None] = _Call(True)
+    orphan.notify = False
+    orphan.active = False
+    bridge._state.target = orphan
+    started = time.perf_counter()
+    assert bridge.run(where) is resource  # waits, finds the baton stranded, takes it
+    assert STRANDED_AFTER <= time.perf_counter() - started < 5
+    assert bridge._state.target is None

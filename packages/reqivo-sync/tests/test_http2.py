@@ -1,4 +1,4 @@
-"""HTTP/2 through the blocking Session: the switches pass to each thread's pool."""
+"""HTTP/2 through the blocking Session: threads share its one pool (and connection)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ def test_session_http2(hypercorn_h2_server: TLSServer) -> None:
                     range(8),
                 )
             )
+        connections = session.transport.connections  # type: ignore[attr-defined]
     assert response.http_version == "HTTP/2"
     assert base64.b64decode(response.json()["body_base64"]) == b"sync"
     assert versions == ["HTTP/2"] * 8
+    assert len(connections) == 1  # every thread's streams multiplexed on one connection

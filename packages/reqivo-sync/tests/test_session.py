@@ -12,17 +12,19 @@ import sys
 import textwrap
 import threading
 import warnings
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import pytest
 
 import reqivo_async
 import reqivo_sync
-from reqivo_sync import Request, Response, Session
+from reqivo_sync import Limits, Request, Response, Session
 from servers.models import Server
-from servers.raw import ReadRequest, Repeat, Send, http_response
+from servers.raw import ReadRequest, Repeat, Send, Sleep, http_response
 
 POSIX = hasattr(os, "fork")
+T = TypeVar("T")
 
 
 def test_64_threads_share_one_session_and_its_cookies(uvicorn_httptools_server: Server) -> None:
@@ -98,21 +100,88 @@ async def test_inside_a_running_loop(uvicorn_h11_server: Server) -> None:
         assert (await asyncio.to_thread(session.get, "/health")).text == "ok"
 
 
-def test_streamed_response_belongs_to_its_thread(uvicorn_h11_server: Server) -> None:
-    with Session() as session, session.stream("GET", uvicorn_h11_server.join("/bytes/10")) as r:
-        errors: list[BaseException] = []
+def _in_a_thread(work: Callable[[], T]) -> T:
+    """Run ``work`` in a new thread that ends before this returns; its result."""
+    done: list[T] = []
+    worker = threading.Thread(target=lambda: done.append(work()))
+    worker.start()
+    worker.join(10)
+    assert not worker.is_alive()
+    [result] = done
+    return result
 
-        def read() -> None:
+
+def test_64_threads_with_max_connections_10_open_at_most_10(raw_server: Any) -> None:
+    # Each response takes 5 ms: 64 threads always want more than 10 connections at once.
+    server = raw_server([Repeat((ReadRequest(), Sleep(0.005), Send(http_response(body=b"ok"))))])
+    errors: list[BaseException] = []
+    done: list[int] = []
+    barrier = threading.Barrier(64)
+    with Session(limits=Limits(max_connections=10), timeout=30.0) as session:
+
+        def work() -> None:
             try:
-                r.read()
-            except BaseException as exc:
+                barrier.wait()
+                for _ in range(8):
+                    assert session.get(server.url).content == b"ok"
+                    done.append(1)
+            except BaseException as exc:  # reported below
                 errors.append(exc)
 
-        worker = threading.Thread(target=read)
-        worker.start()
-        worker.join()
-        assert isinstance(errors[0], RuntimeError)
-        assert r.read() == bytes(range(10))
+        threads = [threading.Thread(target=work) for _ in range(64)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert len(done) == 64 * 8
+        assert 2 <= server.connections <= 10  # counted by the server: accepted connections
+        pool = session.transport
+        assert isinstance(pool, reqivo_async.AsyncConnectionPool)
+        assert len(pool.connections) == server.connections  # every one kept, none more
+
+
+def test_a_connection_opened_by_one_thread_serves_another(raw_server: Any) -> None:
+    server = raw_server([Repeat((ReadRequest(), Send(http_response(body=b"ok"))))])
+    with Session() as session:
+        assert _in_a_thread(lambda: session.get(server.url).content) == b"ok"
+        assert _in_a_thread(lambda: session.get(server.url).content) == b"ok"
+        assert session.get(server.url).content == b"ok"
+    assert server.connections == 1
+    assert server.request_count == 3
+
+
+def test_streamed_response_read_and_closed_in_another_thread(
+    uvicorn_h11_server: Server,
+) -> None:
+    with Session() as session:
+        response = _in_a_thread(
+            lambda: session.send(
+                session.build_request("GET", uvicorn_h11_server.join("/stream/100000")),
+                stream=True,
+            )
+        )  # opened by a thread that has exited since
+        chunks = response.iter_bytes()
+        first = next(chunks)
+        rest = _in_a_thread(lambda: b"".join(chunks))  # read on by another thread
+        assert len(first) + len(rest) == 100000
+        pool = session.transport
+        assert isinstance(pool, reqivo_async.AsyncConnectionPool)
+        _in_a_thread(response.close)  # and closed by a third
+        assert response.is_closed
+        assert pool.idle_connections == 1  # the connection went back to the one pool
+        with session.stream("GET", uvicorn_h11_server.join("/bytes/10")) as streamed:
+            assert _in_a_thread(streamed.read) == bytes(range(10))
+        assert len(pool.connections) == 1  # one connection served all of it
+
+
+def test_response_outlives_the_thread_that_made_it(uvicorn_h11_server: Server) -> None:
+    with Session() as session:
+        response = _in_a_thread(lambda: session.get(uvicorn_h11_server.join("/json")))
+        assert response.json() == session.get(uvicorn_h11_server.join("/json")).json()
+        assert response.read() == response.content
+        response.close()
+        assert response.request.url == uvicorn_h11_server.join("/json")
 
 
 def test_closed_session(uvicorn_h11_server: Server) -> None:

@@ -39,15 +39,21 @@ def test_pool_streams_and_reuses(raw_server: Any) -> None:
     assert server.connections == 1
 
 
-def test_pool_per_thread(raw_server: Any) -> None:
+def test_one_pool_for_every_thread(raw_server: Any) -> None:
     server = raw_server(SERVE_FOREVER)
     with ConnectionPool() as pool:
         assert pool.handle_request(_request(server.url)).read() == b"ok"
         worker = threading.Thread(target=lambda: pool.handle_request(_request(server.url)).read())
         worker.start()
         worker.join()
-        assert pool.idle_connections == 1  # this thread's pool
-    assert server.connections == 2
+        assert pool.idle_connections == 1  # the worker reused this thread's connection
+        held = pool.handle_request(_request(server.url))  # streamed: read in another thread
+        reader = threading.Thread(target=held.read)
+        reader.start()
+        reader.join()
+        assert held.content == b"ok"
+        held.close()
+    assert server.connections == 1
 
 
 def test_pool_ssl_context(tls_certs: Any) -> None:

@@ -7,6 +7,7 @@ running uvloop loop (an async service calling sync library code) breaks nothing.
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 
 import pytest
@@ -40,3 +41,42 @@ def test_session_inside_a_running_uvloop_thread(uvicorn_h11_server: Server) -> N
     worker.join(30)
     assert not worker.is_alive()
     assert seen == [uvloop.Loop, "ok", 100000, "ok"]
+
+
+def test_the_bridge_loop_may_be_uvloop_driven_by_threads_in_turn() -> None:
+    # An application that installs uvloop's policy gets a uvloop loop for the bridge too
+    # (asyncio.new_event_loop): it must accept being run by one thread after another (the
+    # baton, ADR-012), with callers that run loops of their own mixed in.
+    from reqivo_sync._bridge import LoopBridge
+
+    async def served_by(resource: None, number: int) -> tuple[int, int]:
+        await asyncio.sleep(0)
+        return threading.get_ident(), number
+
+    bridge: LoopBridge[None] = LoopBridge(lambda: None, loop_factory=uvloop.new_event_loop)
+    drivers: set[int] = set()
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            for number in range(50):
+                ident, echoed = bridge.run(functools.partial(served_by, number=number))
+                assert echoed == number
+                drivers.add(ident)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    async def in_a_loop() -> None:
+        work()
+
+    with bridge:
+        threads = [threading.Thread(target=work) for _ in range(16)]
+        threads += [threading.Thread(target=uvloop.run, args=(in_a_loop(),)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert isinstance(bridge.loop, uvloop.Loop)
+        assert errors == []
+        assert len(drivers) > 1
+    assert bridge.loop.is_closed()

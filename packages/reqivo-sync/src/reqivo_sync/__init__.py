@@ -13,10 +13,11 @@
 
 ``Session``, ``Request``, ``Response``, ``Connection`` and ``ConnectionPool`` take the
 same arguments and raise the same exceptions as their async twins, whose code they run
-(ADR-006 explains how: an event loop per calling thread). The configuration classes,
-auth classes and the exception hierarchy are the async package's own, re-exported, so
-``except reqivo_sync.ReadTimeout`` catches what every Reqivo package raises. Rarely used
-names (digest auth, retries) load on first use, to keep ``import reqivo_sync`` cheap.
+(ADR-012 explains how: one event loop, and one pool, that every calling thread shares).
+The configuration classes, auth classes and the exception hierarchy are the async
+package's own, re-exported, so ``except reqivo_sync.ReadTimeout`` catches what every
+Reqivo package raises. Rarely used names (digest auth, retries) load on first use, to
+keep ``import reqivo_sync`` cheap.
 
 ``LoopThread`` is the blocking-to-async handoff under these wrappers (an event loop run
 by a daemon thread, and blocking calls to it), public for other blocking wrappers over

@@ -1,37 +1,50 @@
-"""Run coroutines from blocking code: the bridge under reqivo-sync's wrappers (ADR-006).
+"""Run coroutines from blocking code: the bridge under reqivo-sync's wrappers (ADR-012).
 
 ``LoopBridge(factory, closer)`` runs ``fn(resource)`` coroutines to completion for
-blocking callers. ``resource`` is a per-loop object (for a ``Session``: its connection
-pool) that ``factory()`` makes lazily, with that loop running, and ``closer(resource)``
-closes inside the same loop: asyncio transports belong to the loop that made them, so a
-pool can never be shared across loops.
+blocking callers in any number of threads, on ONE event loop and over ONE ``resource``
+(for a ``Session``: its ``AsyncSession`` and connection pool), which ``factory()`` makes
+lazily with the loop running and ``closer(resource)`` closes inside the loop. Every
+thread shares that loop and resource: connection limits hold across threads, a
+connection opened by one thread serves another, a streamed response is read from any.
 
-How a call runs (measured in ``benchmarks/experiments/sync_wrapper_mechanism.py``):
+How a call runs: the loop is driven by whichever caller thread holds the *baton*.
 
-* Fast path: each calling thread owns an event loop that runs *in that thread*, and its
-  own resource. A call is one ``loop.run_until_complete``: no thread handoff. (Not
-  ``asyncio.Runner.run``: in the main thread it installs and restores a SIGINT handler on
-  every call, which measured 40-50 us a call.) An exception that interrupts the loop
-  (Ctrl-C) cancels the call's task and lets it unwind before it propagates, so no
-  half-done request is left pending for the next call.
-* Catching up: between two calls nothing runs the thread's loop, so what the network
-  did meanwhile (typically a server closing an idle keep-alive connection) is not seen.
-  A call that comes more than ``CATCH_UP_AFTER`` seconds after the previous one first
-  runs one loop iteration, so that the pool finds such connections closed instead of
-  sending a request on them (a POST would then fail: it is never resent). Back-to-back
-  calls skip it, so the hot path pays one clock read.
-* Fallback: a thread that already runs an event loop (a coroutine, a notebook cell)
-  cannot run a second one; its calls go to a single background loop thread, started on
-  first need, through a lean handoff (``call_soon_threadsafe`` and a lock as the waiter):
-  a ``LoopThread`` (``_loop_thread.py``), the mechanism reqivo-ws's ``WebSocket`` uses too.
-* Fork: in a child process every inherited loop and resource is abandoned (kept alive,
+* Uncontended (the common case): nobody drives, so the caller takes the baton and runs
+  the loop *in its own thread* until its task ends: no thread handoff. The task stops
+  the loop itself as it finishes (one loop iteration fewer than ``run_until_complete``).
+  Not ``asyncio.Runner.run``: in the main thread it installs and restores a SIGINT
+  handler on every call (ADR-006 measured 40-50 us a call).
+* Contended: another thread drives, so the caller hands its coroutine to the loop
+  (``call_soon_threadsafe``) and sleeps on its own ``threading.Lock``. When the driver's
+  own task ends, the driver passes the baton to a waiter whose task has not ended (that
+  thread then drives, until *its* task ends) or, with nobody left, leaves the loop idle.
+  A waiter is released exactly once, with its result ready or to drive: both are
+  decided under the bridge's mutex. A call finishing while someone else drives releases
+  its waiter from the loop; the loop runs without a pause while calls keep coming.
+* Catching up: between two calls nothing runs the loop, so what the network did
+  meanwhile (typically a server closing an idle keep-alive connection) is not seen. A
+  driver taking an idle loop more than ``CATCH_UP_AFTER`` seconds after it last ran
+  first runs one iteration, so that the pool finds such connections closed instead of
+  sending a request on them (a POST would then fail: it is never resent).
+* Callers that already run an event loop (a coroutine, a notebook cell) cannot run a
+  second one in their thread: their call is scheduled like a waiter's, and when nobody
+  drives, a helper thread (``reqivo-sync-loop``, started on first need) drives for them.
+  A blocking call from a coroutine that the bridge's own loop runs raises
+  ``RuntimeError`` (it would wait for itself).
+* Ctrl-C: a driver interrupted (``KeyboardInterrupt`` out of the loop) cancels its task,
+  lets it unwind, passes the baton on, then re-raises; a waiter interrupted while
+  waiting cancels its task from its thread and waits for it to unwind (driving, if the
+  baton comes to it meanwhile). Python may raise it between any two statements of the
+  bookkeeping: waiters repair what that leaves (``_State._stranded``). One raised inside
+  asyncio's own loop iteration can still lose another thread's callback (ADR-012).
+* Fork: in a child process the inherited loop and resource are abandoned (kept alive,
   never run, closed or finalized) and fresh ones are made on the next call. An inherited
   epoll instance is shared with the parent: closing an inherited loop in the child would
-  unregister the parent's descriptors (the experiment shows a parent stalling 2 s), so
-  each inherited loop first gets a private epoll object.
-* Lifetime: ``close()`` waits for calls in progress, then closes every resource in its
-  own loop and every loop, including loops of threads that have exited (those are also
-  reaped whenever a new thread makes its first call). A finalizer does the same silently
+  unregister the parent's descriptors (ADR-006 shows a parent stalling 2 s), so the
+  inherited loop first gets a private epoll object.
+* Lifetime: ``close()`` refuses new calls, waits for the calls in progress, closes the
+  resource in the loop, then the loop. Called from inside one of its own calls it cannot
+  wait for itself: the last driver to finish closes. A finalizer does the same silently
   at interpreter exit; a bridge collected while open emits ``ResourceWarning``.
 """
 
@@ -50,25 +63,37 @@ import weakref
 from collections.abc import Callable, Coroutine
 from typing import Any, Generic, TypeVar
 
-from reqivo_sync._loop_thread import LoopThread
-
 __all__ = ["LoopBridge"]
 
 R = TypeVar("R")
 T = TypeVar("T")
 
-#: Seconds between two calls of a thread after which its loop first catches up with
-#: network events (see the module docstring); one iteration costs a few microseconds.
+#: Seconds the loop sat idle after which a driver first lets it catch up with network
+#: events (see the module docstring); one iteration costs a few microseconds.
 CATCH_UP_AFTER = 0.001
+
+#: Seconds a waiting call sleeps before it checks that it was not stranded (see
+#: ``_State._stranded``): only a Ctrl-C at an unlucky moment strands one.
+STRANDED_AFTER = 0.1
 
 #: Objects inherited through ``fork()``: kept alive so that no finalizer ever runs them.
 _INHERITED: list[object] = []
 #: Every live bridge state, reset in a forked child by the ``register_at_fork`` hook.
 _STATES: weakref.WeakSet[_State[Any]] = weakref.WeakSet()
 
+_monotonic = time.monotonic
+_get_running_loop = asyncio._get_running_loop
+
 
 def _closed_error() -> RuntimeError:
     return RuntimeError("the LoopBridge is closed")
+
+
+def _deadlock_error() -> RuntimeError:
+    return RuntimeError(
+        "a blocking reqivo-sync call made from a coroutine or callback that reqivo-sync's "
+        "own event loop runs would deadlock: await the async API there instead"
+    )
 
 
 def _isolate_inherited_loop(loop: asyncio.AbstractEventLoop) -> None:
@@ -82,38 +107,475 @@ def _isolate_inherited_loop(loop: asyncio.AbstractEventLoop) -> None:
         inherited.close()  # closes only the child's descriptor of the shared epoll
 
 
-class _Slot(Generic[R]):
-    """The loop and resource of one calling thread."""
+class _Call(Generic[T]):
+    """One blocking call: its task, its outcome, and how its thread learns of the end.
 
-    __slots__ = ("closed", "ended", "lock", "loop", "made", "resource", "running", "thread")
+    ``waiter`` (a held lock) exists for calls that wait; it is released once, when the
+    call ended (``notify``) or when its thread is to drive (``notify`` cleared). Those
+    flags are set before the release, so they alone say whether the call was released.
+    ``active`` is cleared when the calling thread leaves the bridge, however it leaves.
+    """
+
+    __slots__ = (
+        *("active", "can_drive", "done", "epoch", "error", "fn", "notify", "result", "started"),
+        *("task", "waiter"),
+    )
+
+    result: T
+    #: For a waiting call: its coroutine function, and ``_State.interrupts`` when handed.
+    fn: Callable[[Any], Coroutine[Any, Any, T]]
+    epoch: int
+
+    def __init__(self, can_drive: bool) -> None:
+        self.can_drive = can_drive
+        self.active = True
+        self.started = False
+        self.done = False
+        self.notify = True
+        self.error: BaseException | None = None
+        self.task: asyncio.Task[None] | None = None
+        self.waiter: threading.Lock | None = None
+
+    def wait_lock(self) -> threading.Lock:
+        waiter = self.waiter = threading.Lock()
+        waiter.acquire()
+        return waiter
+
+    def outcome(self) -> T:
+        error = self.error
+        if error is not None:
+            self.error = None
+            try:
+                raise error
+            finally:
+                del error  # no reference cycle through this frame
+        return self.result
+
+
+class _Helper:
+    """The thread that drives the loop for callers that cannot (they run a loop)."""
+
+    __slots__ = ("stopping", "thread", "wake")
+
+    def __init__(self, state: _State[Any]) -> None:
+        self.wake = threading.Lock()
+        self.wake.acquire()
+        self.stopping = False
+        # A daemon: interpreter exit must not wait for it before atexit finalizers run.
+        self.thread = threading.Thread(
+            target=state.helper_main, args=(self,), name="reqivo-sync-loop", daemon=True
+        )
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stopping = True
+        self.wake.release()
+
+
+class _State(Generic[R]):
+    """Everything a bridge owns; the finalizer holds this, never the bridge itself."""
 
     resource: R
 
-    def __init__(self, thread: threading.Thread) -> None:
-        # Held by the owner during a call and by close(): close waits for a call.
-        self.lock = threading.Lock()
-        # Never set as the thread's "current loop": the bridge's loops stay private.
-        self.loop = asyncio.new_event_loop()
-        self.thread = weakref.ref(thread)
-        self.made = False
-        self.running = False
+    def __init__(
+        self,
+        factory: Callable[[], R],
+        closer: Callable[[R], Coroutine[Any, Any, None]] | None,
+        loop_factory: Callable[[], asyncio.AbstractEventLoop],
+    ) -> None:
+        self.factory = factory
+        self.closer = closer
+        self.loop_factory = loop_factory
+        #: ``close()`` has begun: calls are refused.
         self.closed = False
-        #: ``time.monotonic()`` when the last call ended.
+        self._fresh()
+        _STATES.add(self)
+
+    def _fresh(self) -> None:
+        self.pid = os.getpid()
+        self.lock = threading.Lock()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.made = False
+        #: The call whose end stops the loop (its driver runs the loop for it); None: idle.
+        self.target: _Call[Any] | None = None
+        #: Calls handed to the loop and not ended, in arrival order.
+        self.pending: dict[_Call[Any], None] = {}
+        self.helper: _Helper | None = None
+        #: Whether the loop and resource are closed (the last step of ``close()``).
+        self.finished = False
+        #: ``time.monotonic()`` when the loop last stopped running.
         self.ended = 0.0
+        #: A KeyboardInterrupt (or SystemExit) raised in a task, for the driver to raise.
+        self.interrupted: BaseException | None = None
+        #: How many times a driver was interrupted (each may have lost a loop callback).
+        self.interrupts = 0
 
-    def is_orphaned(self) -> bool:
-        thread = self.thread()
-        return thread is None or not thread.is_alive()
+    # -- fork -----------------------------------------------------------------------------
 
-    def close_locked(self, closer: Callable[[R], Coroutine[Any, Any, None]] | None) -> None:
-        """Close the resource in its loop, then the loop (caller holds ``lock``)."""
-        if self.closed:
+    def after_fork(self) -> None:
+        """In a child process: abandon what the parent made and start afresh."""
+        if self.pid == os.getpid():
             return
-        self.closed = True
+        if self.loop is not None:
+            _isolate_inherited_loop(self.loop)
+        _INHERITED.append(
+            (self.loop, getattr(self, "resource", None), self.helper, self.pending, self.target)
+        )
+        self._fresh()
+        self.finished = self.closed
+
+    # -- calls ----------------------------------------------------------------------------
+
+    def _get_loop(self) -> asyncio.AbstractEventLoop:
+        """The loop, made on the first call (caller holds ``lock``)."""
         loop = self.loop
+        if loop is None:
+            # Never set as any thread's "current loop": the bridge's loop stays private.
+            loop = self.loop = self.loop_factory()
+        return loop
+
+    async def _body(self, call: _Call[T], fn: Callable[[R], Coroutine[Any, Any, T]]) -> None:
+        """The task of a call: its outcome goes to ``call``, then the call ends."""
+        if call.started:  # a second task made by _drive's recovery: the first one runs
+            return
+        call.started = True
         try:
+            if not self.made:
+                self.resource = self.factory()
+                self.made = True
+            call.result = await fn(self.resource)
+        except (Exception, asyncio.CancelledError) as exc:
+            call.error = exc
+        except BaseException as exc:
+            # KeyboardInterrupt or SystemExit raised in this task's code: this call fails
+            # with it, and the driver (whose thread got it) raises it too, once the loop
+            # stops at the end of this iteration.
+            call.error = self.interrupted = exc
+            self.loop.stop()  # type: ignore[union-attr]
+        finally:
+            self._end(call)
+
+    def _end(self, call: _Call[Any]) -> None:
+        """Runs on the loop as a call's task finishes.
+
+        No mutex: hand-offs happen only while the loop is stopped, so never during this.
+        """
+        call.done = True
+        self.pending.pop(call, None)
+        if call is self.target:
+            self.loop.stop()  # type: ignore[union-attr]
+        if call.notify:
+            call.waiter.release()  # type: ignore[union-attr]
+
+    def _start(self, call: _Call[T], fn: Callable[[R], Coroutine[Any, Any, T]]) -> None:
+        """Runs on the loop: create a waiting call's task."""
+        call.task = self.loop.create_task(self._body(call, fn))  # type: ignore[union-attr]
+
+    def _cancel(self, call: _Call[Any]) -> None:
+        """Runs on the loop (after the call's ``_start``): cancel an interrupted call."""
+        task = call.task
+        if task is not None and not call.done:
+            task.add_done_callback(functools.partial(self._cancelled, call))
+            task.cancel()
+
+    def _cancelled(self, call: _Call[Any], task: asyncio.Task[None]) -> None:
+        if not call.done:  # cancelled before its first step: its body never ran
+            call.error = asyncio.CancelledError()
+            self._end(call)
+
+    def run(self, fn: Callable[[R], Coroutine[Any, Any, T]]) -> T:
+        """A call from a thread that runs no loop: drive, or wait (and perhaps drive)."""
+        call: _Call[T] = _Call(True)
+        try:
+            with self.lock:
+                if self.closed:
+                    raise _closed_error()
+                loop = self._get_loop()
+                if self.target is None:
+                    self.target = call
+                    call.notify = False
+                else:
+                    call.wait_lock()
+                    call.fn = fn
+                    call.epoch = self.interrupts
+                    self.pending[call] = None
+                    loop.call_soon_threadsafe(self._start, call, fn)
+            if call.notify:
+                self._wait(call)
+            else:
+                self._drive(call, fn)
+            return call.outcome()
+        finally:
+            call.active = False
+
+    def run_for_loop_thread(self, fn: Callable[[R], Coroutine[Any, Any, T]]) -> T:
+        """A call from a thread that runs a loop: wait; the helper drives if nobody does."""
+        call: _Call[T] = _Call(False)
+        call.wait_lock()
+        try:
+            with self.lock:
+                if self.closed:
+                    raise _closed_error()
+                loop = self._get_loop()
+                self.pending[call] = None
+                loop.call_soon_threadsafe(self._start, call, fn)
+                if self.target is None:
+                    del self.pending[call]
+                    self.target = call
+                    self._wake_helper()
+            self._wait(call)
+            return call.outcome()
+        finally:
+            call.active = False
+
+    def _wake_helper(self) -> None:
+        """Let the helper drive for ``target`` (caller holds ``lock``)."""
+        helper = self.helper
+        if helper is None:
+            helper = self.helper = _Helper(self)
+        helper.wake.release()
+
+    def _wait(self, call: _Call[Any]) -> None:
+        """Wait for the call to end, or drive when the baton comes (released once)."""
+        waiter = call.waiter
+        assert waiter is not None
+        try:
+            while not waiter.acquire(timeout=STRANDED_AFTER):
+                if self._stranded(call):
+                    break
+        except BaseException:  # KeyboardInterrupt while waiting: stop the call too
+            self._wait_interrupted(call, waiter)
+            raise
+        if not call.notify:  # the baton: run the loop until this call ends
+            self._drive(call)
+
+    def _stranded(self, call: _Call[Any]) -> bool:
+        """After a wait timed out: whether ``call`` may go on without its wake-up.
+
+        A Ctrl-C can interrupt the main thread anywhere in the bookkeeping below (Python
+        raises it between two statements): after a call's flags were set but before its
+        wake-up, or leaving the baton with nobody (a driver whose thread left the bridge).
+        Waiters repair both: the flags tell a released call, and a waiter takes a baton
+        that nobody holds (for a thread that runs a loop, the helper takes it).
+        """
+        with self.lock:
+            if call.done or not call.notify:
+                return True
+            target = self.target
+            if target is not None and (target.notify or target.active):
+                return False  # someone drives (the helper, or a thread inside the bridge)
+            del self.pending[call]
+            self.target = call
+            if call.can_drive:
+                call.notify = False
+                return True
+            self._wake_helper()
+            return False
+
+    def _wait_interrupted(self, call: _Call[Any], waiter: threading.Lock) -> None:
+        """Cancel the call and wait until it has unwound (driving, if the baton comes).
+
+        The interruption may have come just after the waiter was released: the flags set
+        before the release tell, so this never waits for a second one.
+        """
+        cancelled = False
+        while True:
+            try:
+                with self.lock:
+                    released = not call.notify or call.done
+                if released:
+                    waiter.acquire(blocking=False)  # consumed already, or consume it now
+                    break
+                if not cancelled:
+                    cancelled = True
+                    with contextlib.suppress(RuntimeError):  # the loop was closed meanwhile
+                        self.loop.call_soon_threadsafe(self._cancel, call)  # type: ignore[union-attr]
+                while not waiter.acquire(timeout=STRANDED_AFTER):
+                    if self._stranded(call):
+                        break
+                break
+            except BaseException:  # another Ctrl-C: the call is still unwinding
+                continue
+        if not call.notify:
+            self._drive(call)
+
+    def _drive(
+        self, call: _Call[Any], fn: Callable[[R], Coroutine[Any, Any, Any]] | None = None
+    ) -> None:
+        """Run the loop (this thread holds the baton) until ``call`` ends, then pass on.
+
+        ``fn``: the call's coroutine function, when its task is still to be made here.
+        """
+        loop = self.loop
+        assert loop is not None
+        try:
+            if fn is not None:
+                if _monotonic() - self.ended > CATCH_UP_AFTER:
+                    _catch_up(loop)
+                call.task = loop.create_task(self._body(call, fn))
+            elif call.task is None and call.epoch != self.interrupts:
+                # A driver was interrupted since this call was handed over: asyncio may
+                # have lost its _start (a Ctrl-C between taking a callback and running
+                # it). One iteration runs it if it is still queued; else make the task.
+                _catch_up(loop)
+                if call.task is None and not call.done:
+                    call.task = loop.create_task(self._body(call, call.fn))
+            while not call.done:
+                loop.run_forever()
+                interrupted = self.interrupted
+                if interrupted is not None:
+                    self.interrupted = None
+                    raise interrupted
+        except BaseException:
+            # Interrupted (Ctrl-C): cancel the call and let it unwind before passing on.
+            self.interrupts += 1
+            try:
+                if not call.done and call.task is not None:
+                    loop.call_soon(self._cancel, call)
+                    with contextlib.suppress(BaseException):
+                        while not call.done:
+                            loop.run_forever()
+            finally:
+                self.ended = _monotonic()
+                self._hand_off(call, from_helper=False)
+            raise
+        self.ended = _monotonic()
+        self._hand_off(call, from_helper=False)
+
+    def _hand_off(self, call: _Call[Any], from_helper: bool) -> _Call[Any] | None:
+        """``call`` (the baton's) ended: pass the baton to a waiting call's thread, to the
+        helper (for a call whose thread runs a loop; returned when the helper itself
+        hands off), or leave the loop idle; the last driver after ``close()`` closes."""
+        with self.lock:
+            if self.target is not call:
+                return None  # taken over meanwhile (see _stranded)
+            self.target = None
+            for waiting in self.pending:
+                if waiting.can_drive:
+                    del self.pending[waiting]
+                    self.target = waiting
+                    waiting.notify = False
+                    waiting.waiter.release()  # type: ignore[union-attr]
+                    return None
+            for waiting in self.pending:
+                del self.pending[waiting]
+                self.target = waiting
+                if from_helper:
+                    return waiting
+                self._wake_helper()
+                return None
+            if not self.closed or self.finished:
+                return None
+            # close() was called from inside a call: nobody waits to close, so close here.
+            closing: _Call[None] = _Call(True)
+            self.target = closing
+        self.finish(closing)
+        return None
+
+    def helper_main(self, helper: _Helper) -> None:
+        """The helper thread: drive for the ``target`` it is woken for."""
+        while True:
+            helper.wake.acquire()
+            if helper.stopping:
+                return
+            call = self.target
+            while call is not None:
+                loop = self.loop
+                assert loop is not None
+                while not call.done:
+                    loop.run_forever()
+                    self.interrupted = None  # no signal reaches this thread
+                self.ended = _monotonic()
+                call = self._hand_off(call, from_helper=True)
+
+    # -- closing --------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Refuse calls, wait for those in progress, close the resource and the loop (the
+        finalizer; runs at most once)."""
+        self.after_fork()
+        running = _get_running_loop()
+        with self.lock:
+            self.closed = True
+            if self.loop is None or self.finished:
+                self.finished = True
+                return
+            if running is self.loop:
+                return  # inside one of its calls: the last driver closes (_hand_off)
+        if running is not None:
+            # This thread runs another loop, so it cannot drive: close from a helper thread.
+            errors: list[BaseException] = []
+            helper = threading.Thread(target=self._close_blocking, args=(errors,))
+            helper.start()
+            helper.join()
+            if errors:
+                raise errors[0]
+        else:
+            self._close_blocking()
+
+    def _close_blocking(self, errors: list[BaseException] | None = None) -> None:
+        try:
+            closing: _Call[None] = _Call(True)
+            with self.lock:
+                if self.finished:
+                    return
+                if self.target is None:
+                    self.target = closing
+                    closing.notify = False
+                else:
+                    closing.wait_lock()
+                    self.pending[closing] = None  # promoted after the calls before it
+            interrupted: BaseException | None = None
+            if closing.notify:
+                waiter = closing.waiter
+                assert waiter is not None
+                while True:  # released to drive: the others wait for this thread to close
+                    try:
+                        while not waiter.acquire(timeout=STRANDED_AFTER):
+                            if self._stranded(closing):
+                                break
+                        break
+                    except BaseException as exc:  # Ctrl-C: closing first, then raised
+                        interrupted = interrupted or exc
+            self.finish(closing)
+            closing.active = False
+            if interrupted is not None:
+                raise interrupted
+        except BaseException as exc:
+            if errors is None:
+                raise
+            errors.append(exc)
+
+    def finish(self, closing: _Call[None]) -> None:
+        """Holding the baton: wait for the calls in progress, close the resource in the
+        loop, end what is left, close the loop."""
+        loop = self.loop
+        assert loop is not None
+        closer = self.closer
+
+        async def final() -> None:
+            while True:  # every pending call's task exists: their _start ran before this
+                with self.lock:
+                    tasks = [call.task for call in self.pending if call.task is not None]
+                if not tasks:
+                    break
+                await asyncio.wait(tasks)
             if self.made and closer is not None:
-                _run_on(loop, closer(self.resource))
+                await closer(self.resource)
+
+        async def body() -> None:
+            try:
+                await final()
+            except BaseException as exc:
+                closing.error = exc
+            finally:
+                closing.done = True
+                loop.stop()
+
+        try:
+            loop.create_task(body())
+            while not closing.done:
+                loop.run_forever()
         finally:
             try:
                 for task in asyncio.all_tasks(loop):
@@ -122,184 +584,14 @@ class _Slot(Generic[R]):
                 loop.run_until_complete(loop.shutdown_default_executor())
             finally:
                 loop.close()
-
-
-class _Background(Generic[R]):
-    """The fallback: a ``LoopThread`` and the resource made on its loop."""
-
-    __slots__ = ("made", "resource", "runner")
-
-    resource: R
-
-    def __init__(self) -> None:
-        self.runner = LoopThread("reqivo-sync-loop", closed_error=_closed_error)
-        self.made = False
-
-
-class _State(Generic[R]):
-    """Everything a bridge owns; the finalizer holds this, never the bridge itself."""
-
-    def __init__(
-        self,
-        factory: Callable[[], R],
-        closer: Callable[[R], Coroutine[Any, Any, None]] | None,
-    ) -> None:
-        self.factory = factory
-        self.closer = closer
-        self._fresh()
-        self.closed = False
-        _STATES.add(self)
-
-    def _fresh(self) -> None:
-        self.pid = os.getpid()
-        self.lock = threading.Lock()
-        self.local = threading.local()
-        self.slots: list[_Slot[R]] = []
-        self.background: _Background[R] | None = None
-
-    # -- fork -----------------------------------------------------------------------------
-
-    def after_fork(self) -> None:
-        """In a child process: abandon what the parent made and start afresh."""
-        if self.pid == os.getpid():
-            return
-        for slot in self.slots:
-            _isolate_inherited_loop(slot.loop)
-        if self.background is not None:
-            _isolate_inherited_loop(self.background.runner.loop)
-        _INHERITED.append((self.slots, self.background, self.local))
-        self._fresh()
-
-    # -- calls ----------------------------------------------------------------------------
-
-    def new_slot(self) -> _Slot[R]:
-        """Create the calling thread's slot, reaping slots of threads that have exited."""
-        with self.lock:
-            if self.closed:
-                raise _closed_error()
-            slot: _Slot[R] = _Slot(threading.current_thread())
-            orphans = [each for each in self.slots if each.is_orphaned()]
-            self.slots = [each for each in self.slots if not each.is_orphaned()]
-            self.slots.append(slot)
-        self.local.slot = slot
-        for orphan in orphans:
-            with orphan.lock:
-                orphan.close_locked(self.closer)
-        return slot
-
-    def run_in_thread(self, slot: _Slot[R], fn: Callable[[R], Coroutine[Any, Any, T]]) -> T:
-        with slot.lock:
-            if slot.closed:
-                raise _closed_error()
-            slot.running = True
-            try:
-                if not slot.made:
-                    slot.resource = _run_on(slot.loop, _make(self.factory))
-                    slot.made = True
-                elif _monotonic() - slot.ended > CATCH_UP_AFTER:
-                    _catch_up(slot.loop)
-                return _run_on(slot.loop, fn(slot.resource))
-            finally:
-                slot.running = False
-                slot.ended = _monotonic()
-                if self.closed:  # close() was called from inside this very call
-                    slot.close_locked(self.closer)
-
-    def run_in_background(self, fn: Callable[[R], Coroutine[Any, Any, T]]) -> T:
-        background = self.background
-        if background is None:
-            with self.lock:
-                if self.closed:
-                    raise _closed_error()
-                background = self.background
-                if background is None:
-                    background = self.background = _Background()
-        return background.runner.call(functools.partial(self._start, background, fn))
-
-    def _start(
-        self, background: _Background[R], fn: Callable[[R], Coroutine[Any, Any, T]]
-    ) -> Coroutine[Any, Any, T]:
-        """Runs on the background loop: the call's coroutine (the resource made first)."""
-        if not background.made:
-            background.resource = self.factory()
-            background.made = True
-        return fn(background.resource)
-
-    # -- closing --------------------------------------------------------------------------
-
-    def close(self) -> None:
-        """Close every resource and loop (the finalizer; runs at most once)."""
-        self.after_fork()
-        with self.lock:
-            self.closed = True
-            slots, self.slots = self.slots, []
-            background, self.background = self.background, None
-        own: _Slot[R] | None = getattr(self.local, "slot", None)
-        if own is not None and own.running:
-            slots.remove(own)  # closes itself as soon as its call returns
-        if background is not None and background.runner.thread.ident == threading.get_ident():
-            # Called from a coroutine on the background loop: it cannot wait for itself.
-            threading.Thread(
-                target=self._close_all, args=(slots, background), name="reqivo-sync-close"
-            ).start()
-        elif asyncio._get_running_loop() is not None:
-            # This thread runs a loop, so it cannot run others: close from a helper thread.
-            errors: list[BaseException] = []
-            helper = threading.Thread(target=self._close_all, args=(slots, background, errors))
-            helper.start()
-            helper.join()
-            if errors:
-                raise errors[0]
-        else:
-            self._close_all(slots, background)
-
-    def _close_all(
-        self,
-        slots: list[_Slot[R]],
-        background: _Background[R] | None,
-        errors: list[BaseException] | None = None,
-    ) -> None:
-        first: BaseException | None = None
-        for slot in slots:
-            try:
-                with slot.lock:
-                    slot.close_locked(self.closer)
-            except BaseException as exc:
-                first = first or exc
-        if background is not None:
-            try:
-                self._close_background(background)
-            except BaseException as exc:
-                first = first or exc
-        if first is not None:
-            if errors is None:
-                raise first
-            errors.append(first)
-
-    def _close_background(self, background: _Background[R]) -> None:
-        runner = background.runner
-        closer = self.closer
-
-        async def finish() -> None:
-            # Calls in progress end first; then the resource is closed in its loop.
-            current = asyncio.current_task()
-            pending = {task for task in runner.active if task is not current}
-            if pending:
-                await asyncio.wait(pending)
-            if background.made and closer is not None:
-                await closer(background.resource)
-
-        if runner.thread.is_alive():
-            runner.close(finish)
-        else:  # pragma: no cover - only an inherited (forked) loop has no thread
-            runner.loop.close()
-
-
-async def _make(factory: Callable[[], R]) -> R:
-    return factory()
-
-
-_monotonic = time.monotonic
+                with self.lock:
+                    self.finished = True
+                    self.target = None
+                    helper, self.helper = self.helper, None
+                if helper is not None:
+                    helper.stop()
+        if closing.error is not None:
+            closing.outcome()
 
 
 def _catch_up(loop: asyncio.AbstractEventLoop) -> None:
@@ -307,37 +599,6 @@ def _catch_up(loop: asyncio.AbstractEventLoop) -> None:
     running are handled (a peer's FIN or reset reaches its protocol)."""
     loop.call_soon(loop.stop)
     loop.run_forever()
-
-
-async def _stopping_when_done(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T]) -> T:
-    try:
-        return await coro
-    finally:
-        loop.stop()
-
-
-def _run_on(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T]) -> T:
-    """Run ``coro`` on ``loop`` in this thread; on an interruption, cancel and unwind it.
-
-    Like ``loop.run_until_complete``, but the task stops the loop itself as it finishes,
-    in the same loop iteration, instead of through a done callback that costs one more
-    iteration per call (measured: the sync wrapper's per-call overhead is mostly loop
-    iterations).
-    """
-    task = loop.create_task(_stopping_when_done(loop, coro))
-    try:
-        loop.run_forever()
-        if not task.done():
-            # Stopped early by a stale stop request (an interrupted earlier call can leave
-            # run_until_complete's stop callback queued): keep running until done.
-            return loop.run_until_complete(task)
-        return task.result()
-    except BaseException:
-        if not task.done():  # e.g. KeyboardInterrupt between two steps of the task
-            task.cancel()
-            with contextlib.suppress(BaseException):
-                loop.run_until_complete(task)
-        raise
 
 
 def _reset_after_fork() -> None:
@@ -350,10 +611,12 @@ if hasattr(os, "register_at_fork"):  # POSIX
 
 
 class LoopBridge(Generic[R]):
-    """Runs coroutines for blocking callers, keeping loops and resources between calls.
+    """Runs coroutines for blocking callers on one event loop shared by every thread.
 
-    ``factory()`` makes the per-loop resource (called once per loop, with that loop
-    running); ``closer(resource)`` closes it in its loop when the bridge closes. Safe to
+    ``factory()`` makes the resource the coroutines share (called once, with the loop
+    running; again in a forked child); ``closer(resource)`` closes it in the loop when
+    the bridge closes; ``loop_factory()`` makes the loop, on the first call (by default
+    ``asyncio.new_event_loop``, so an installed policy's loop, uvloop's for one). Safe to
     share between threads; usable as a context manager.
     """
 
@@ -361,27 +624,33 @@ class LoopBridge(Generic[R]):
         self,
         factory: Callable[[], R],
         closer: Callable[[R], Coroutine[Any, Any, None]] | None = None,
+        loop_factory: Callable[[], asyncio.AbstractEventLoop] = asyncio.new_event_loop,
     ) -> None:
-        state = _State(factory, closer)
+        state = _State(factory, closer, loop_factory)
         self._state = state
         self._finalizer = weakref.finalize(self, state.close)
 
     def run(self, fn: Callable[[R], Coroutine[Any, Any, T]]) -> T:
         """Run ``fn(resource)`` to completion and return its result (or raise its error).
 
-        ``fn`` is called only once a loop is chosen, so a refused call leaves no coroutine
-        unawaited. Raises ``RuntimeError`` once the bridge is closed, or when called from a
-        coroutine that the bridge's own background loop is running (a deadlock otherwise).
+        ``fn`` is called only on the loop, so a refused call leaves no coroutine
+        unawaited. Raises ``RuntimeError`` once the bridge is closed, or when called from
+        a coroutine that the bridge's own loop is running (a deadlock otherwise).
         """
         state = self._state
         if state.pid != os.getpid():  # a fork that bypassed os.fork's hooks
             state.after_fork()
-        if asyncio._get_running_loop() is not None:
-            return state.run_in_background(fn)
-        slot: _Slot[R] | None = getattr(state.local, "slot", None)
-        if slot is None:
-            slot = state.new_slot()
-        return state.run_in_thread(slot, fn)
+        running = _get_running_loop()
+        if running is None:
+            return state.run(fn)
+        if running is state.loop:
+            raise _deadlock_error()
+        return state.run_for_loop_thread(fn)
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The event loop the calls run on (None before the first call)."""
+        return self._state.loop
 
     @property
     def closed(self) -> bool:
@@ -389,7 +658,7 @@ class LoopBridge(Generic[R]):
         return not self._finalizer.alive
 
     def close(self) -> None:
-        """Wait for calls in progress, then close every resource and every loop."""
+        """Wait for calls in progress, then close the resource and the loop."""
         self._finalizer()
 
     def __enter__(self) -> LoopBridge[R]:

@@ -8,9 +8,9 @@ event loop its body stream belongs to. The blocking methods (``read``, ``close``
 ``iter_bytes``, ``iter_text``, ``iter_lines``, ``iter_raw``) run the async ones:
 
 * on a body already in memory, by stepping the coroutine directly (it never suspends);
-* on a streamed body, one step per chunk through the bridge, on the response's own loop
-  (an asyncio transport belongs to the loop that made it: a streamed response must be
-  read in the thread that opened it; another thread gets a ``RuntimeError``).
+* on a streamed body, one step per chunk through the bridge, on its one event loop that
+  every thread shares (ADR-012): a streamed response may be read and closed from any
+  thread, also after the thread that opened it has exited.
 """
 
 from __future__ import annotations
@@ -72,8 +72,8 @@ async def _step(loop: asyncio.AbstractEventLoop, awaitable: Awaitable[T]) -> T:
         if isinstance(awaitable, Coroutine):
             awaitable.close()
         raise RuntimeError(
-            "a streamed response must be read in the thread that opened it "
-            "(its connection belongs to that thread's event loop)"
+            "this streamed response was opened by the parent process: after fork() its "
+            "connection cannot be read in the child"
         )
     try:
         return await awaitable

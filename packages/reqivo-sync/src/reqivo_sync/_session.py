@@ -1,23 +1,21 @@
 """``Session``: the blocking client, a wrapper over ``AsyncSession`` through the bridge.
 
-Mechanism (ADR-006): the Session holds one ``AsyncSession`` (``_async``, never used to
-send) whose ``SessionState`` is the configuration and state: headers, params, cookies,
-auth, timeouts, redirect, retry and hook settings. Each event loop the bridge runs (one
-per calling thread, plus the fallback loop for threads that already run one) gets its
-own ``AsyncSession.from_state(state, pool)`` sharing that one state object (one
-``Cookies`` jar, guarded by its lock, one ``Headers``...), with its own connection pool,
-because asyncio connections belong to the loop that opened them. Assigning a setting on
-the Session (``session.headers = ...``) thus updates every per-loop session at once.
+Mechanism (ADR-012): the Session holds one ``AsyncSession`` (``_async``) with its
+``SessionState`` (headers, params, cookies, auth, timeouts, redirect, retry and hook
+settings) and its connection pool, and runs it through a ``LoopBridge``: one event loop
+that every calling thread shares, driven by whichever caller holds the baton. So a
+Session has one pool whatever the number of threads: ``limits`` hold across threads, a
+connection opened by one thread is reused by another, and a streamed response can be
+read (and closed) from any thread. A forked child starts with a fresh ``AsyncSession``
+over the same state and a new pool (or the same ``transport=``).
 
-Consequences, documented for users: connection limits (``Limits``) apply per thread; a
-streamed response must be read in the thread that opened it; a transport passed with
-``transport=`` is shared by every loop, so it must not hold loop-bound state
-(``MockTransport`` does not); event hooks receive the async request and response objects.
+Event hooks receive the async request and response objects.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
@@ -37,7 +35,7 @@ from reqivo_async.transport import (
 )
 from reqivo_protocol import URL, HeaderTypes, QueryParamTypes
 from reqivo_sync._models import Request, Response, as_sync_response
-from reqivo_sync._wrapper import BlockingWrapper, PerLoop
+from reqivo_sync._wrapper import BlockingWrapper, Twin
 
 if TYPE_CHECKING:
     from reqivo_async import Auth, Cookies, Retry, Timeout
@@ -51,6 +49,22 @@ if TYPE_CHECKING:
     from reqivo_protocol import Headers, QueryParams
 
 __all__ = ["Session"]
+
+
+async def _aclose(session: AsyncSession) -> None:
+    """The bridge's closer: close the session and its pool (or its ``transport=``)."""
+    await session.aclose()
+
+
+def _fresh_session(master: AsyncSession, pool_options: dict[str, Any] | None) -> AsyncSession:
+    """An AsyncSession sharing ``master``'s state over a new pool made with
+    ``pool_options`` (None: over ``master``'s transport, the user's ``transport=``)."""
+    if pool_options is None:
+        return AsyncSession.from_state(master.state, master.transport)
+    from reqivo_async import AsyncConnectionPool
+
+    return AsyncSession.from_state(master.state, AsyncConnectionPool(**pool_options))
+
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -79,8 +93,8 @@ def _parameters_of(
 
 
 class _Setting(Generic[T]):
-    """A Session attribute of its ``AsyncSession``, whose ``SessionState`` every loop's
-    session shares: assigning it updates them all."""
+    """A Session attribute of its ``AsyncSession``'s ``SessionState`` (which a forked
+    child's session and ``new_async_session()`` share): assigning it updates them all."""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self._name = name
@@ -100,52 +114,17 @@ class _Setting(Generic[T]):
         setattr(instance._async, self._name, value)
 
 
-class _Sessions(PerLoop[AsyncSession]):
-    """Makes the ``AsyncSession`` of each loop: the shared state, the loop's own pool."""
-
-    __slots__ = ("master", "pool_options", "spare")
-
-    def __init__(self, master: AsyncSession, pool_options: dict[str, Any] | None) -> None:
-        self.master = master
-        self.pool_options = pool_options
-        # The pool the AsyncSession built (checking the options) serves the first loop.
-        self.spare: AsyncBaseTransport | None = master.transport
-        super().__init__(None, self._new)
-
-    def _new(self) -> AsyncSession:
-        if self.pool_options is None:
-            # The user's transport is shared by every loop, and closed once by the Session.
-            return AsyncSession.from_state(
-                self.master.state, self.master.transport, close_transport=False
-            )
-        with self._lock:
-            spare, self.spare = self.spare, None
-        if spare is None:
-            return self.new_session()
-        return AsyncSession.from_state(self.master.state, spare)
-
-    def new_session(self) -> AsyncSession:
-        """A session sharing the master's state, over a new pool (pool_options must be set)."""
-        from reqivo_async import AsyncConnectionPool
-
-        assert self.pool_options is not None
-        return AsyncSession.from_state(self.master.state, AsyncConnectionPool(**self.pool_options))
-
-    async def close(self, session: AsyncSession) -> None:
-        """The bridge's closer: close a loop's session and pool (not a user's transport)."""
-        await session.aclose()
-
-
 class Session(BlockingWrapper):
     """A blocking HTTP client with connection pooling, cookies, auth, redirects and retries.
 
     The same options, defaults, methods and exceptions as ``reqivo_async.AsyncSession``,
     blocking: ``with Session() as session: session.get(url).json()``. One Session may be
-    shared by many threads (cookies and settings are shared; each thread keeps its own
-    event loop and connections, so ``limits`` apply per thread) and works inside a
-    running event loop too (it then blocks that loop for the call: prefer the async API
-    in async code). Unclosed, it is closed at interpreter exit (or when collected, with
-    a ``ResourceWarning``); in a child process after ``fork()`` it starts afresh.
+    shared by many threads: they share its settings, cookies and connection pool (so
+    ``limits`` hold across threads), and a response, streamed or not, may be used from
+    any thread. It works inside a running event loop too (it then blocks that loop for
+    the call: prefer the async API in async code). Unclosed, it is closed at interpreter
+    exit (or when collected, with a ``ResourceWarning``); in a child process after
+    ``fork()`` it starts afresh.
     """
 
     def __init__(
@@ -198,7 +177,7 @@ class Session(BlockingWrapper):
             http1=http1,
             http2=http2,
         )
-        pool_options = None
+        pool_options: dict[str, Any] | None = None
         if transport is None:
             pool_options = {
                 "verify": verify,
@@ -209,9 +188,10 @@ class Session(BlockingWrapper):
                 "http1": http1,
                 "http2": http2,
             }
-        self._sessions = _Sessions(self._async, pool_options)
-        self._user_transport = transport
-        self._start(self._sessions, self._sessions.close)
+        self._pool_options = pool_options
+        # The factory must not refer to the Session (it could never be collected).
+        fresh = functools.partial(_fresh_session, self._async, pool_options)
+        self._start(Twin(self._async, fresh), _aclose)
 
     # -- settings (shared by every thread) -----------------------------------------------
 
@@ -237,8 +217,8 @@ class Session(BlockingWrapper):
 
     @property
     def transport(self) -> AsyncBaseTransport:
-        """The transport given with ``transport=``, else the first thread's connection pool."""
-        return self._async.transport
+        """The transport given with ``transport=``, else the Session's connection pool."""
+        return self._twin.current.transport  # type: ignore[no-any-return]
 
     def new_async_session(self) -> AsyncSession:
         """An ``AsyncSession`` sharing this Session's state, over a connection pool of its own.
@@ -251,12 +231,12 @@ class Session(BlockingWrapper):
         made with ``transport=`` raises ``ValueError``: that transport may be bound to
         other loops, and this Session closes it.
         """
-        if self._sessions.pool_options is None:
+        if self._pool_options is None:
             raise ValueError(
                 "a Session with a custom transport= cannot make an AsyncSession for another "
                 "event loop (a WebSocket, for one)"
             )
-        return self._sessions.new_session()
+        return _fresh_session(self._async, self._pool_options)
 
     # -- building requests -------------------------------------------------------------
 
@@ -318,7 +298,7 @@ class Session(BlockingWrapper):
         """``with session.stream(...) as response:`` the body is not read yet.
 
         Iterate ``response.iter_bytes()`` (or ``iter_text``, ``iter_lines``,
-        ``iter_raw``) in the same thread; the response is closed when the block ends.
+        ``iter_raw``), from any thread; the response is closed when the block ends.
         """
         request = self.build_request(method, url, **options)
         return _StreamContext(self._bridge, request, auth, follow_redirects)
@@ -363,19 +343,12 @@ class Session(BlockingWrapper):
     # -- lifetime ----------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close every connection (in every thread's event loop) and the loops. Idempotent.
+        """Close every connection (and a ``transport=``) and the event loop. Idempotent.
 
         Waits for requests in progress in other threads (bounded by their timeouts).
         """
-        if self._bridge.closed:
-            return
         self._closed_by_user = True
-        transport = self._user_transport
-        try:
-            if transport is not None:
-                self._bridge.run(lambda _: transport.aclose())
-        finally:
-            self._bridge.close()
+        self._bridge.close()
 
     def __repr__(self) -> str:
         state = "closed" if self._bridge.closed else "open"

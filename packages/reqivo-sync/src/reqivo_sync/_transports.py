@@ -1,9 +1,9 @@
 """``ConnectionPool`` and ``Connection``: blocking wrappers of the async transports.
 
-Each runs its async twin through a ``LoopBridge`` (ADR-006), one twin per event loop:
-used from several threads, a ``ConnectionPool`` keeps one ``AsyncConnectionPool`` per
-thread (its limits apply per thread) and a ``Connection`` opens one connection per
-thread. The first twin is built by the constructor, so bad arguments fail there.
+Each runs its one async twin through a ``LoopBridge`` (ADR-012), whose one event loop
+every thread shares: a ``ConnectionPool`` is one ``AsyncConnectionPool`` (its limits
+hold across threads) and a ``Connection`` one connection, whatever thread uses them.
+The twin is built by the constructor, so bad arguments fail there.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from reqivo_async.transport import (
 )
 from reqivo_protocol import URL, HeaderTypes, Origin
 from reqivo_sync._models import Response, as_sync_response
-from reqivo_sync._wrapper import BlockingWrapper, PerLoop
+from reqivo_sync._wrapper import BlockingWrapper, Twin
 
 __all__ = ["Connection", "ConnectionPool"]
 
@@ -49,7 +49,7 @@ class _Transport(BlockingWrapper, Generic[A]):
     """What both wrappers share: ``handle_request`` and reading the twin's state."""
 
     def _setup(self, make: Callable[[], Any]) -> None:
-        self._start(PerLoop(make(), make), _aclose)
+        self._start(Twin(make(), make), _aclose)
 
     def _query(self, fn: Callable[[A], T]) -> T:
         return self._bridge.run(lambda twin: _value(lambda: fn(twin)))
@@ -68,10 +68,10 @@ class _Transport(BlockingWrapper, Generic[A]):
 class ConnectionPool(_Transport[AsyncConnectionPool]):
     """A blocking pool of HTTP/1.1 connections: ``AsyncConnectionPool``'s options.
 
-    ``verify``/``cert``/``pin_sha256``: TLS; ``limits``: how many connections (per
-    thread) and for how long; ``proxy``/``trust_env``: proxies; ``local_address``,
-    ``uds``, ``socket_options``: how connections are opened; ``max_header_size`` /
-    ``max_header_count``: limits on response heads.
+    ``verify``/``cert``/``pin_sha256``: TLS; ``limits``: how many connections (for all
+    threads together) and for how long; ``proxy``/``trust_env``: proxies;
+    ``local_address``, ``uds``, ``socket_options``: how connections are opened;
+    ``max_header_size`` / ``max_header_count``: limits on response heads.
     """
 
     def __init__(
@@ -108,23 +108,23 @@ class ConnectionPool(_Transport[AsyncConnectionPool]):
 
     @property
     def idle_connections(self) -> int:
-        """Connections of this thread's pool open and waiting for a request."""
+        """Connections open and waiting for a request."""
         return self._query(lambda pool: pool.idle_connections)
 
     @property
     def active_connections(self) -> int:
-        """Connections of this thread's pool connecting or carrying a request."""
+        """Connections connecting or carrying a request."""
         return self._query(lambda pool: pool.active_connections)
 
     @property
     def connections(self) -> list[ConnectionInfo]:
-        """A snapshot of every connection of this thread's pool."""
+        """A snapshot of every connection of the pool."""
         return self._query(lambda pool: pool.connections)
 
     @property
     def ssl_context(self) -> ssl.SSLContext:
         """The TLS context its connections and HTTPS proxies use, built on first use with
-        the pool's ``verify``/``cert``/``trust_env`` settings (the same in every thread)."""
+        the pool's ``verify``/``cert``/``trust_env`` settings."""
         return self._query(lambda pool: pool.ssl_context)
 
     def __repr__(self) -> str:
@@ -134,7 +134,7 @@ class ConnectionPool(_Transport[AsyncConnectionPool]):
 class Connection(_Transport[AsyncConnection]):
     """One blocking HTTP/1.1 connection to ``url_or_origin``: ``AsyncConnection``'s options.
 
-    Used from several threads, it opens one connection per thread.
+    Several threads may use it: it is one connection, carrying one request at a time.
     """
 
     def __init__(
@@ -173,7 +173,7 @@ class Connection(_Transport[AsyncConnection]):
 
         first = make()
         self._origin = first.origin
-        self._start(PerLoop(first, make), _aclose)
+        self._start(Twin(first, make), _aclose)
 
     @property
     def origin(self) -> Origin:
@@ -181,7 +181,7 @@ class Connection(_Transport[AsyncConnection]):
         return self._origin
 
     def is_available(self) -> bool:
-        """Whether a request can be sent on (this thread's) connection now."""
+        """Whether a request can be sent on the connection now."""
         return self._query(lambda connection: connection.is_available())
 
     def is_idle(self) -> bool:
@@ -189,11 +189,11 @@ class Connection(_Transport[AsyncConnection]):
         return self._query(lambda connection: connection.is_idle())
 
     def is_closed(self) -> bool:
-        """Whether ``close()`` was called or (this thread's) connection is closed."""
+        """Whether ``close()`` was called or the connection is closed."""
         return self._bridge.closed or self._query(lambda connection: connection.is_closed())
 
     def info(self) -> ConnectionInfo:
-        """A snapshot of (this thread's) connection."""
+        """A snapshot of the connection."""
         return self._query(lambda connection: connection.info())
 
     def request(

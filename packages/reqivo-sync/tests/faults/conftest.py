@@ -79,9 +79,10 @@ def assert_fires_at(elapsed: float, bound: float, late: float | None = None) -> 
 
 
 def _bridge_loops(session: Any) -> list[asyncio.AbstractEventLoop]:
-    # No public API names the loops of a sync Session's bridge (ADR-006): reach the
-    # per-thread slots (``LoopBridge._state.slots``) to check them for leftover tasks.
-    return [slot.loop for slot in session._bridge._state.slots if not slot.loop.is_closed()]
+    # The one event loop of a sync Session's bridge (ADR-012), to check it for leftover
+    # tasks (``LoopBridge.loop`` is private API: the bridge is reqivo-sync's internals).
+    loop = session._bridge.loop
+    return [] if loop is None or loop.is_closed() else [loop]
 
 
 class Faults:
@@ -143,8 +144,7 @@ class Faults:
         return error, elapsed  # type: ignore[return-value]
 
     def pool(self, client: Client) -> PoolState:
-        """The counters of ``client``'s connection pool (this thread's, in sync mode:
-        ``Session.transport`` is the first calling thread's pool)."""
+        """The counters of ``client``'s connection pool."""
         return pool_state(client.session.transport)
 
     def assert_pool(self, client: Client, *, idle: int) -> None:
