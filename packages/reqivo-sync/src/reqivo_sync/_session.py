@@ -12,7 +12,11 @@ the Session (``session.headers = ...``) thus updates every per-loop session at o
 Consequences, documented for users: connection limits (``Limits``) apply per thread; a
 streamed response must be read in the thread that opened it; a transport passed with
 ``transport=`` is shared by every loop, so it must not hold loop-bound state
-(``MockTransport`` does not); event hooks receive the async request and response objects.
+(``MockTransport`` does not).
+
+What users give the Session (event hooks, auth, a blocking ``BaseTransport``) is adapted
+where it enters (``_hooks``, ``_auth``, ``_base_transport``): it sees the sync ``Request``
+and ``Response`` and runs in a worker thread, off the event loop (``_blocking``).
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ from reqivo_async.transport import (
     UseSession,
 )
 from reqivo_protocol import URL, HeaderTypes, QueryParamTypes
+from reqivo_sync._auth import to_sync_auth
+from reqivo_sync._hooks import set_event_hooks
 from reqivo_sync._models import Request, Response, as_sync_response
 from reqivo_sync._wrapper import BlockingWrapper, PerLoop
 
@@ -80,7 +86,11 @@ def _parameters_of(
 
 class _Setting(Generic[T]):
     """A Session attribute of its ``AsyncSession``, whose ``SessionState`` every loop's
-    session shares: assigning it updates them all."""
+    session shares: assigning it updates them all (through ``assign(session, value)``
+    when given: what must be adapted to the blocking API)."""
+
+    def __init__(self, assign: Callable[[Session, Any], None] | None = None) -> None:
+        self._assign = assign
 
     def __set_name__(self, owner: type, name: str) -> None:
         self._name = name
@@ -97,7 +107,18 @@ class _Setting(Generic[T]):
         return value
 
     def __set__(self, instance: Session, value: Any) -> None:
-        setattr(instance._async, self._name, value)
+        if self._assign is not None:
+            self._assign(instance, value)
+        else:
+            setattr(instance._async, self._name, value)
+
+
+def _assign_auth(session: Session, auth: Any) -> None:
+    session._async.auth = to_sync_auth(auth)
+
+
+def _assign_event_hooks(session: Session, hooks: Any) -> None:
+    set_event_hooks(session._async, hooks, session._bridge)
 
 
 class _Sessions(PerLoop[AsyncSession]):
@@ -179,7 +200,7 @@ class Session(BlockingWrapper):
             headers=headers,
             params=params,
             cookies=cookies,
-            auth=auth,
+            auth=to_sync_auth(auth),
             timeout=timeout,
             limits=limits,
             follow_redirects=follow_redirects,
@@ -189,7 +210,6 @@ class Session(BlockingWrapper):
             proxy=proxy,
             trust_env=trust_env,
             transport=transport,
-            event_hooks=event_hooks,
             retries=retries,
             default_encoding=default_encoding,
             max_decompressed_size=max_decompressed_size,
@@ -212,6 +232,7 @@ class Session(BlockingWrapper):
         self._sessions = _Sessions(self._async, pool_options)
         self._user_transport = transport
         self._start(self._sessions, self._sessions.close)
+        self.event_hooks = event_hooks  # None: no hooks (adapted where they enter)
 
     # -- settings (shared by every thread) -----------------------------------------------
 
@@ -219,11 +240,11 @@ class Session(BlockingWrapper):
     headers: _Setting[Headers] = _Setting()
     params: _Setting[QueryParams | None] = _Setting()
     cookies: _Setting[Cookies] = _Setting()
-    auth: _Setting[Auth | None] = _Setting()
+    auth: _Setting[Auth | None] = _Setting(_assign_auth)
     timeout: _Setting[Timeout] = _Setting()
     follow_redirects: _Setting[bool] = _Setting()
     max_redirects: _Setting[int] = _Setting()
-    event_hooks: _Setting[EventHooks] = _Setting()
+    event_hooks: _Setting[EventHooks] = _Setting(_assign_event_hooks)
     retries: _Setting[Retry | None] = _Setting()
     default_encoding: _Setting[str] = _Setting()
     max_decompressed_size: _Setting[int | None] = _Setting()
@@ -275,6 +296,8 @@ class Session(BlockingWrapper):
     @_parameters_of(AsyncSession.request)
     def request(self, method: str, url: URL | str, **options: Any) -> Response:
         """Send a request and return its response, body read."""
+        if "auth" in options:
+            options["auth"] = to_sync_auth(options["auth"])
         bridge = self._bridge
 
         async def call(session: AsyncSession) -> Response:
@@ -295,6 +318,7 @@ class Session(BlockingWrapper):
 
         ``auth`` and ``follow_redirects`` override the session's settings.
         """
+        auth = to_sync_auth(auth)
         bridge = self._bridge
 
         async def call(session: AsyncSession) -> Response:
@@ -321,7 +345,7 @@ class Session(BlockingWrapper):
         ``iter_raw``) in the same thread; the response is closed when the block ends.
         """
         request = self.build_request(method, url, **options)
-        return _StreamContext(self._bridge, request, auth, follow_redirects)
+        return _StreamContext(self._bridge, request, to_sync_auth(auth), follow_redirects)
 
     # -- the HTTP methods (the parameters of AsyncSession's) ---------------------------
 
