@@ -42,7 +42,6 @@ from types import TracebackType
 from typing import Any, TextIO, TypeAlias
 from urllib.parse import unquote
 
-from reqivo_async import Response as AsyncResponse
 from reqivo_protocol import RemoteProtocolError
 from reqivo_sync._base_transport import BaseTransport
 from reqivo_sync._models import Request, Response
@@ -222,7 +221,7 @@ class WSGITransport(BaseTransport):
             environ["CONTENT_LENGTH"] = str(len(body))
         return environ
 
-    def handle_request(self, request: Request) -> AsyncResponse:
+    def handle_request(self, request: Request) -> Response:
         """Call the app and return its response, the body streaming from its iterable."""
         if request.stream.body is None:
             request.read()
