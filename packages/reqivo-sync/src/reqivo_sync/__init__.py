@@ -14,21 +14,20 @@
 ``Session``, ``Request``, ``Response``, ``Connection`` and ``ConnectionPool`` take the
 same arguments and raise the same exceptions as their async twins, whose code they run
 (ADR-006 explains how: an event loop per calling thread). The configuration classes,
-the built-in auth schemes and the exception hierarchy are the async package's own,
-re-exported, so ``except reqivo_sync.ReadTimeout`` catches what every Reqivo package
-raises. Rarely used names (digest auth, retries, transports) load on first use, to keep
-``import reqivo_sync`` cheap.
-
-What a user plugs in is blocking code that sees the sync objects: event hooks get the
-``Request`` / ``Response``; ``Auth`` (the base of custom schemes) and ``FunctionAuth``
-run flows that do; ``BaseTransport`` is the blocking transport interface
-(``handle_request(request) -> Response``), with ``MockTransport(handler)`` and
-``WSGITransport(app)`` built on it. Such code runs in a worker thread, off the event loop.
-``ASGITransport`` is reqivo-async's (an ASGI app is async code), usable here as is.
+auth classes and the exception hierarchy are the async package's own, re-exported, so
+``except reqivo_sync.ReadTimeout`` catches what every Reqivo package raises. Rarely used
+names (digest auth, retries) load on first use, to keep ``import reqivo_sync`` cheap.
 
 ``LoopThread`` is the blocking-to-async handoff under these wrappers (an event loop run
 by a daemon thread, and blocking calls to it), public for other blocking wrappers over
 reqivo-async: reqivo-ws's blocking ``WebSocket`` uses it (ADR-006, ADR-009).
+
+What users plug in is blocking code that sees the sync objects, run in a worker thread
+(off the event loop): event hooks get the ``Request`` / ``Response``; ``Auth`` (the base
+of custom schemes, ``auth_flow`` a generator as in httpx) and ``FunctionAuth`` run flows
+that do; ``BaseTransport`` is the blocking transport interface (``handle_request(request)
+-> Response``), with ``MockTransport(handler)`` and ``WSGITransport(app)`` built on it.
+``ASGITransport`` is reqivo-async's (an ASGI app is async code), usable here as is.
 """
 
 from __future__ import annotations

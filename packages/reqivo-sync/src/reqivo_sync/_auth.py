@@ -28,11 +28,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, Callable, Generator
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, overload
 
 from reqivo_async import USE_SESSION, AsyncRequest, BasicAuth, BearerAuth, DigestAuth
 from reqivo_async import Auth as AsyncAuth
 from reqivo_async import Response as AsyncResponse
+from reqivo_async.transport import AuthTypes
 from reqivo_sync._blocking import (
     as_sync_request,
     refuse_awaitable,
@@ -41,7 +42,7 @@ from reqivo_sync._blocking import (
 )
 from reqivo_sync._models import Request, Response, as_sync_response
 
-__all__ = ["Auth", "Flow", "FunctionAuth", "to_sync_auth"]
+__all__ = ["Auth", "AuthSetting", "Flow", "FunctionAuth", "to_sync_auth"]
 
 _END: Any = object()
 _BUILT_IN = (BasicAuth, BearerAuth, DigestAuth)
@@ -199,3 +200,21 @@ def to_sync_auth(auth: Any) -> Any:
     if callable(auth):
         return FunctionAuth(auth)
     return auth
+
+
+class AuthSetting:
+    """``Session.auth``: the authentication of every request (``(user, password)`` means
+    Basic; a plain function ``f(request) -> request`` becomes a ``FunctionAuth``). What is
+    assigned is made a flow that gets the sync objects (``to_sync_auth``)."""
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> AuthSetting: ...
+    @overload
+    def __get__(self, instance: object, owner: type) -> AsyncAuth | None: ...
+    def __get__(self, instance: Any, owner: type) -> AsyncAuth | AuthSetting | None:
+        if instance is None:
+            return self
+        return instance._async.auth  # type: ignore[no-any-return]
+
+    def __set__(self, instance: Any, auth: AuthTypes) -> None:
+        instance._async.auth = to_sync_auth(auth)

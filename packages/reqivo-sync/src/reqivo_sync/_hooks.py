@@ -17,6 +17,7 @@ functions are refused (``TypeError``): the blocking API never awaits a user's ho
 from __future__ import annotations
 
 import asyncio
+import threading
 import weakref
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Self, SupportsIndex, overload
@@ -31,10 +32,9 @@ from reqivo_sync._blocking import (
 from reqivo_sync._models import as_sync_response
 
 if TYPE_CHECKING:
-    from reqivo_async import AsyncSession
     from reqivo_sync._bridge import LoopBridge
 
-__all__ = ["SyncEventHooks", "SyncHook", "set_event_hooks"]
+__all__ = ["EventHooksSetting", "SyncEventHooks", "SyncHook", "sync_event_hooks"]
 
 _EVENTS = ("request", "response")
 BridgeRef = Callable[[], "LoopBridge[Any] | None"]
@@ -124,7 +124,8 @@ class SyncEventHooks(dict[str, list[EventHook]]):
         super().__init__()
         self._bridge = bridge
         for event in _EVENTS:
-            self[event] = hooks.get(event, ())
+            self[event] = ()
+        self.update(hooks)
 
     def __setitem__(self, event: str, hooks: Iterable[Any]) -> None:
         if event not in _EVENTS:
@@ -142,21 +143,48 @@ class SyncEventHooks(dict[str, list[EventHook]]):
             self[event] = hooks
 
 
-def set_event_hooks(
-    session: AsyncSession,
-    hooks: Mapping[str, Iterable[EventHook]] | None,
-    bridge: LoopBridge[Any],
-) -> None:
-    """Give ``session`` (a Session's owner of the shared state) ``hooks``, each wrapped.
+def _bridge_of(session: object) -> BridgeRef:
+    """A callable giving ``session``'s bridge (held weakly: hooks outlive no Session)."""
+    ref = weakref.ref(session)
 
-    ``hooks`` is checked by reqivo-async's own rules first (unknown events, objects that
-    are not callable). ``bridge`` (held weakly) is the one responses are read through.
-    """
-    state = session.state
-    previous = state.event_hooks
-    try:
-        session.event_hooks = {} if hooks is None else hooks
-        state.event_hooks = SyncEventHooks(state.event_hooks, weakref.ref(bridge))
-    except BaseException:
-        state.event_hooks = previous  # a refused assignment changes nothing
-        raise
+    def bridge() -> LoopBridge[Any] | None:
+        return getattr(ref(), "_bridge", None)
+
+    return bridge
+
+
+def sync_event_hooks(
+    hooks: Mapping[str, Iterable[EventHook]] | None, session: object
+) -> SyncEventHooks:
+    """``event_hooks=`` of the blocking ``session``, each hook wrapped (and checked: unknown
+    events, objects that are not callable, coroutine functions)."""
+    return SyncEventHooks({} if hooks is None else hooks, _bridge_of(session))
+
+
+_UPGRADE = threading.Lock()
+
+
+class EventHooksSetting:
+    """``Session.event_hooks``: ``{"request": [...], "response": [...]}`` of plain functions
+    that get the sync ``Request`` / ``Response`` (in a worker thread); assign it, assign
+    one event's list, or change the lists in place: every hook put in is wrapped."""
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> EventHooksSetting: ...
+    @overload
+    def __get__(self, instance: object, owner: type) -> SyncEventHooks: ...
+    def __get__(self, instance: Any, owner: type) -> SyncEventHooks | EventHooksSetting:
+        if instance is None:
+            return self
+        state = instance._async.state
+        hooks = state.event_hooks
+        if type(hooks) is not SyncEventHooks:
+            # reqivo-async copied the hooks given to its constructor into a plain dict.
+            with _UPGRADE:
+                hooks = state.event_hooks
+                if type(hooks) is not SyncEventHooks:
+                    hooks = state.event_hooks = SyncEventHooks(hooks, _bridge_of(instance))
+        return hooks
+
+    def __set__(self, instance: Any, hooks: Mapping[str, Iterable[EventHook]] | None) -> None:
+        instance._async.state.event_hooks = sync_event_hooks(hooks, instance)

@@ -13,10 +13,6 @@ Consequences, documented for users: connection limits (``Limits``) apply per thr
 streamed response must be read in the thread that opened it; a transport passed with
 ``transport=`` is shared by every loop, so it must not hold loop-bound state
 (``MockTransport`` does not).
-
-What users give the Session (event hooks, auth, a blocking ``BaseTransport``) is adapted
-where it enters (``_hooks``, ``_auth``, ``_base_transport``): it sees the sync ``Request``
-and ``Response`` and runs in a worker thread, off the event loop (``_blocking``).
 """
 
 from __future__ import annotations
@@ -40,16 +36,15 @@ from reqivo_async.transport import (
     UseSession,
 )
 from reqivo_protocol import URL, HeaderTypes, QueryParamTypes
-from reqivo_sync._auth import to_sync_auth
-from reqivo_sync._hooks import set_event_hooks
+from reqivo_sync._auth import AuthSetting, to_sync_auth
+from reqivo_sync._hooks import EventHooksSetting, sync_event_hooks
 from reqivo_sync._models import Request, Response, as_sync_response
 from reqivo_sync._wrapper import BlockingWrapper, PerLoop
 
 if TYPE_CHECKING:
-    from reqivo_async import Auth, Cookies, Retry, Timeout
+    from reqivo_async import Cookies, Retry, Timeout
     from reqivo_async.transport import (
         CertTypes,
-        EventHooks,
         ProxyTypes,
         TraceCallback,
         VerifyTypes,
@@ -86,11 +81,7 @@ def _parameters_of(
 
 class _Setting(Generic[T]):
     """A Session attribute of its ``AsyncSession``, whose ``SessionState`` every loop's
-    session shares: assigning it updates them all (through ``assign(session, value)``
-    when given: what must be adapted to the blocking API)."""
-
-    def __init__(self, assign: Callable[[Session, Any], None] | None = None) -> None:
-        self._assign = assign
+    session shares: assigning it updates them all."""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self._name = name
@@ -107,18 +98,7 @@ class _Setting(Generic[T]):
         return value
 
     def __set__(self, instance: Session, value: Any) -> None:
-        if self._assign is not None:
-            self._assign(instance, value)
-        else:
-            setattr(instance._async, self._name, value)
-
-
-def _assign_auth(session: Session, auth: Any) -> None:
-    session._async.auth = to_sync_auth(auth)
-
-
-def _assign_event_hooks(session: Session, hooks: Any) -> None:
-    set_event_hooks(session._async, hooks, session._bridge)
+        setattr(instance._async, self._name, value)
 
 
 class _Sessions(PerLoop[AsyncSession]):
@@ -210,6 +190,7 @@ class Session(BlockingWrapper):
             proxy=proxy,
             trust_env=trust_env,
             transport=transport,
+            event_hooks=sync_event_hooks(event_hooks, self),
             retries=retries,
             default_encoding=default_encoding,
             max_decompressed_size=max_decompressed_size,
@@ -232,7 +213,6 @@ class Session(BlockingWrapper):
         self._sessions = _Sessions(self._async, pool_options)
         self._user_transport = transport
         self._start(self._sessions, self._sessions.close)
-        self.event_hooks = event_hooks  # None: no hooks (adapted where they enter)
 
     # -- settings (shared by every thread) -----------------------------------------------
 
@@ -240,11 +220,11 @@ class Session(BlockingWrapper):
     headers: _Setting[Headers] = _Setting()
     params: _Setting[QueryParams | None] = _Setting()
     cookies: _Setting[Cookies] = _Setting()
-    auth: _Setting[Auth | None] = _Setting(_assign_auth)
+    auth = AuthSetting()  # adapted to the blocking API where it enters (_auth, _hooks)
     timeout: _Setting[Timeout] = _Setting()
     follow_redirects: _Setting[bool] = _Setting()
     max_redirects: _Setting[int] = _Setting()
-    event_hooks: _Setting[EventHooks] = _Setting(_assign_event_hooks)
+    event_hooks = EventHooksSetting()
     retries: _Setting[Retry | None] = _Setting()
     default_encoding: _Setting[str] = _Setting()
     max_decompressed_size: _Setting[int | None] = _Setting()
