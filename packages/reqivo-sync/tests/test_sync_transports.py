@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,7 +26,9 @@ from reqivo_sync import (
     Response,
     Retry,
     Session,
+    Timeout,
     TooManyRedirects,
+    TotalTimeout,
 )
 from reqivo_sync._auth import Flow
 
@@ -318,3 +321,43 @@ def test_asgi_transport_through_the_blocking_session_in_several_threads() -> Non
         for thread in threads:
             thread.join(15)
     assert errors == []
+
+
+def test_the_total_deadline_holds_while_a_blocking_transport_still_runs() -> None:
+    """The session stops waiting at its deadline; the handler's thread finishes later."""
+    release = threading.Event()
+
+    def handler(request: Request) -> Response:
+        release.wait(5)
+        return Response(200)
+
+    with Session(transport=MockTransport(handler), timeout=Timeout(10.0, total=0.2)) as session:
+        started = time.monotonic()
+        with pytest.raises(TotalTimeout):
+            session.get("http://example.test/")
+        assert time.monotonic() - started < 2
+        release.set()
+
+
+def test_the_total_deadline_holds_while_a_streamed_body_is_produced() -> None:
+    """A chunk pulled too late: the read stops at the deadline, and the body's close()
+    runs once that pull is over (a generator cannot be closed while it runs)."""
+    release, closed = threading.Event(), threading.Event()
+
+    def generate() -> Iterator[bytes]:
+        try:
+            yield b"first"
+            release.wait(5)
+            yield b"late"
+        finally:
+            closed.set()
+
+    transport = MockTransport(lambda request: Response(200, stream=generate()))
+    with Session(transport=transport, timeout=Timeout(10.0, total=0.3)) as session:
+        started = time.monotonic()
+        with pytest.raises(TotalTimeout):
+            session.get("http://example.test/")
+        assert time.monotonic() - started < 2
+        assert not closed.is_set()
+        release.set()
+        assert closed.wait(5)

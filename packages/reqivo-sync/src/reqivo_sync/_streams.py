@@ -47,13 +47,14 @@ class IteratorStream:
         self._lock = threading.Lock()
         self._closed = False
 
+    # The lock is taken outside the context: one context cannot be entered by two threads.
     def _pull(self, iterator: Iterator[bytes]) -> bytes:
         with self._lock:
-            return next(iterator, _END)
+            return self._context.run(next, iterator, _END)
 
     def _close(self, close: Callable[[], object]) -> None:
         with self._lock:
-            close()
+            self._context.run(close)
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         iterable = self._iterable
@@ -62,17 +63,16 @@ class IteratorStream:
                 if chunk:
                     yield bytes(chunk)
             return
-        run = self._context.run
-        iterator = run(iter, iterable)
+        iterator = self._context.run(iter, iterable)
         pull = self._pull
         try:
             asyncio.get_running_loop()
         except RuntimeError:  # read by blocking code, without a loop: pull in place
-            while (chunk := run(pull, iterator)) is not _END:
+            while (chunk := pull(iterator)) is not _END:
                 if chunk:
                     yield bytes(chunk)
             return
-        while (chunk := await run_blocking(run, pull, iterator)) is not _END:
+        while (chunk := await run_blocking(pull, iterator)) is not _END:
             if chunk:
                 yield bytes(chunk)
 
@@ -86,14 +86,14 @@ class IteratorStream:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            self._context.run(self._close, close)
+            self._close(close)
             return
         if self._lock.locked():
             # A pull still runs (the read was cancelled): close once it is over, without
             # waiting for it here (the caller may be giving up on a slow producer).
-            loop.run_in_executor(None, self._context.run, self._close_quietly, close)
+            loop.run_in_executor(None, self._close_quietly, close)
             return
-        await run_blocking(self._context.run, self._close, close)
+        await run_blocking(self._close, close)
 
     def _close_quietly(self, close: Callable[[], object]) -> None:
         try:
