@@ -94,7 +94,8 @@ class Auth(AsyncAuth):
     ``auth_flow`` keeps the signature of reqivo-async's (``AsyncRequest``, its
     ``Response``), of which the sync classes are subclasses: type checkers compare an
     override with every base class, so a narrower signature here would make every
-    subclass an error. Annotate overrides the same way (``Flow`` is the return type).
+    subclass an error. Annotate overrides the same way: ``def auth_flow(self, request:
+    AsyncRequest) -> Generator[AsyncRequest, reqivo_async.Response, None]``.
     """
 
     def auth_flow(self, request: AsyncRequest) -> Flow:
@@ -216,5 +217,5 @@ class AuthSetting:
             return self
         return instance._async.auth  # type: ignore[no-any-return]
 
-    def __set__(self, instance: Any, auth: AuthTypes) -> None:
+    def __set__(self, instance: Any, auth: AuthTypes | Callable[[Request], AsyncRequest]) -> None:
         instance._async.auth = to_sync_auth(auth)
