@@ -324,6 +324,13 @@ def test_an_auth_function_runs_in_a_worker_thread_with_the_sync_request(
         assert session.get(url, auth=sign).status_code == 200
         session.auth = sign
         assert session.get(url).status_code == 200
+
+        def typed(request: Request) -> Request:  # the setting takes the sync type too
+            request.headers["Authorization"] = "Bearer f"
+            return request
+
+        session.auth = typed
+        assert session.get(url).status_code == 200
     assert seen == [("request", Request, True)] * 3
 
 
