@@ -296,8 +296,13 @@ def test_an_app_that_answers_nothing_or_nonsense() -> None:
         start_response("204 No Content", [])
         return []
 
+    def not_iterable(environ: Environ, start_response: StartResponse) -> Any:
+        start_response("200 OK", [])
+        return None
+
     for app, error, match in [
         (silent, RemoteProtocolError, "without calling start_response"),
+        (not_iterable, TypeError, "not iterable"),
         (bad_status, RemoteProtocolError, "invalid status"),
         (twice, RuntimeError, "a second time"),
     ]:

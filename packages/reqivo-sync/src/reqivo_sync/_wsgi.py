@@ -110,13 +110,14 @@ class _Body:
         self._raise = raise_app_exceptions
         self._head: list[bytes] = []
         self._closed = False
-        self._iterator: Iterator[bytes] = iter(result)
+        self._iterator: Iterator[bytes] = iter(())
 
     def start(self) -> None:
         """Iterate until the status and headers are final: the first non-empty chunk, a
         ``write()``, or the end of the iterable (PEP 3333's rule for sending headers)."""
         exchange = self._exchange
         head = self._head
+        self._iterator = iter(self._result)
         while not exchange.written:
             chunk = next(self._iterator, None)
             if chunk is None:
