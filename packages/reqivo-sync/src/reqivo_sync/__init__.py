@@ -22,6 +22,13 @@ keep ``import reqivo_sync`` cheap.
 ``LoopThread`` is the blocking-to-async handoff under these wrappers (an event loop run
 by a daemon thread, and blocking calls to it), public for other blocking wrappers over
 reqivo-async: reqivo-ws's blocking ``WebSocket`` uses it (ADR-006, ADR-009).
+
+What users plug in is blocking code that sees the sync objects, run in a worker thread
+(off the event loop): event hooks get the ``Request`` / ``Response``; ``Auth`` (the base
+of custom schemes, ``auth_flow`` a generator as in httpx) and ``FunctionAuth`` run flows
+that do; ``BaseTransport`` is the blocking transport interface (``handle_request(request)
+-> Response``), with ``MockTransport(handler)`` and ``WSGITransport(app)`` built on it.
+``ASGITransport`` is reqivo-async's (an ASGI app is async code), usable here as is.
 """
 
 from __future__ import annotations
@@ -31,34 +38,40 @@ from typing import TYPE_CHECKING, Any
 
 from reqivo_async import (
     USE_SESSION,
-    Auth,
     BasicAuth,
     BearerAuth,
     Cookies,
-    FunctionAuth,
     Limits,
     Timeout,
 )
 from reqivo_protocol import URL, Headers, QueryParams
 from reqivo_protocol.exceptions import *  # noqa: F403
 from reqivo_protocol.exceptions import __all__ as _exception_names
+from reqivo_sync._auth import Auth, FunctionAuth
 from reqivo_sync._loop_thread import LoopThread
 from reqivo_sync._models import Request, Response
 from reqivo_sync._session import Session
 
 if TYPE_CHECKING:
-    from reqivo_async import ConnectionInfo, DigestAuth, Retry
+    from reqivo_async import ASGITransport, ConnectionInfo, DigestAuth, Retry
+    from reqivo_sync._base_transport import BaseTransport
+    from reqivo_sync._mock import MockTransport
     from reqivo_sync._transports import Connection, ConnectionPool
+    from reqivo_sync._wsgi import WSGITransport
 
 __version__ = "0.1.0"
 
 #: Public names defined in modules that are imported on first use: name -> module.
 _LAZY = {
+    "ASGITransport": "reqivo_async",
     "ConnectionInfo": "reqivo_async",
     "DigestAuth": "reqivo_async",
     "Retry": "reqivo_async",
+    "BaseTransport": "reqivo_sync._base_transport",
+    "MockTransport": "reqivo_sync._mock",
     "Connection": "reqivo_sync._transports",
     "ConnectionPool": "reqivo_sync._transports",
+    "WSGITransport": "reqivo_sync._wsgi",
 }
 
 
@@ -75,7 +88,9 @@ __all__ = [
     *_exception_names,
     "URL",
     "USE_SESSION",
+    "ASGITransport",
     "Auth",
+    "BaseTransport",
     "BasicAuth",
     "BearerAuth",
     "Connection",
@@ -87,11 +102,13 @@ __all__ = [
     "Headers",
     "Limits",
     "LoopThread",
+    "MockTransport",
     "QueryParams",
     "Request",
     "Response",
     "Retry",
     "Session",
     "Timeout",
+    "WSGITransport",
     "__version__",
 ]

@@ -16,7 +16,7 @@ event loop its body stream belongs to. The blocking methods (``read``, ``close``
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from reqivo_async import AsyncRequest
@@ -25,6 +25,8 @@ from reqivo_async import Response as AsyncResponse
 if TYPE_CHECKING:
     from types import TracebackType
 
+    from reqivo_async import AsyncByteStream
+    from reqivo_protocol import HeaderTypes
     from reqivo_sync._bridge import LoopBridge
 
 __all__ = ["Request", "Response"]
@@ -92,6 +94,43 @@ class Response(AsyncResponse):
 
     _bridge: LoopBridge[Any] | None = None
     _loop: asyncio.AbstractEventLoop | None = None
+
+    def __init__(
+        self,
+        status_code: int,
+        *,
+        headers: HeaderTypes | None = None,
+        content: bytes | None = None,
+        stream: Iterable[bytes] | AsyncByteStream | None = None,
+        reason: str | None = None,
+        http_version: str = "HTTP/1.1",
+        request: AsyncRequest | None = None,
+        extensions: dict[str, Any] | None = None,
+        history: list[AsyncResponse] | None = None,
+        default_encoding: str = "utf-8",
+        max_decompressed_size: int | None = None,
+        max_body_size: int | None = None,
+    ) -> None:
+        """The async ``Response``'s arguments; ``stream`` may also be a blocking iterable
+        of bytes (a transport's streaming body: see ``BaseTransport``)."""
+        if stream is not None and not hasattr(stream, "__aiter__"):
+            from reqivo_sync._streams import IteratorStream  # only transports need it
+
+            stream = IteratorStream(stream)
+        super().__init__(
+            status_code,
+            headers=headers,
+            content=content,
+            stream=stream,  # type: ignore[arg-type]
+            reason=reason,
+            http_version=http_version,
+            request=request,
+            extensions=extensions,
+            history=history,
+            default_encoding=default_encoding,
+            max_decompressed_size=max_decompressed_size,
+            max_body_size=max_body_size,
+        )
 
     def _run(self, make: Callable[[], Awaitable[T]]) -> T:
         if self._content is not None or self._bridge is None or self._loop is None:

@@ -9,7 +9,8 @@ connection opened by one thread is reused by another, and a streamed response ca
 read (and closed) from any thread. A forked child starts with a fresh ``AsyncSession``
 over the same state and a new pool (or the same ``transport=``).
 
-Event hooks receive the async request and response objects.
+Event hooks, auth flows and transports given to the Session see the sync ``Request`` and
+``Response`` and run in worker threads (ADR-013).
 """
 
 from __future__ import annotations
@@ -34,14 +35,15 @@ from reqivo_async.transport import (
     UseSession,
 )
 from reqivo_protocol import URL, HeaderTypes, QueryParamTypes
+from reqivo_sync._auth import AuthSetting, to_sync_auth
+from reqivo_sync._hooks import EventHooksSetting, sync_event_hooks
 from reqivo_sync._models import Request, Response, as_sync_response
 from reqivo_sync._wrapper import BlockingWrapper, Twin
 
 if TYPE_CHECKING:
-    from reqivo_async import Auth, Cookies, Retry, Timeout
+    from reqivo_async import Cookies, Retry, Timeout
     from reqivo_async.transport import (
         CertTypes,
-        EventHooks,
         ProxyTypes,
         TraceCallback,
         VerifyTypes,
@@ -158,7 +160,7 @@ class Session(BlockingWrapper):
             headers=headers,
             params=params,
             cookies=cookies,
-            auth=auth,
+            auth=to_sync_auth(auth),
             timeout=timeout,
             limits=limits,
             follow_redirects=follow_redirects,
@@ -168,7 +170,7 @@ class Session(BlockingWrapper):
             proxy=proxy,
             trust_env=trust_env,
             transport=transport,
-            event_hooks=event_hooks,
+            event_hooks=sync_event_hooks(event_hooks, self),
             retries=retries,
             default_encoding=default_encoding,
             max_decompressed_size=max_decompressed_size,
@@ -199,11 +201,11 @@ class Session(BlockingWrapper):
     headers: _Setting[Headers] = _Setting()
     params: _Setting[QueryParams | None] = _Setting()
     cookies: _Setting[Cookies] = _Setting()
-    auth: _Setting[Auth | None] = _Setting()
+    auth = AuthSetting()  # adapted to the blocking API where it enters (_auth, _hooks)
     timeout: _Setting[Timeout] = _Setting()
     follow_redirects: _Setting[bool] = _Setting()
     max_redirects: _Setting[int] = _Setting()
-    event_hooks: _Setting[EventHooks] = _Setting()
+    event_hooks = EventHooksSetting()
     retries: _Setting[Retry | None] = _Setting()
     default_encoding: _Setting[str] = _Setting()
     max_decompressed_size: _Setting[int | None] = _Setting()
@@ -255,6 +257,8 @@ class Session(BlockingWrapper):
     @_parameters_of(AsyncSession.request)
     def request(self, method: str, url: URL | str, **options: Any) -> Response:
         """Send a request and return its response, body read."""
+        if "auth" in options:
+            options["auth"] = to_sync_auth(options["auth"])
         bridge = self._bridge
 
         async def call(session: AsyncSession) -> Response:
@@ -275,6 +279,7 @@ class Session(BlockingWrapper):
 
         ``auth`` and ``follow_redirects`` override the session's settings.
         """
+        auth = to_sync_auth(auth)
         bridge = self._bridge
 
         async def call(session: AsyncSession) -> Response:
@@ -301,7 +306,7 @@ class Session(BlockingWrapper):
         ``iter_raw``), from any thread; the response is closed when the block ends.
         """
         request = self.build_request(method, url, **options)
-        return _StreamContext(self._bridge, request, auth, follow_redirects)
+        return _StreamContext(self._bridge, request, to_sync_auth(auth), follow_redirects)
 
     # -- the HTTP methods (the parameters of AsyncSession's) ---------------------------
 
