@@ -285,7 +285,17 @@ def _threaded(client: Any, url: str, seconds: float) -> float:
     return sum(counts) / (time.perf_counter() - started)
 
 
+def _settle(port: int, seconds: float = 3.0) -> None:
+    """Wait until the previous contender's connections to ``port`` are gone (a client's
+    ``close`` may end them in the background), so the peak counts this client's alone."""
+    deadline = time.perf_counter() + seconds
+    while _established_to(port) and time.perf_counter() < deadline:
+        time.sleep(0.05)
+
+
 def _measure_once(factory: Callable[[], Any], scenario: str, base: str, seconds: float) -> float:
+    if scenario == THREADED:
+        _settle(int(base.rsplit(":", 1)[1]))
     client = factory()
     try:
         if scenario == SEQUENTIAL:
