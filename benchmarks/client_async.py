@@ -279,38 +279,59 @@ async def _for_a_while(operation: Callable[[], Awaitable[int]], seconds: float) 
             return calls, total
 
 
+#: The kind of each scenario, for ``measure_opened``.
+KINDS = {
+    SEQUENTIAL: "sequential",
+    CONCURRENT: "concurrent",
+    DOWNLOAD: "download",
+    UPLOAD_SCENARIO: "upload",
+}
+
+
+async def measure_opened(
+    client: Any, kind: str, base: str, seconds: float, concurrency: int = CONCURRENCY
+) -> float:
+    """An opened client's rate in one kind of scenario, after a short warm-up.
+
+    ``kind``: "sequential" or "concurrent" (``concurrency`` workers) ``GET /1k`` (req/s),
+    "download" (``/64m`` streamed, MB/s) or "upload" (16 MiB to ``/upload``, MB/s).
+    Shared with the other async benchmarks (client_h2).
+    """
+    if kind == "sequential":
+        url = base + "/1k"
+        await _for_a_while(lambda: client.get(url), 0.2)
+        started = time.perf_counter()
+        calls, _ = await _for_a_while(lambda: client.get(url), seconds)
+        return calls / (time.perf_counter() - started)
+    if kind == "concurrent":
+        url = base + "/1k"
+
+        async def worker(duration: float) -> int:
+            calls, received = await _for_a_while(lambda: client.get(url), duration)
+            assert received == calls * 1024
+            return calls
+
+        await asyncio.gather(*[worker(0.2) for _ in range(concurrency)])
+        started = time.perf_counter()
+        counts = await asyncio.gather(*[worker(seconds) for _ in range(concurrency)])
+        return sum(counts) / (time.perf_counter() - started)
+    if kind == "download":
+        url = base + "/64m"
+        assert await client.stream(url) == DOWNLOAD_SIZE
+        started = time.perf_counter()
+        _, received = await _for_a_while(lambda: client.stream(url), seconds)
+        return received / (time.perf_counter() - started) / 1e6
+    url = base + "/upload"
+    await client.post(url, UPLOAD)
+    started = time.perf_counter()
+    calls, _ = await _for_a_while(lambda: client.post(url, UPLOAD), seconds)
+    return calls * len(UPLOAD) / (time.perf_counter() - started) / 1e6
+
+
 async def _measure_once(client: Any, scenario: str, base: str, seconds: float) -> float:
     await client.open()
     try:
-        if scenario == SEQUENTIAL:
-            url = base + "/1k"
-            await _for_a_while(lambda: client.get(url), 0.2)
-            started = time.perf_counter()
-            calls, _ = await _for_a_while(lambda: client.get(url), seconds)
-            return calls / (time.perf_counter() - started)
-        if scenario == CONCURRENT:
-            url = base + "/1k"
-
-            async def worker(duration: float) -> int:
-                calls, received = await _for_a_while(lambda: client.get(url), duration)
-                assert received == calls * 1024
-                return calls
-
-            await asyncio.gather(*[worker(0.2) for _ in range(CONCURRENCY)])
-            started = time.perf_counter()
-            counts = await asyncio.gather(*[worker(seconds) for _ in range(CONCURRENCY)])
-            return sum(counts) / (time.perf_counter() - started)
-        if scenario == DOWNLOAD:
-            url = base + "/64m"
-            assert await client.stream(url) == DOWNLOAD_SIZE
-            started = time.perf_counter()
-            _, received = await _for_a_while(lambda: client.stream(url), seconds)
-            return received / (time.perf_counter() - started) / 1e6
-        url = base + "/upload"
-        await client.post(url, UPLOAD)
-        started = time.perf_counter()
-        calls, _ = await _for_a_while(lambda: client.post(url, UPLOAD), seconds)
-        return calls * len(UPLOAD) / (time.perf_counter() - started) / 1e6
+        return await measure_opened(client, KINDS[scenario], base, seconds)
     finally:
         await client.close()
 

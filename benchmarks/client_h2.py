@@ -25,25 +25,22 @@ Run: ``uv run python -m benchmarks client_h2``. Without nginx it prints how to i
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import inspect
 import os
 import ssl
 import statistics
-import time
 from typing import Any
 
 from benchmarks._harness import Measurement, run_on
 from benchmarks._nginx import NginxUnavailable, start_nginx
-from benchmarks.client_async import _for_a_while
+from benchmarks.client_async import measure_opened
 
 TITLE = "HTTP/2 clients against nginx over TLS (reqivo-async h2 vs httpx, pyreqwest, aiohttp)"
 
 SECONDS = float(os.environ.get("REQIVO_BENCH_SECONDS", "2.5"))
 ROUNDS = int(os.environ.get("REQIVO_BENCH_ROUNDS", "3"))
 CONCURRENCY = 256
-DOWNLOAD_SIZE = 64 * 1024 * 1024
 
 CONCURRENT = f"{CONCURRENCY} concurrent GET 1 KiB (TLS)"
 SEQUENTIAL = "sequential GET 1 KiB (TLS)"
@@ -93,7 +90,26 @@ class _Contender:
         raise NotImplementedError
 
 
-class Reqivo(_Contender):
+class _SessionShaped(_Contender):
+    """A client whose ``session`` has httpx's shape (``get``, ``stream``, ``aclose``)."""
+
+    session: Any
+
+    async def get(self, url: str) -> int:
+        return len((await self.session.get(url)).content)
+
+    async def stream(self, url: str) -> int:
+        received = 0
+        async with self.session.stream("GET", url) as response:
+            async for chunk in response.aiter_bytes():
+                received += len(chunk)
+        return received
+
+    async def close(self) -> None:
+        await self.session.aclose()
+
+
+class Reqivo(_SessionShaped):
     """reqivo-async ``AsyncSession``, HTTP/1.1, up to 256 connections."""
 
     name = "reqivo-h1"
@@ -108,19 +124,6 @@ class Reqivo(_Contender):
 
         self.session = AsyncSession(verify=ca_bundle, **self._options())
 
-    async def get(self, url: str) -> int:
-        return len((await self.session.get(url)).content)
-
-    async def stream(self, url: str) -> int:
-        received = 0
-        async with self.session.stream("GET", url) as response:
-            async for chunk in response.aiter_bytes():
-                received += len(chunk)
-        return received
-
-    async def close(self) -> None:
-        await self.session.aclose()
-
 
 class ReqivoH2(Reqivo):
     """reqivo-async ``AsyncSession(http2=True)``: one multiplexed connection."""
@@ -132,7 +135,7 @@ class ReqivoH2(Reqivo):
         return {"http2": True}
 
 
-class HttpxH2(_Contender):
+class HttpxH2(_SessionShaped):
     """httpx ``AsyncClient(http2=True)`` (httpcore + the h2 package)."""
 
     name = "httpx-h2"
@@ -144,19 +147,6 @@ class HttpxH2(_Contender):
         context = ssl.create_default_context(cafile=ca_bundle)
         limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
         self.session = httpx.AsyncClient(http2=True, verify=context, limits=limits)
-
-    async def get(self, url: str) -> int:
-        return len((await self.session.get(url)).content)
-
-    async def stream(self, url: str) -> int:
-        received = 0
-        async with self.session.stream("GET", url) as response:
-            async for chunk in response.aiter_bytes():
-                received += len(chunk)
-        return received
-
-    async def close(self) -> None:
-        await self.session.aclose()
 
 
 def _read(path: str) -> bytes:
@@ -235,34 +225,16 @@ CONTENDERS: dict[str, list[type[_Contender]]] = {
 # -- measuring --------------------------------------------------------------------------------
 
 
+#: The kind of each scenario, for ``client_async.measure_opened``.
+KINDS = {SEQUENTIAL: "sequential", CONCURRENT: "concurrent", DOWNLOAD: "download"}
+
+
 async def _measure_once(
     client: _Contender, scenario: str, base: str, ca_bundle: str, seconds: float
 ) -> float:
     await client.open(ca_bundle)
     try:
-        if scenario == SEQUENTIAL:
-            url = base + "/1k"
-            await _for_a_while(lambda: client.get(url), 0.2)
-            started = time.perf_counter()
-            calls, _ = await _for_a_while(lambda: client.get(url), seconds)
-            return calls / (time.perf_counter() - started)
-        if scenario == CONCURRENT:
-            url = base + "/1k"
-
-            async def worker(duration: float) -> int:
-                calls, received = await _for_a_while(lambda: client.get(url), duration)
-                assert received == calls * 1024
-                return calls
-
-            await asyncio.gather(*[worker(0.2) for _ in range(CONCURRENCY)])
-            started = time.perf_counter()
-            counts = await asyncio.gather(*[worker(seconds) for _ in range(CONCURRENCY)])
-            return sum(counts) / (time.perf_counter() - started)
-        url = base + "/64m"
-        assert await client.stream(url) == DOWNLOAD_SIZE
-        started = time.perf_counter()
-        _, received = await _for_a_while(lambda: client.stream(url), seconds)
-        return received / (time.perf_counter() - started) / 1e6
+        return await measure_opened(client, KINDS[scenario], base, seconds, CONCURRENCY)
     finally:
         await client.close()
 
