@@ -26,17 +26,18 @@ the connections its pool held at the end (-1 where the client does not tell).
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
-import threading
 import time
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 from benchmarks._nginx import start_nginx
+from benchmarks.client_sync import THREADS, _for_a_while, _threaded
 
 SECONDS = float(os.environ.get("REQIVO_BENCH_SECONDS", "2.0"))
-THREADS = 64
 
 
 class _ThreadBridge:
@@ -100,34 +101,6 @@ def _pyreqwest() -> tuple[Callable[[str], int], Callable[[], int], Callable[[], 
     return get, (lambda: -1), client.close
 
 
-def _for_a_while(get: Callable[[str], int], url: str, seconds: float) -> int:
-    calls = 0
-    deadline = time.perf_counter() + seconds
-    while True:
-        assert get(url) == 1024
-        calls += 1
-        if time.perf_counter() >= deadline:
-            return calls
-
-
-def _threaded(get: Callable[[str], int], url: str, seconds: float) -> float:
-    counts: list[int] = []
-    start = threading.Barrier(THREADS + 1)
-
-    def worker() -> None:
-        start.wait()
-        counts.append(_for_a_while(get, url, seconds))
-
-    threads = [threading.Thread(target=worker) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    start.wait()
-    started = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    return sum(counts) / (time.perf_counter() - started)
-
-
 def main(names: list[str]) -> None:
     with start_nginx() as nginx:
         url = nginx.url + "/1k"
@@ -141,15 +114,17 @@ def main(names: list[str]) -> None:
                     get, connections, close = _pyreqwest()
                 try:
                     if scenario == "sequential":
-                        _for_a_while(get, url, 0.2)
+                        _for_a_while(functools.partial(get, url), 0.2)
                         cpu = time.process_time()
                         started = time.perf_counter()
-                        calls = _for_a_while(get, url, SECONDS)
+                        calls, received = _for_a_while(functools.partial(get, url), SECONDS)
+                        assert received == calls * 1024
                         rate = calls / (time.perf_counter() - started)
                     else:
-                        _threaded(get, url, 0.2)
+                        client = SimpleNamespace(get=get)
+                        _threaded(client, url, 0.2)
                         cpu = time.process_time()
-                        rate = _threaded(get, url, SECONDS)
+                        rate = _threaded(client, url, SECONDS)
                         calls = round(rate * SECONDS)
                     per_call = (time.process_time() - cpu) / calls * 1e6
                     line = f"{name} {scenario} {rate:.0f} {per_call:.0f} {connections()}"
