@@ -116,6 +116,11 @@ CASES = {
         timeout=Timeout(2.0, read=0.3),
         bound=0.3,
     ),
+    # The write timeout bounds each wait for the peer to take data, and the peer's kernel
+    # may take some after the server stopped reading: in about one run in three the
+    # socket became writable once more 0.26 s into the stall (TCP's zero-window probe
+    # found a window; measured with the transport's resume_writing callbacks), and the
+    # next wait then timed out 0.3 s later, 0.56 s after the call. Allowed here.
     "write-timeout-streamed-upload": Case(
         [ReadHead(), Stall()],
         WriteTimeout,
@@ -124,12 +129,13 @@ CASES = {
         content=streamed_upload,
         timeout=Timeout(2.0, write=0.3),
         bound=0.3,
+        late=0.3,
     ),
-    # The write timeout bounds each wait for the server to take data. A 32 MiB bytes body
-    # goes to the transport in one write; moving it into the kernel until the socket
-    # blocks takes 50-120 ms on Python 3.11 (the selector transport memmoves its whole
-    # remaining buffer after every send), all before the timed wait begins: measured
-    # from the call, the timeout is that much late. Reported; allowed here.
+    # A 32 MiB bytes body goes to the transport in one write; moving it into the kernel
+    # until the socket blocks takes 50-120 ms on Python 3.11 (the selector transport
+    # memmoves its whole remaining buffer after every send), all before the timed wait
+    # begins, and the late window above can come on top: measured from the call, the
+    # timeout is that much late. Reported; allowed here.
     "write-timeout-32mib-bytes-body": Case(
         [ReadHead(), Stall()],
         WriteTimeout,
@@ -138,7 +144,7 @@ CASES = {
         content=UPLOAD,
         timeout=Timeout(2.0, write=0.3),
         bound=0.3,
-        late=0.25,
+        late=0.4,
     ),
     # One byte every 0.2 s: each read waits 0.2 s < read=0.5, so only the deadline fires.
     "trickle-total-deadline": Case(
