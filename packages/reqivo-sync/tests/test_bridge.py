@@ -623,6 +623,46 @@ def test_the_baton_passes_to_a_waiting_thread(bridge: LoopBridge[Resource]) -> N
     assert set(finished_in.values()) <= idents  # a waiter took the baton, not the first
 
 
+def test_the_main_thread_hands_the_baton_to_a_waiting_thread(
+    bridge: LoopBridge[Resource],
+) -> None:
+    # Ctrl-C reaches only the main thread; raised inside asyncio's loop iteration it can
+    # lose the callback being run, so the main thread does not drive others' calls.
+    assert threading.current_thread() is threading.main_thread()
+    flag = Flag()
+    waiting = threading.Event()
+    ran_in: dict[str, int] = {}
+
+    async def main_call(resource: Resource) -> None:
+        ran_in["main before"] = threading.get_ident()
+        waiting.set()
+        await asyncio.wait_for(flag.get().wait(), 5)
+        ran_in["main after"] = threading.get_ident()
+
+    async def worker_call(resource: Resource) -> None:
+        ran_in["worker"] = threading.get_ident()
+        await asyncio.sleep(0.05)  # the main thread's call ends while this one runs
+        flag.get().set()
+        await asyncio.sleep(0.05)
+
+    def worker() -> None:
+        assert waiting.wait(5)
+        bridge.run(worker_call)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    bridge.run(main_call)
+    thread.join(5)
+    assert not thread.is_alive()
+    assert ran_in == {
+        "main before": threading.get_ident(),
+        "worker": thread.ident,
+        "main after": thread.ident,  # the worker drove: the main thread only waited
+    }
+    assert bridge.run(where).loop is bridge.loop
+    assert bridge._state.target is None and not bridge._state.pending
+
+
 def test_threads_with_and_without_running_loops_share_the_loop(
     bridge: LoopBridge[Resource], recorder: Recorder
 ) -> None:

@@ -36,7 +36,10 @@ How a call runs: the loop is driven by whichever caller thread holds the *baton*
   waiting cancels its task from its thread and waits for it to unwind (driving, if the
   baton comes to it meanwhile). Python may raise it between any two statements of the
   bookkeeping: waiters repair what that leaves (``_State._stranded``). One raised inside
-  asyncio's own loop iteration can still lose another thread's callback (ADR-012).
+  asyncio's own loop iteration can lose a callback queued on the loop, so the main thread
+  (the only one Ctrl-C reaches) does not drive other threads' calls: it hands the baton
+  to a waiting thread as soon as one waits, and waits for its own call like the others
+  (ADR-012).
 * Fork: in a child process the inherited loop and resource are abandoned (kept alive,
   never run, closed or finalized) and fresh ones are made on the next call. An inherited
   epoll instance is shared with the parent: closing an inherited loop in the child would
@@ -82,6 +85,7 @@ _INHERITED: list[object] = []
 _STATES: weakref.WeakSet[_State[Any]] = weakref.WeakSet()
 
 _monotonic = time.monotonic
+_main_thread = threading.main_thread
 _get_running_loop = asyncio._get_running_loop
 
 
@@ -117,8 +121,8 @@ class _Call(Generic[T]):
     """
 
     __slots__ = (
-        *("active", "can_drive", "done", "epoch", "error", "fn", "notify", "result", "started"),
-        *("task", "waiter"),
+        *("active", "can_drive", "done", "epoch", "error", "fn", "main", "notify", "result"),
+        *("started", "task", "waiter"),
     )
 
     result: T
@@ -128,6 +132,8 @@ class _Call(Generic[T]):
 
     def __init__(self, can_drive: bool) -> None:
         self.can_drive = can_drive
+        #: Made in the main thread, the one that Ctrl-C interrupts (see ``_yield_baton``).
+        self.main = threading.get_ident() == _main_thread().ident
         self.active = True
         self.started = False
         self.done = False
@@ -300,6 +306,8 @@ class _State(Generic[R]):
                     call.epoch = self.interrupts
                     self.pending[call] = None
                     loop.call_soon_threadsafe(self._start, call, fn)
+                    if self.target.main and not call.main:
+                        loop.call_soon_threadsafe(loop.stop)  # it yields the baton to us
             if call.notify:
                 self._wait(call)
             else:
@@ -337,6 +345,12 @@ class _State(Generic[R]):
 
     def _wait(self, call: _Call[Any]) -> None:
         """Wait for the call to end, or drive when the baton comes (released once)."""
+        self._wait_released(call)
+        if not call.notify:  # the baton: run the loop until this call ends
+            self._drive(call)
+
+    def _wait_released(self, call: _Call[Any]) -> None:
+        """Wait until the call is released: ended (``notify`` set) or to drive."""
         waiter = call.waiter
         assert waiter is not None
         try:
@@ -346,8 +360,6 @@ class _State(Generic[R]):
         except BaseException:  # KeyboardInterrupt while waiting: stop the call too
             self._wait_interrupted(call, waiter)
             raise
-        if not call.notify:  # the baton: run the loop until this call ends
-            self._drive(call)
 
     def _stranded(self, call: _Call[Any]) -> bool:
         """After a wait timed out: whether ``call`` may go on without its wake-up.
@@ -405,7 +417,18 @@ class _State(Generic[R]):
         """Run the loop (this thread holds the baton) until ``call`` ends, then pass on.
 
         ``fn``: the call's coroutine function, when its task is still to be made here.
+        A main-thread call that yielded the baton waits, and drives again if it returns.
         """
+        while self._drive_until_yield(call, fn):
+            fn = None
+            self._wait_released(call)
+            if call.notify:
+                return  # it ended while another thread drove
+
+    def _drive_until_yield(
+        self, call: _Call[Any], fn: Callable[[R], Coroutine[Any, Any, Any]] | None
+    ) -> bool:
+        """``_drive``'s turn at the baton; True if the main thread yielded it early."""
         loop = self.loop
         assert loop is not None
         try:
@@ -421,6 +444,8 @@ class _State(Generic[R]):
                 if call.task is None and not call.done:
                     call.task = loop.create_task(self._body(call, call.fn))
             while not call.done:
+                if call.main and self.pending and self._yield_baton(call):
+                    return True
                 loop.run_forever()
                 interrupted = self.interrupted
                 if interrupted is not None:
@@ -441,6 +466,35 @@ class _State(Generic[R]):
             raise
         self.ended = _monotonic()
         self._hand_off(call, from_helper=False)
+        return False
+
+    def _yield_baton(self, call: _Call[Any]) -> bool:
+        """From a main-thread driver: pass the baton to another thread that waits to
+        drive, and turn ``call`` into a waiting call; False if no such thread waits.
+
+        Ctrl-C reaches only the main thread, and one landing inside asyncio's loop
+        iteration loses the callback being run (ADR-012): while the main thread drives
+        alone, only its own call can lose one; another thread's call would hang.
+        """
+        with self.lock:
+            for waiting in self.pending:
+                if waiting.can_drive and not waiting.main:
+                    break
+            else:
+                return False
+            call.wait_lock()
+            call.notify = True
+            self.pending[call] = None  # a driver hands the baton back if it is still due
+            self.ended = _monotonic()
+            self._pass_baton(waiting)
+        return True
+
+    def _pass_baton(self, waiting: _Call[Any]) -> None:
+        """Make a waiting call's thread the driver (caller holds ``lock``)."""
+        del self.pending[waiting]
+        self.target = waiting
+        waiting.notify = False
+        waiting.waiter.release()  # type: ignore[union-attr]
 
     def _hand_off(self, call: _Call[Any], from_helper: bool) -> _Call[Any] | None:
         """``call`` (the baton's) ended: pass the baton to a waiting call's thread, to the
@@ -450,13 +504,16 @@ class _State(Generic[R]):
             if self.target is not call:
                 return None  # taken over meanwhile (see _stranded)
             self.target = None
+            main: _Call[Any] | None = None  # the main thread drives last (_yield_baton)
             for waiting in self.pending:
                 if waiting.can_drive:
-                    del self.pending[waiting]
-                    self.target = waiting
-                    waiting.notify = False
-                    waiting.waiter.release()  # type: ignore[union-attr]
-                    return None
+                    if not waiting.main:
+                        self._pass_baton(waiting)
+                        return None
+                    main = main or waiting
+            if main is not None:
+                self._pass_baton(main)
+                return None
             for waiting in self.pending:
                 del self.pending[waiting]
                 self.target = waiting
