@@ -140,7 +140,9 @@ class Response(AsyncResponse):
         )
 
     def _run(self, make: Callable[[], Awaitable[T]]) -> T:
-        if self._content is not None or self._bridge is None or self._loop is None:
+        # A body in memory, or a closed stream (which only raises StreamClosed), needs no
+        # event loop: also not after the Session (a one-shot call's) closed its loop.
+        if self._content is not None or self._closed or self._bridge is None or self._loop is None:
             return _drive(make())
         loop = self._loop
         return self._bridge.run(lambda _: _step(loop, make()))
