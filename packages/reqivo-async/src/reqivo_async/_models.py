@@ -138,6 +138,8 @@ class Response:
     Read the whole body with ``content``/``text``/``json()`` (after ``await
     session.get(...)`` it is already read), or stream it from ``session.stream(...)``
     with ``aiter_bytes()``, ``aiter_text()``, ``aiter_lines()`` or ``aiter_raw()``.
+    The names of requests and httpx users are here too: ``ok``, ``reason_phrase``,
+    ``links``, ``num_bytes_downloaded``, and ``Response(200, json=...)`` for tests.
     """
 
     def __init__(
