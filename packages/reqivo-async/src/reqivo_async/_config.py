@@ -24,6 +24,12 @@ class Timeout:
     each: ``Timeout(10.0, connect=3.0)``. ``total`` bounds a whole request, redirects,
     retries and reading the body included.
 
+    A tuple gives them in the order ``(connect, read[, write[, pool]])``, as requests and
+    httpx take it (so ``timeout=(3.05, 27)`` works wherever a timeout does). With two
+    values, as requests' ``(connect, read)``, the read timeout also bounds writes (in
+    requests it is the socket's timeout, which covers sending); a value not given keeps
+    its default (httpx turns them off instead: Reqivo's defaults stay finite).
+
     - ``connect``: establishing a connection (DNS, TCP, TLS, proxy tunnel).
     - ``read``: each wait for data from the server.
     - ``write``: each wait for the server to accept data we send.
@@ -39,7 +45,7 @@ class Timeout:
 
     def __init__(
         self,
-        timeout: float | Timeout | None = _UNSET,
+        timeout: float | tuple[float | None, ...] | Timeout | None = _UNSET,
         *,
         connect: float | None = _UNSET,
         read: float | None = _UNSET,
@@ -51,6 +57,8 @@ class Timeout:
             base = (timeout.connect, timeout.read, timeout.write, timeout.pool, timeout.total)
         elif timeout is _UNSET:
             base = (DEFAULT_CONNECT, DEFAULT_READ, DEFAULT_WRITE, DEFAULT_POOL, None)
+        elif isinstance(timeout, tuple):
+            base = _from_tuple(timeout)
         else:
             base = (timeout, timeout, timeout, timeout, None)
         values = [
@@ -58,7 +66,14 @@ class Timeout:
             for given, default in zip((connect, read, write, pool, total), base, strict=True)
         ]
         for name, value in zip(("connect", "read", "write", "pool", "total"), values, strict=True):
-            if value is not None and not value > 0:
+            try:
+                positive = value is None or value > 0
+            except TypeError:
+                raise TypeError(
+                    f"timeout {name}={value!r}: a timeout is seconds (a number), None, a "
+                    "(connect, read) tuple or a Timeout"
+                ) from None
+            if not positive:
                 raise ValueError(f"timeout {name}={value!r} must be a positive number or None")
             object.__setattr__(self, name, None if value is None else float(value))
 
@@ -73,13 +88,31 @@ class Timeout:
         }
 
 
+def _from_tuple(values: tuple[Any, ...]) -> tuple[Any, Any, Any, Any, None]:
+    """(connect, read, write, pool, total) from ``(connect, read[, write[, pool]])``."""
+    if not 2 <= len(values) <= 4:
+        raise ValueError(
+            f"a timeout tuple has 2 to 4 values, (connect, read[, write[, pool]]), not "
+            f"{len(values)}: write Timeout(connect=..., read=..., write=..., pool=..., "
+            "total=...) for other combinations"
+        )
+    connect, read = values[0], values[1]
+    write = values[2] if len(values) > 2 else read
+    pool = values[3] if len(values) > 3 else DEFAULT_POOL
+    return (connect, read, write, pool, None)
+
+
 DEFAULT_CONNECT = 10.0
 DEFAULT_READ = 30.0
 DEFAULT_WRITE = 30.0
 DEFAULT_POOL = 30.0
 DEFAULT_TIMEOUT = Timeout()
 
-TimeoutTypes: TypeAlias = "Timeout | float | None"
+TimeoutTypes: TypeAlias = (
+    "Timeout | float | tuple[float | None, float | None]"
+    " | tuple[float | None, float | None, float | None]"
+    " | tuple[float | None, float | None, float | None, float | None] | None"
+)
 
 
 def to_timeout(value: TimeoutTypes | Timeout) -> Timeout:

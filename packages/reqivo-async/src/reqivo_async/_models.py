@@ -138,6 +138,8 @@ class Response:
     Read the whole body with ``content``/``text``/``json()`` (after ``await
     session.get(...)`` it is already read), or stream it from ``session.stream(...)``
     with ``aiter_bytes()``, ``aiter_text()``, ``aiter_lines()`` or ``aiter_raw()``.
+    The names of requests and httpx users are here too: ``ok``, ``reason_phrase``,
+    ``links``, ``num_bytes_downloaded``, and ``Response(200, json=...)`` for tests.
     """
 
     def __init__(
@@ -155,9 +157,21 @@ class Response:
         default_encoding: str = "utf-8",
         max_decompressed_size: int | None = None,
         max_body_size: int | None = None,
+        text: str | None = None,
+        html: str | None = None,
+        json: Any = None,
     ) -> None:
+        """``Response(200, json={...})`` builds a response in memory (for tests and mock
+        transports, as httpx allows): ``content=`` bytes as they are, ``text=`` (UTF-8,
+        ``text/plain``), ``html=`` (UTF-8, ``text/html``) or ``json=`` (compact UTF-8,
+        ``application/json``) with Content-Type and Content-Length set unless ``headers``
+        has them. Transports pass ``stream=`` instead: a body read later."""
         self.status_code = status_code
         self.headers = headers if isinstance(headers, Headers) else Headers(headers)
+        if stream is None and (text is not None or html is not None or json is not None):
+            if self.headers is headers:  # the caller's object: add to a copy
+                self.headers = Headers(headers)
+            content = _body_in_memory(self.headers, content, text, html, json)
         self.http_version = http_version
         self._reason = reason
         self._request = request
@@ -179,6 +193,10 @@ class Response:
         self._closed = content is not None
         self._text: str | None = None
 
+    #: Raw body bytes counted so far (see ``num_bytes_downloaded``); a class default, so
+    #: that building a response costs nothing for it.
+    _num_bytes_downloaded = 0
+
     # -- status ------------------------------------------------------------------------
 
     @property
@@ -190,6 +208,46 @@ class Response:
             return HTTPStatus(self.status_code).phrase
         except ValueError:
             return ""
+
+    @property
+    def reason_phrase(self) -> str:
+        """httpx's name of ``reason`` (the same value): the reason phrase."""
+        return self.reason
+
+    @property
+    def ok(self) -> bool:
+        """Whether ``raise_for_status()`` would not raise: not 4xx or 5xx (as requests)."""
+        return not 400 <= self.status_code < 600
+
+    @property
+    def num_bytes_downloaded(self) -> int:
+        """Body bytes received so far, as they came (before content decoding; as httpx).
+
+        It grows while a streamed body is read (a progress count); transfer framing
+        (HTTP/1.1 chunk sizes) is not counted. A body given to the constructor
+        (``content=``, ``json=``...) counts as downloaded, as in httpx.
+        """
+        count = self._num_bytes_downloaded
+        stream = self._stream
+        if not count and type(stream) is _BytesStream:  # a body given to the constructor
+            return len(stream._body)
+        return count
+
+    @property
+    def links(self) -> dict[str, dict[str, str]]:
+        """The ``Link`` header (RFC 8288) parsed, as requests and httpx show it.
+
+        ``{"next": {"url": "/items?page=3", "rel": "next"}, ...}``: each link is keyed by
+        its ``rel`` (or its URL without one); its parameters are included with their names
+        lowercased and values unquoted. URLs are as the server wrote them (not resolved).
+        ``{}`` without a Link header.
+        """
+        values = self.headers.get_list("link")
+        if not values:
+            return {}
+        from reqivo_async._links import links_by_key  # lazily: few responses need it
+
+        return links_by_key(values)
 
     @property
     def request(self) -> AsyncRequest:
@@ -319,10 +377,12 @@ class Response:
                 read_all = getattr(stream, "aread_all", None)
                 try:
                     if read_all is not None:
-                        self._content = await read_all()
+                        content = await read_all()
                     else:
                         chunks = [chunk async for chunk in stream]
-                        self._content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+                        content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+                    self._content = content
+                    self._num_bytes_downloaded = len(content)
                 finally:
                     await self.aclose()
         return self._content
@@ -343,10 +403,12 @@ class Response:
                 chunks = self._stream.__aiter__()
             if chunk_size is None:
                 async for chunk in chunks:
+                    self._num_bytes_downloaded += len(chunk)
                     yield chunk
             else:
                 buffer = bytearray()
                 async for chunk in chunks:
+                    self._num_bytes_downloaded += len(chunk)
                     buffer += chunk
                     while len(buffer) >= chunk_size:
                         yield bytes(buffer[:chunk_size])
@@ -426,6 +488,32 @@ class Response:
 
     def __repr__(self) -> str:
         return f"<Response [{self.status_code} {self.reason}]>"
+
+
+def _body_in_memory(
+    headers: Headers, content: bytes | None, text: str | None, html: str | None, json: Any
+) -> bytes:
+    """The body of ``Response(text=... | html=... | json=...)``; sets its headers."""
+    given = [
+        name
+        for name, value in (("content", content), ("text", text), ("html", html), ("json", json))
+        if value is not None
+    ]
+    if len(given) > 1:
+        raise TypeError(f"pass only one of content=, text=, html= and json= (got {given})")
+    if json is not None:
+        body = encode_request_body(json=json)
+        encoded, content_type = body.body or b"", "application/json"
+    elif text is not None:
+        encoded, content_type = text.encode("utf-8"), "text/plain; charset=utf-8"
+    else:
+        assert html is not None
+        encoded, content_type = html.encode("utf-8"), "text/html; charset=utf-8"
+    if "content-type" not in headers:
+        headers["Content-Type"] = content_type
+    if "content-length" not in headers:
+        headers["Content-Length"] = str(len(encoded))
+    return encoded
 
 
 async def _limited(stream: AsyncByteStream, limit: int, headers: Headers) -> AsyncIterator[bytes]:

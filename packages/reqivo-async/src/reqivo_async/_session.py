@@ -119,7 +119,8 @@ class AsyncSession:
     - ``verify``, ``cert``, ``proxy``, ``trust_env``: passed to the connection pool;
     - ``transport``: another transport (``MockTransport``, ``ASGITransport``, your own);
     - ``event_hooks``: ``{"request": [...], "response": [...]}``;
-    - ``retries``: a ``Retry`` (or a number of retries); off by default;
+    - ``retries``: a ``Retry`` (or a number of retries); off by default (a request's own
+      ``retries=`` replaces it for that request);
     - ``default_encoding``: the charset of ``response.text`` when the server names none;
     - ``max_decompressed_size``: bytes a compressed body may expand to (None: no limit);
     - ``max_body_size``: bytes a response body may have on the wire (None: no limit;
@@ -306,7 +307,6 @@ class AsyncSession:
     # The names the redirect and auth loops read (read-only views of the shared state).
     _auth: Auth | None = property(attrgetter("_state.auth"))  # type: ignore[assignment]
     _timeout: Timeout = property(attrgetter("_state.timeout"))  # type: ignore[assignment]
-    _retries: Retry | None = property(attrgetter("_state.retries"))  # type: ignore[assignment]
     _cookies: Cookies = property(attrgetter("_state.cookies"))  # type: ignore[assignment]
 
     @property
@@ -416,9 +416,14 @@ class AsyncSession:
         auth: AuthTypes | UseSession = USE_SESSION,
         timeout: TimeoutTypes | UseSession = USE_SESSION,  # noqa: ASYNC109 (httpx's name)
         follow_redirects: bool | UseSession = USE_SESSION,
+        retries: Retry | int | UseSession | None = USE_SESSION,
         extensions: dict[str, Any] | None = None,
     ) -> Response:
-        """Send a request and return its response, body read."""
+        """Send a request and return its response, body read.
+
+        ``auth``, ``timeout``, ``follow_redirects`` and ``retries`` (a ``Retry``, a number
+        of retries, or None for none) override the session's settings for this request.
+        """
         request = self.build_request(
             method,
             url,
@@ -432,7 +437,9 @@ class AsyncSession:
             timeout=timeout,
             extensions=extensions,
         )
-        return await self.send(request, auth=auth, follow_redirects=follow_redirects)
+        return await self.send(
+            request, auth=auth, follow_redirects=follow_redirects, retries=retries
+        )
 
     def stream(
         self,
@@ -449,6 +456,7 @@ class AsyncSession:
         auth: AuthTypes | UseSession = USE_SESSION,
         timeout: TimeoutTypes | UseSession = USE_SESSION,
         follow_redirects: bool | UseSession = USE_SESSION,
+        retries: Retry | int | UseSession | None = USE_SESSION,
         extensions: dict[str, Any] | None = None,
     ) -> AsyncStreamContext:
         """``async with session.stream(...) as response:`` the body is not read yet.
@@ -469,7 +477,9 @@ class AsyncSession:
             timeout=timeout,
             extensions=extensions,
         )
-        return AsyncStreamContext(self, request, auth=auth, follow_redirects=follow_redirects)
+        return AsyncStreamContext(
+            self, request, auth=auth, follow_redirects=follow_redirects, retries=retries
+        )
 
     async def send(
         self,
@@ -478,10 +488,11 @@ class AsyncSession:
         stream: bool = False,
         auth: AuthTypes | UseSession = USE_SESSION,
         follow_redirects: bool | UseSession = USE_SESSION,
+        retries: Retry | int | UseSession | None = USE_SESSION,
     ) -> Response:
         """Send ``request``; read the body unless ``stream`` (then close the response).
 
-        ``auth`` and ``follow_redirects`` override the session's settings.
+        ``auth``, ``follow_redirects`` and ``retries`` override the session's settings.
         """
         if self._closed:
             raise RuntimeError("cannot send a request: the session is closed")
@@ -496,22 +507,25 @@ class AsyncSession:
             # httpx decode them): "us%2540er" is the user "us%40er".
             flow = BasicAuth(url.username, url.password)
         follow = state.follow_redirects if follow_redirects is USE_SESSION else follow_redirects
+        retry = state.retries if retries is USE_SESSION else to_retry(retries)
         extensions = request.extensions
         timeout = extensions.get("timeout")
         if timeout is None:
             timeout = extensions["timeout"] = state.timeout
         try:
             if timeout.total is not None:
-                return await self._send_with_deadline(request, flow, follow, stream, timeout.total)
+                return await self._send_with_deadline(
+                    request, flow, follow, retry, stream, timeout.total
+                )
             # _send_handling_redirects and _read, inlined: this is the hot path.
-            if flow is None and state.retries is None:
+            if flow is None and retry is None:
                 response = await self._send_once(request)
             else:
-                response = await self._send_handling_auth(request, flow)
+                response = await self._send_handling_auth(request, flow, retry)
             if response.status_code in REDIRECT_STATUSES and _has_field(
                 response.headers, "location"
             ):
-                response = await self._redirected(request, response, flow, follow)
+                response = await self._redirected(request, response, flow, follow, retry)
             if not stream:
                 try:
                     await response.aread()
@@ -525,12 +539,18 @@ class AsyncSession:
             raise
 
     async def _send_with_deadline(
-        self, request: AsyncRequest, flow: Auth | None, follow: bool, stream: bool, total: float
+        self,
+        request: AsyncRequest,
+        flow: Auth | None,
+        follow: bool,
+        retry: Retry | None,
+        stream: bool,
+        total: float,
     ) -> Response:
         deadline = asyncio.timeout(total)
         try:
             async with deadline:
-                response = await self._send_handling_redirects(request, flow, follow)
+                response = await self._send_handling_redirects(request, flow, follow, retry)
                 if not stream:
                     await _read(response)
                 return response
@@ -543,20 +563,25 @@ class AsyncSession:
             raise
 
     async def _send_handling_redirects(
-        self, request: AsyncRequest, flow: Auth | None, follow: bool
+        self, request: AsyncRequest, flow: Auth | None, follow: bool, retry: Retry | None
     ) -> Response:
-        if flow is None and self._retries is None:
+        if flow is None and retry is None:
             response = await self._send_once(request)
         else:
-            response = await self._send_handling_auth(request, flow)
+            response = await self._send_handling_auth(request, flow, retry)
         if response.status_code not in REDIRECT_STATUSES or not _has_field(
             response.headers, "location"
         ):
             return response
-        return await self._redirected(request, response, flow, follow)
+        return await self._redirected(request, response, flow, follow, retry)
 
     async def _redirected(
-        self, request: AsyncRequest, response: Response, flow: Auth | None, follow: bool
+        self,
+        request: AsyncRequest,
+        response: Response,
+        flow: Auth | None,
+        follow: bool,
+        retry: Retry | None,
     ) -> Response:
         if not follow:
             with contextlib.suppress(ReqivoError):
@@ -564,10 +589,10 @@ class AsyncSession:
                     request, response, cookies=self._cookies
                 )
             return response
-        return await self._follow(request, response, flow)
+        return await self._follow(request, response, flow, retry)
 
     async def _follow(
-        self, request: AsyncRequest, response: Response, flow: Auth | None
+        self, request: AsyncRequest, response: Response, flow: Auth | None, retry: Retry | None
     ) -> Response:
         history: list[Response] = []
         first_url = request.url
@@ -597,7 +622,7 @@ class AsyncSession:
                     if flow is not None and credentials_allowed(first_url, request.url)
                     else None
                 )
-                response = await self._send_handling_auth(request, hop_flow)
+                response = await self._send_handling_auth(request, hop_flow, retry)
                 if (
                     response.status_code not in REDIRECT_STATUSES
                     or "location" not in response.headers
@@ -609,9 +634,11 @@ class AsyncSession:
         response.history = history
         return response
 
-    async def _send_handling_auth(self, request: AsyncRequest, flow: Auth | None) -> Response:
+    async def _send_handling_auth(
+        self, request: AsyncRequest, flow: Auth | None, retry: Retry | None
+    ) -> Response:
         if flow is None:
-            return await self._send_single(request)
+            return await self._send_single(request, retry)
         if (
             type(flow).async_auth_flow is Auth.async_auth_flow
             and not flow.requires_request_body
@@ -620,7 +647,7 @@ class AsyncSession:
             generator = flow.auth_flow(request)
             request = next(generator)
             while True:
-                response = await self._send_single(request)
+                response = await self._send_single(request, retry)
                 try:
                     request = generator.send(response)
                 except StopIteration:
@@ -633,7 +660,7 @@ class AsyncSession:
         try:
             request = await agen.__anext__()
             while True:
-                response = await self._send_single(request)
+                response = await self._send_single(request, retry)
                 try:
                     request = await agen.asend(response)
                 except StopAsyncIteration:
@@ -645,8 +672,7 @@ class AsyncSession:
         finally:
             await agen.aclose()
 
-    async def _send_single(self, request: AsyncRequest) -> Response:
-        retry = self._state.retries
+    async def _send_single(self, request: AsyncRequest, retry: Retry | None) -> Response:
         if retry is None:
             return await self._send_once(request)
         state = retry.start()
@@ -719,6 +745,7 @@ class AsyncSession:
         auth: AuthTypes | UseSession = USE_SESSION,
         timeout: TimeoutTypes | UseSession = USE_SESSION,  # noqa: ASYNC109 (httpx's name)
         follow_redirects: bool | UseSession = USE_SESSION,
+        retries: Retry | int | UseSession | None = USE_SESSION,
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """Send a GET request."""
@@ -731,7 +758,9 @@ class AsyncSession:
             timeout=timeout,
             extensions=extensions,
         )
-        return await self.send(request, auth=auth, follow_redirects=follow_redirects)
+        return await self.send(
+            request, auth=auth, follow_redirects=follow_redirects, retries=retries
+        )
 
     async def head(
         self,
@@ -743,6 +772,7 @@ class AsyncSession:
         auth: AuthTypes | UseSession = USE_SESSION,
         timeout: TimeoutTypes | UseSession = USE_SESSION,  # noqa: ASYNC109 (httpx's name)
         follow_redirects: bool | UseSession = USE_SESSION,
+        retries: Retry | int | UseSession | None = USE_SESSION,
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """Send a HEAD request."""
@@ -755,7 +785,9 @@ class AsyncSession:
             timeout=timeout,
             extensions=extensions,
         )
-        return await self.send(request, auth=auth, follow_redirects=follow_redirects)
+        return await self.send(
+            request, auth=auth, follow_redirects=follow_redirects, retries=retries
+        )
 
     async def options(
         self,
@@ -767,6 +799,7 @@ class AsyncSession:
         auth: AuthTypes | UseSession = USE_SESSION,
         timeout: TimeoutTypes | UseSession = USE_SESSION,  # noqa: ASYNC109 (httpx's name)
         follow_redirects: bool | UseSession = USE_SESSION,
+        retries: Retry | int | UseSession | None = USE_SESSION,
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """Send an OPTIONS request."""
@@ -779,7 +812,9 @@ class AsyncSession:
             timeout=timeout,
             extensions=extensions,
         )
-        return await self.send(request, auth=auth, follow_redirects=follow_redirects)
+        return await self.send(
+            request, auth=auth, follow_redirects=follow_redirects, retries=retries
+        )
 
     async def delete(
         self,
@@ -791,6 +826,7 @@ class AsyncSession:
         auth: AuthTypes | UseSession = USE_SESSION,
         timeout: TimeoutTypes | UseSession = USE_SESSION,  # noqa: ASYNC109 (httpx's name)
         follow_redirects: bool | UseSession = USE_SESSION,
+        retries: Retry | int | UseSession | None = USE_SESSION,
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """Send a DELETE request (use ``request("DELETE", ...)`` to send a body)."""
@@ -803,7 +839,9 @@ class AsyncSession:
             timeout=timeout,
             extensions=extensions,
         )
-        return await self.send(request, auth=auth, follow_redirects=follow_redirects)
+        return await self.send(
+            request, auth=auth, follow_redirects=follow_redirects, retries=retries
+        )
 
     async def post(
         self,
@@ -819,6 +857,7 @@ class AsyncSession:
         auth: AuthTypes | UseSession = USE_SESSION,
         timeout: TimeoutTypes | UseSession = USE_SESSION,  # noqa: ASYNC109 (httpx's name)
         follow_redirects: bool | UseSession = USE_SESSION,
+        retries: Retry | int | UseSession | None = USE_SESSION,
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """Send a POST request."""
@@ -835,7 +874,9 @@ class AsyncSession:
             timeout=timeout,
             extensions=extensions,
         )
-        return await self.send(request, auth=auth, follow_redirects=follow_redirects)
+        return await self.send(
+            request, auth=auth, follow_redirects=follow_redirects, retries=retries
+        )
 
     async def put(
         self,
@@ -851,6 +892,7 @@ class AsyncSession:
         auth: AuthTypes | UseSession = USE_SESSION,
         timeout: TimeoutTypes | UseSession = USE_SESSION,  # noqa: ASYNC109 (httpx's name)
         follow_redirects: bool | UseSession = USE_SESSION,
+        retries: Retry | int | UseSession | None = USE_SESSION,
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """Send a PUT request."""
@@ -867,7 +909,9 @@ class AsyncSession:
             timeout=timeout,
             extensions=extensions,
         )
-        return await self.send(request, auth=auth, follow_redirects=follow_redirects)
+        return await self.send(
+            request, auth=auth, follow_redirects=follow_redirects, retries=retries
+        )
 
     async def patch(
         self,
@@ -883,6 +927,7 @@ class AsyncSession:
         auth: AuthTypes | UseSession = USE_SESSION,
         timeout: TimeoutTypes | UseSession = USE_SESSION,  # noqa: ASYNC109 (httpx's name)
         follow_redirects: bool | UseSession = USE_SESSION,
+        retries: Retry | int | UseSession | None = USE_SESSION,
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """Send a PATCH request."""
@@ -899,7 +944,9 @@ class AsyncSession:
             timeout=timeout,
             extensions=extensions,
         )
-        return await self.send(request, auth=auth, follow_redirects=follow_redirects)
+        return await self.send(
+            request, auth=auth, follow_redirects=follow_redirects, retries=retries
+        )
 
     # -- lifetime ----------------------------------------------------------------------
 
@@ -974,11 +1021,12 @@ class AsyncSession:
 class AsyncStreamContext:
     """``async with session.stream(...) as response``: sends on entry, closes on exit.
 
-    ``AsyncStreamContext(session, request, auth=..., follow_redirects=...)`` streams a
-    request already built (what ``AsyncSession.stream`` returns after building one).
+    ``AsyncStreamContext(session, request, auth=..., follow_redirects=..., retries=...)``
+    streams a request already built (what ``AsyncSession.stream`` returns after building
+    one).
     """
 
-    __slots__ = ("_auth", "_follow", "_request", "_response", "_session")
+    __slots__ = ("_auth", "_follow", "_request", "_response", "_retries", "_session")
 
     def __init__(
         self,
@@ -987,16 +1035,22 @@ class AsyncStreamContext:
         *,
         auth: AuthTypes | UseSession = USE_SESSION,
         follow_redirects: bool | UseSession = USE_SESSION,
+        retries: Retry | int | UseSession | None = USE_SESSION,
     ) -> None:
         self._session = session
         self._request = request
         self._auth = auth
         self._follow = follow_redirects
+        self._retries = retries
         self._response: Response | None = None
 
     async def __aenter__(self) -> Response:
         self._response = await self._session.send(
-            self._request, stream=True, auth=self._auth, follow_redirects=self._follow
+            self._request,
+            stream=True,
+            auth=self._auth,
+            follow_redirects=self._follow,
+            retries=self._retries,
         )
         return self._response
 

@@ -11,6 +11,11 @@
             for chunk in response.iter_bytes():
                 ...
 
+One-shot calls, as in requests and httpx: ``reqivo_sync.get(url)``, ``post``, ``put``,
+``patch``, ``delete``, ``head``, ``options``, ``request(method, url)`` and ``with
+reqivo_sync.stream(method, url) as response:`` each make a Session for that one request
+and close it (keep a ``Session`` to reuse connections).
+
 ``Session``, ``Request``, ``Response``, ``Connection`` and ``ConnectionPool`` take the
 same arguments and raise the same exceptions as their async twins, whose code they run
 (ADR-012 explains how: one event loop, and one pool, that every calling thread shares).
@@ -54,6 +59,7 @@ from reqivo_sync._session import Session
 
 if TYPE_CHECKING:
     from reqivo_async import ASGITransport, ConnectionInfo, DigestAuth, Retry
+    from reqivo_sync._api import delete, get, head, options, patch, post, put, request, stream
     from reqivo_sync._base_transport import BaseTransport
     from reqivo_sync._mock import MockTransport
     from reqivo_sync._transports import Connection, ConnectionPool
@@ -72,6 +78,10 @@ _LAZY = {
     "Connection": "reqivo_sync._transports",
     "ConnectionPool": "reqivo_sync._transports",
     "WSGITransport": "reqivo_sync._wsgi",
+    **dict.fromkeys(
+        ("delete", "get", "head", "options", "patch", "post", "put", "request", "stream"),
+        "reqivo_sync._api",
+    ),
 }
 
 
@@ -111,4 +121,13 @@ __all__ = [
     "Timeout",
     "WSGITransport",
     "__version__",
+    "delete",
+    "get",
+    "head",
+    "options",
+    "patch",
+    "post",
+    "put",
+    "request",
+    "stream",
 ]

@@ -110,9 +110,13 @@ class Response(AsyncResponse):
         default_encoding: str = "utf-8",
         max_decompressed_size: int | None = None,
         max_body_size: int | None = None,
+        text: str | None = None,
+        html: str | None = None,
+        json: Any = None,
     ) -> None:
-        """The async ``Response``'s arguments; ``stream`` may also be a blocking iterable
-        of bytes (a transport's streaming body: see ``BaseTransport``)."""
+        """The async ``Response``'s arguments (``Response(200, json={...})`` builds one in
+        memory, for tests); ``stream`` may also be a blocking iterable of bytes (a
+        transport's streaming body: see ``BaseTransport``)."""
         if stream is not None and not hasattr(stream, "__aiter__"):
             from reqivo_sync._streams import IteratorStream  # only transports need it
 
@@ -130,10 +134,15 @@ class Response(AsyncResponse):
             default_encoding=default_encoding,
             max_decompressed_size=max_decompressed_size,
             max_body_size=max_body_size,
+            text=text,
+            html=html,
+            json=json,
         )
 
     def _run(self, make: Callable[[], Awaitable[T]]) -> T:
-        if self._content is not None or self._bridge is None or self._loop is None:
+        # A body in memory, or a closed stream (which only raises StreamClosed), needs no
+        # event loop: also not after the Session (a one-shot call's) closed its loop.
+        if self._content is not None or self._closed or self._bridge is None or self._loop is None:
             return _drive(make())
         loop = self._loop
         return self._bridge.run(lambda _: _step(loop, make()))

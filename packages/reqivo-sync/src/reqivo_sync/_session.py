@@ -274,17 +274,22 @@ class Session(BlockingWrapper):
         stream: bool = False,
         auth: AuthTypes | UseSession = USE_SESSION,
         follow_redirects: bool | UseSession = USE_SESSION,
+        retries: Retry | int | UseSession | None = USE_SESSION,
     ) -> Response:
         """Send ``request``; read the body unless ``stream`` (then close the response).
 
-        ``auth`` and ``follow_redirects`` override the session's settings.
+        ``auth``, ``follow_redirects`` and ``retries`` override the session's settings.
         """
         auth = to_sync_auth(auth)
         bridge = self._bridge
 
         async def call(session: AsyncSession) -> Response:
             response = await session.send(
-                request, stream=stream, auth=auth, follow_redirects=follow_redirects
+                request,
+                stream=stream,
+                auth=auth,
+                follow_redirects=follow_redirects,
+                retries=retries,
             )
             return as_sync_response(response, bridge, asyncio.get_running_loop())
 
@@ -298,6 +303,7 @@ class Session(BlockingWrapper):
         *,
         auth: AuthTypes | UseSession = USE_SESSION,
         follow_redirects: bool | UseSession = USE_SESSION,
+        retries: Retry | int | UseSession | None = USE_SESSION,
         **options: Any,
     ) -> _StreamContext:
         """``with session.stream(...) as response:`` the body is not read yet.
@@ -306,7 +312,7 @@ class Session(BlockingWrapper):
         ``iter_raw``), from any thread; the response is closed when the block ends.
         """
         request = self.build_request(method, url, **options)
-        return _StreamContext(self._bridge, request, to_sync_auth(auth), follow_redirects)
+        return _StreamContext(self._bridge, request, to_sync_auth(auth), follow_redirects, retries)
 
     # -- the HTTP methods (the parameters of AsyncSession's) ---------------------------
 
@@ -378,19 +384,20 @@ class _StreamContext:
         request: AsyncRequest,
         auth: AuthTypes | UseSession,
         follow: bool | UseSession,
+        retries: Retry | int | UseSession | None,
     ) -> None:
         self._bridge = bridge
-        self._context: (
-            tuple[AsyncRequest, AuthTypes | UseSession, bool | UseSession] | AsyncStreamContext
-        ) = (request, auth, follow)
+        self._context: tuple[Any, ...] | AsyncStreamContext = (request, auth, follow, retries)
         self._response: Response | None = None
 
     def __enter__(self) -> Response:
-        request, auth, follow = self._context  # type: ignore[misc]
+        request, auth, follow, retries = self._context  # type: ignore[misc]
         bridge = self._bridge
 
         async def enter(session: AsyncSession) -> Response:
-            context = AsyncStreamContext(session, request, auth=auth, follow_redirects=follow)
+            context = AsyncStreamContext(
+                session, request, auth=auth, follow_redirects=follow, retries=retries
+            )
             response = await context.__aenter__()
             self._context = context
             return as_sync_response(response, bridge, asyncio.get_running_loop())
