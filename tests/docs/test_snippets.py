@@ -8,10 +8,23 @@ collected (not skipped): :func:`test_not_run_blocks_say_why` lists them all.
 
 from __future__ import annotations
 
+import os
+import sys
+import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from docs_harness.collect import (
+
+# The harness (beside this file) and reqivo-async's test servers (``servers``), imported as
+# reqivo-async's conftest does. Fixtures live here, not in a conftest.py: one module, so
+# the session's world starts once (and mypy sees no second ``conftest`` module).
+ROOT = Path(__file__).resolve().parent.parent.parent
+for _folder in (Path(__file__).resolve().parent, ROOT / "packages" / "reqivo-async" / "tests"):
+    if str(_folder) not in sys.path:
+        sys.path.insert(0, str(_folder))
+
+from docs_harness.collect import (  # noqa: E402
     RUN_LANGUAGES,
     Snippet,
     collect,
@@ -19,10 +32,35 @@ from docs_harness.collect import (
     not_run_blocks,
     stray_markers,
 )
-from docs_harness.run import Runner
+from docs_harness.run import Runner, run_snippet  # noqa: E402
+from docs_harness.world import World, running_world  # noqa: E402
+from docs_harness.world_checks import PROGRAMS  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 SNIPPETS = collect(ROOT)
+#: Snippets run at the same time (``REQIVO_DOCS_JOBS`` overrides): each is mostly a
+#: Python start-up, so a little more than the two cores of the CI machine.
+JOBS = int(os.environ.get("REQIVO_DOCS_JOBS", "3"))
+
+
+@pytest.fixture(scope="session")
+def docs_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """The running docs world (see :mod:`docs_harness`)."""
+    with running_world(tmp_path_factory.mktemp("docs-world")) as world:
+        yield world
+
+
+@pytest.fixture(scope="session")
+def snippet_runner(request: pytest.FixtureRequest, docs_world: World) -> Iterator[Runner]:
+    """Starts every selected snippet test's snippet in the background, :data:`JOBS` at a time."""
+    selected: list[Snippet] = []
+    for item in request.session.items:
+        callspec = getattr(item, "callspec", None)
+        snippet = callspec.params.get("snippet") if callspec is not None else None
+        if isinstance(snippet, Snippet):
+            selected.append(snippet)
+    runner = Runner(selected, docs_world, JOBS)
+    yield runner
+    runner.close()
 
 
 @pytest.mark.parametrize("snippet", SNIPPETS, ids=[s.id for s in SNIPPETS])
@@ -46,7 +84,10 @@ def test_not_run_blocks_say_why() -> None:
 
 @pytest.mark.parametrize(
     "page",
-    ["README.md", *sorted(p.relative_to(ROOT).as_posix() for p in ROOT.glob("packages/*/README.md"))],
+    [
+        "README.md",
+        *sorted(p.relative_to(ROOT).as_posix() for p in ROOT.glob("packages/*/README.md")),
+    ],
 )
 def test_landing_pages_have_a_runnable_example(page: str) -> None:
     runnable = [
@@ -59,3 +100,11 @@ def test_landing_pages_have_a_runnable_example(page: str) -> None:
 def test_every_example_is_collected() -> None:
     examples = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "examples").iterdir())
     assert examples == sorted(s.id for s in SNIPPETS if s.kind == "file")
+
+
+@pytest.mark.parametrize("name", sorted(PROGRAMS))
+def test_world_answers(name: str, docs_world: World, tmp_path: Path) -> None:
+    """The world itself: names, files, and each host (see :mod:`docs_harness.world_checks`)."""
+    snippet = Snippet(f"world:{name}", "python", textwrap.dedent(PROGRAMS[name]))
+    outcome = run_snippet(snippet, docs_world, tmp_path)
+    assert outcome.ok, outcome.report()

@@ -169,7 +169,9 @@ def collect(root: Path) -> list[Snippet]:
 
 def not_run_blocks(root: Path) -> list[Block]:
     """Every block marked ``<!-- not-run: reason -->``."""
-    return [b for p in markdown_files(root) for b in fenced_blocks(p, root) if b.not_run is not None]
+    return [
+        b for p in markdown_files(root) for b in fenced_blocks(p, root) if b.not_run is not None
+    ]
 
 
 def stray_markers(root: Path) -> list[str]:

@@ -63,7 +63,10 @@ SLIDESHOW: JSON = {
         "slides": [
             {"title": "Wake up to WonderWidgets!", "type": "all"},
             {
-                "items": ["Why <em>WonderWidgets</em> are great", "Who <em>buys</em> WonderWidgets"],
+                "items": [
+                    "Why <em>WonderWidgets</em> are great",
+                    "Who <em>buys</em> WonderWidgets",
+                ],
                 "title": "Overview",
                 "type": "all",
             },
@@ -81,7 +84,7 @@ HTML = (
     " leg, but still retained it on deck.\n        </p>\n      </div>\n  </body>\n</html>"
 )
 XML = (
-    '<?xml version=\'1.0\' encoding=\'us-ascii\'?>\n\n<!--  A SAMPLE set of slides  -->\n\n'
+    "<?xml version='1.0' encoding='us-ascii'?>\n\n<!--  A SAMPLE set of slides  -->\n\n"
     '<slideshow \n    title="Sample Slide Show"\n    date="Date of publication"\n'
     '    author="Yours Truly"\n    >\n\n    <!-- TITLE SLIDE -->\n    <slide type="all">\n'
     "      <title>Wake up to WonderWidgets!</title>\n    </slide>\n\n"
@@ -379,7 +382,10 @@ async def compressed(req: Request, send: Send) -> None:
         import brotli
 
         body = brotli.compress(raw)
-    headers = [("content-type", "application/json"), ("content-encoding", coding.replace("brotli", "br"))]
+    headers = [
+        ("content-type", "application/json"),
+        ("content-encoding", coding.replace("brotli", "br")),
+    ]
     await _respond(req, send, 200, body, headers)
 
 

@@ -41,7 +41,9 @@ class Outcome:
         )
 
 
-def _run(argv: list[str] | str, command: str, cwd: Path, env: dict[str, str], left: float) -> Outcome:
+def _run(
+    argv: list[str] | str, command: str, cwd: Path, env: dict[str, str], left: float
+) -> Outcome:
     begin = time.perf_counter()
     try:
         done = subprocess.run(

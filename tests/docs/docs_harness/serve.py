@@ -82,8 +82,12 @@ async def serve(fds: list[int], certs: Path, routes: proxy.Routes) -> None:
     app = cast(Any, httpbin.app)
     try:
         await asyncio.gather(
-            hypercorn_serve(app, _hypercorn_config(certs, [https], [http], False), shutdown_trigger=stop.wait),
-            hypercorn_serve(app, _hypercorn_config(certs, [mtls], [], True), shutdown_trigger=stop.wait),
+            hypercorn_serve(
+                app, _hypercorn_config(certs, [https], [http], False), shutdown_trigger=stop.wait
+            ),
+            hypercorn_serve(
+                app, _hypercorn_config(certs, [mtls], [], True), shutdown_trigger=stop.wait
+            ),
         )
     finally:
         forward.close()

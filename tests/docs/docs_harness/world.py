@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import trustme
+
 from servers.process import HOST, http_probe, running_process
 
 __all__ = ["HOSTS", "WORKDIR_FILES", "World", "running_world"]

@@ -10,6 +10,7 @@ Standard library only, and cheap: it runs at every start of the process.
 
 import os
 import socket
+from typing import Any
 
 
 def _install(spec: str) -> None:
@@ -48,7 +49,14 @@ def _install(spec: str) -> None:
             )
         return name
 
-    def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):  # type: ignore[no-untyped-def]
+    def getaddrinfo(
+        host: bytes | str | None,
+        port: bytes | str | int | None,
+        family: int = 0,
+        type: int = 0,
+        proto: int = 0,
+        flags: int = 0,
+    ) -> list[Any]:
         name = world_name(host)
         if name is None:
             return real_getaddrinfo(host, port, family, type, proto, flags)
@@ -60,11 +68,11 @@ def _install(spec: str) -> None:
         if local is None:
             served = sorted(p for h, p in routes if h == name)
             raise socket.gaierror(
-                socket.EAI_SERVICE, f"{name} serves ports {served} in the docs world, not {port}"
+                socket.EAI_SERVICE, f"{name} serves ports {served} in the docs world, not {text}"
             )
         return real_getaddrinfo("127.0.0.1", local, family, type, proto, flags)
 
-    def gethostbyname(host):  # type: ignore[no-untyped-def]
+    def gethostbyname(host: str) -> str:
         return real_gethostbyname(host) if world_name(host) is None else "127.0.0.1"
 
     socket.getaddrinfo = getaddrinfo

@@ -1,19 +1,17 @@
-"""The docs world answers as the docs conventions promise (each check is a snippet-like program).
+"""Programs that prove the docs world answers as the docs conventions promise.
 
-These run through the same harness as the docs (:func:`docs_harness.run.run_snippet`), so
-they also prove the name map, the CA and the working directory a snippet gets.
+``test_snippets.test_world_answers`` runs each like a docs snippet (through
+:func:`docs_harness.run.run_snippet`), so they also prove the name map, the CA and the
+working directory a snippet gets.
 """
 
 from __future__ import annotations
 
-import textwrap
-from pathlib import Path
+from docs_harness.world import WORKDIR_FILES
 
-import pytest
-from docs_harness.collect import Snippet
-from docs_harness.run import run_snippet
-from docs_harness.world import WORKDIR_FILES, World
+__all__ = ["PROGRAMS"]
 
+#: name -> a complete program (dedented before it runs); it must exit 0.
 PROGRAMS = {
     "names": """
         import socket
@@ -37,12 +35,11 @@ PROGRAMS = {
     "workdir": """
         import os, ssl
         names = sorted(os.listdir("."))
-        assert names == sorted(%r), names
+        assert names == sorted(FILES), names
         assert os.path.getsize("data.bin") == 2**20
         assert os.environ["SSL_CERT_FILE"].endswith("ca.pem")
         ssl.create_default_context().load_cert_chain("client.crt", "client.key")
-    """
-    % (list(WORKDIR_FILES),),
+    """.replace("FILES", repr(list(WORKDIR_FILES))),
     "httpbin": """
         import asyncio
         from reqivo_async import AsyncSession
@@ -138,10 +135,3 @@ PROGRAMS = {
         asyncio.run(main())
     """,
 }
-
-
-@pytest.mark.parametrize("name", sorted(PROGRAMS))
-def test_world_answers(name: str, docs_world: World, tmp_path: Path) -> None:
-    snippet = Snippet(f"world:{name}", "python", textwrap.dedent(PROGRAMS[name]))
-    outcome = run_snippet(snippet, docs_world, tmp_path)
-    assert outcome.ok, outcome.report()
