@@ -64,8 +64,11 @@ def snippet_runner(request: pytest.FixtureRequest, docs_world: World) -> Iterato
 
 
 @pytest.mark.parametrize("snippet", SNIPPETS, ids=[s.id for s in SNIPPETS])
-def test_snippet_runs(snippet: Snippet, snippet_runner: Runner) -> None:
+def test_snippet_runs(
+    snippet: Snippet, snippet_runner: Runner, record_property: pytest.RecordProperty
+) -> None:
     outcome = snippet_runner.outcome(snippet)
+    record_property("seconds", f"{outcome.seconds:.2f}")
     if not outcome.ok:
         pytest.fail(f"{snippet.id} failed\n{outcome.report()}", pytrace=False)
 
@@ -108,3 +111,61 @@ def test_world_answers(name: str, docs_world: World, tmp_path: Path) -> None:
     snippet = Snippet(f"world:{name}", "python", textwrap.dedent(PROGRAMS[name]))
     outcome = run_snippet(snippet, docs_world, tmp_path)
     assert outcome.ok, outcome.report()
+
+
+PAGE = """\
+# A page
+
+```python title="one.py" linenums="1"
+print("one")
+```
+
+<!-- not-run: a fragment of a config file -->
+
+```python
+settings = ...
+```
+
+1. In a list:
+
+    ```py
+    print("indented")
+    ```
+
+````markdown
+```python
+print("inside a markdown example: not a block of this page")
+```
+````
+
+```console
+$ reqivo https://httpbin.org/get \\
+    q==1
+{"args": ...}
+$ pip install reqivo-sync
+$ python -c "print(2)"
+```
+
+```text
+$ reqivo never-run
+```
+
+<!-- not-run: -->
+"""
+
+
+def test_collect_reads_fences_markers_and_commands(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text(PAGE)
+    (tmp_path / "examples").mkdir()
+    (tmp_path / "examples" / "a.py").write_text("print(1)\n")
+    snippets = {s.id: s for s in collect(tmp_path)}
+    assert list(snippets) == ["README.md:3", "README.md:15", "README.md:25", "examples/a.py"]
+    assert snippets["README.md:3"].code == 'print("one")\n'
+    assert snippets["README.md:15"].code == 'print("indented")\n'
+    assert snippets["README.md:25"].commands == (
+        "reqivo https://httpbin.org/get \\\n    q==1",
+        'python -c "print(2)"',
+    )
+    (marked,) = not_run_blocks(tmp_path)
+    assert (marked.id, marked.not_run) == ("README.md:9", "a fragment of a config file")
+    assert stray_markers(tmp_path) == ["README.md:37"]

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import functools
 import signal
 import socket
 import ssl
 import sys
 import threading
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any, cast
 
@@ -37,6 +39,31 @@ async def _echo(ws: Any) -> None:
             await ws.send(message)
     except Exception:  # noqa: S110 - a client that vanished mid-message is not our failure
         pass
+
+
+def _send_reason_phrases() -> None:
+    """Put reason phrases in hypercorn's HTTP/1.1 status lines, as httpbin.org's server does.
+
+    hypercorn writes ``HTTP/1.1 200 `` (h11's default reason is empty); the docs show
+    ``response.reason``, which must read ``OK`` here too. This process serves only the world.
+    """
+    import h11
+
+    send = h11.Connection.send
+
+    def send_with_reason(self: h11.Connection, event: Any) -> bytes | None:
+        if type(event) in (h11.Response, h11.InformationalResponse) and not event.reason:
+            with contextlib.suppress(ValueError):
+                event = type(event)(
+                    status_code=event.status_code,
+                    headers=list(event.headers),
+                    reason=HTTPStatus(event.status_code).phrase,
+                    http_version=event.http_version,
+                )
+        data: bytes | None = send(self, event)
+        return data
+
+    h11.Connection.send = send_with_reason  # type: ignore[method-assign, assignment]
 
 
 def _hypercorn_config(certs: Path, fds: list[int], insecure: list[int], mtls: bool) -> Any:
@@ -60,6 +87,7 @@ async def serve(fds: list[int], certs: Path, routes: proxy.Routes) -> None:
     from websockets.asyncio.server import serve as ws_serve
 
     http, https, mtls, ws, wss, proxy_fd = fds
+    _send_reason_phrases()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
