@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -65,12 +65,16 @@ def snippet_runner(request: pytest.FixtureRequest, docs_world: World) -> Iterato
 
 @pytest.mark.parametrize("snippet", SNIPPETS, ids=[s.id for s in SNIPPETS])
 def test_snippet_runs(
-    snippet: Snippet, snippet_runner: Runner, record_property: pytest.RecordProperty
+    snippet: Snippet,
+    snippet_runner: Runner,
+    docs_world: World,
+    record_property: Callable[[str, object], None],
 ) -> None:
     outcome = snippet_runner.outcome(snippet)
     record_property("seconds", f"{outcome.seconds:.2f}")
     if not outcome.ok:
-        pytest.fail(f"{snippet.id} failed\n{outcome.report()}", pytrace=False)
+        log = docs_world.files / "world.log"
+        pytest.fail(f"{snippet.id} failed\n{outcome.report()}\n(servers' log: {log})", False)
 
 
 def test_not_run_blocks_say_why() -> None:

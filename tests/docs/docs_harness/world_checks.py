@@ -134,4 +134,18 @@ PROGRAMS = {
 
         asyncio.run(main())
     """,
+    "uvloop": """
+        import uvloop
+        from reqivo_async import AsyncSession
+        from websockets.asyncio.client import connect
+
+        async def main():
+            async with AsyncSession(http2=True) as s:
+                assert (await s.get("https://httpbin.org/get")).status_code == 200
+            async with connect("wss://echo.websocket.org") as ws:
+                await ws.send("hi")
+                assert await ws.recv() == "hi"
+
+        uvloop.run(main())
+    """,
 }

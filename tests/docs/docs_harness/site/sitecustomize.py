@@ -8,8 +8,11 @@ name fails as an unknown name does, so a snippet cannot reach the internet by ac
 Standard library only, and cheap: it runs at every start of the process.
 """
 
+import importlib.abc
+import importlib.util
 import os
 import socket
+import sys
 from typing import Any
 
 
@@ -77,6 +80,55 @@ def _install(spec: str) -> None:
 
     socket.getaddrinfo = getaddrinfo
     socket.gethostbyname = gethostbyname
+    sys.meta_path.insert(0, _PatchUvloop())
+
+
+class _PatchUvloop(importlib.abc.MetaPathFinder):
+    """uvloop resolves names in libuv, past ``socket.getaddrinfo``: when a snippet imports
+    it, its ``Loop`` becomes a subclass that resolves through ``socket.getaddrinfo``."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "uvloop":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.loader is not None:
+            execute = spec.loader.exec_module
+
+            def exec_module(module: Any) -> None:
+                execute(module)
+                module.Loop = _world_loop(module.Loop)
+
+            spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
+
+
+def _world_loop(base: Any) -> Any:
+    class WorldLoop(base):  # type: ignore[misc]
+        async def getaddrinfo(
+            self,
+            host: Any,
+            port: Any,
+            *,
+            family: int = 0,
+            type: int = 0,
+            proto: int = 0,
+            flags: int = 0,
+        ) -> Any:
+            resolve = socket.getaddrinfo
+            return await self.run_in_executor(None, resolve, host, port, family, type, proto, flags)
+
+        async def create_connection(
+            self, factory: Any, host: Any = None, port: Any = None, **kwargs: Any
+        ) -> Any:
+            if host is not None and kwargs.get("sock") is None:
+                infos = await self.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+                if kwargs.get("ssl") and kwargs.get("server_hostname") is None:
+                    kwargs["server_hostname"] = host
+                host, port = infos[0][4][:2]
+            return await super().create_connection(factory, host, port, **kwargs)
+
+    return WorldLoop
 
 
 if os.environ.get("REQIVO_DOCS_WORLD"):
