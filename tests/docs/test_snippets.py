@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -60,18 +60,18 @@ def snippet_runner(request: pytest.FixtureRequest, docs_world: World) -> Iterato
             selected.append(snippet)
     runner = Runner(selected, docs_world, JOBS)
     yield runner
+    summary = runner.summary()
     runner.close()
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None and summary:
+        with capture.global_and_fixture_disabled():  # shown after the dots, not captured
+            reporter.write_line("\n" + summary)
 
 
 @pytest.mark.parametrize("snippet", SNIPPETS, ids=[s.id for s in SNIPPETS])
-def test_snippet_runs(
-    snippet: Snippet,
-    snippet_runner: Runner,
-    docs_world: World,
-    record_property: Callable[[str, object], None],
-) -> None:
+def test_snippet_runs(snippet: Snippet, snippet_runner: Runner, docs_world: World) -> None:
     outcome = snippet_runner.outcome(snippet)
-    record_property("seconds", f"{outcome.seconds:.2f}")
     if not outcome.ok:
         log = docs_world.files / "world.log"
         pytest.fail(f"{snippet.id} failed\n{outcome.report()}\n(servers' log: {log})", False)

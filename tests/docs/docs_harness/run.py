@@ -98,6 +98,7 @@ class Runner:
     """
 
     def __init__(self, snippets: list[Snippet], world: World, jobs: int) -> None:
+        self._jobs = jobs
         self._scratch = tempfile.TemporaryDirectory(prefix="reqivo-docs-")
         self._pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="snippet")
         root = Path(self._scratch.name)
@@ -108,6 +109,20 @@ class Runner:
 
     def outcome(self, snippet: Snippet) -> Outcome:
         return self._futures[snippet.id].result()
+
+    def summary(self) -> str:
+        """One line: how many ran, their summed time, the slowest three."""
+        done = {
+            key: f.result() for key, f in self._futures.items() if f.done() and not f.cancelled()
+        }
+        if not done:
+            return ""
+        slowest = sorted(done.items(), key=lambda item: -item[1].seconds)[:3]
+        return (
+            f"docs snippets: {len(done)} run, {sum(o.seconds for o in done.values()):.1f} s "
+            f"of snippet time ({self._jobs} at a time); slowest: "
+            + ", ".join(f"{key} {o.seconds:.2f} s" for key, o in slowest)
+        )
 
     def close(self) -> None:
         for future in self._futures.values():
