@@ -12,6 +12,9 @@ Sessions (``nox -l`` lists them):
   except on uvloop (HTTP/1.1 only there: reqivo-async-uvloop runs the HTTP/2 suites).
   A Python that is not installed is skipped with a visible message.
 - ``workspace``: tests of the workspace itself (version coupling, layering rules).
+- ``docs-snippets``: every code snippet of README.md, packages/*/README.md and docs/, and
+  every file of examples/, runs against the docs world (local servers under public names;
+  ``tests/docs/docs_harness``).
 - ``autobahn``: the Autobahn WebSocket conformance suite (uncompressed) against the async
   and the sync client, about a minute; ``-- --deflate`` runs the compressed variant
   (10-25 minutes, not run by default).
@@ -85,6 +88,7 @@ nox.options.sessions = [
     "lint",
     "typecheck",
     "workspace",
+    "docs-snippets",
     "tests",
     "autobahn",
     "coverage",
@@ -169,7 +173,20 @@ def typecheck(session: nox.Session) -> None:
 def workspace(session: nox.Session) -> None:
     """Tests of the workspace: version coupling, layering and packaging rules."""
     _sync(session, "test")
-    session.run("pytest", "tests", "-q", _junit(session), *session.posargs)
+    session.run("pytest", "tests", "--ignore=tests/docs", "-q", _junit(session), *session.posargs)
+
+
+@nox.session(name="docs-snippets", python=PYTHONS[0])
+def docs_snippets(session: nox.Session) -> None:
+    """Every docs snippet, README example and examples/ file runs (``tests/docs``).
+
+    The snippets run against the docs world: local servers answering as ``httpbin.org``,
+    ``echo.websocket.org``, ``mtls.example`` and ``proxy.example`` (see
+    ``tests/docs/docs_harness``); ``servers`` brings those servers, ``bench`` the other
+    clients that the migration pages put side by side (requests, urllib3).
+    """
+    _sync(session, "test", "servers", "bench")
+    session.run("pytest", "tests/docs", "-q", _junit(session), *session.posargs)
 
 
 #: Packages whose behavioural suite (``tests/dual``) runs against both APIs: their tests

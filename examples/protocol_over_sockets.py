@@ -4,7 +4,9 @@ reqivo-protocol never touches the network: a transport moves bytes, the state ma
 turns them into events. These two functions are a complete (if minimal) HTTP/1.1 client
 and WebSocket client, in about forty lines each.
 
-    uv run python examples/protocol_over_sockets.py http://127.0.0.1:8000/
+    uv run python examples/protocol_over_sockets.py [HTTP_URL [WS_URL]]
+
+(by default ``http://httpbin.org/get`` and ``ws://echo.websocket.org/``).
 """
 
 from __future__ import annotations
@@ -87,6 +89,10 @@ def websocket_echo(url: str, messages: list[str]) -> list[str]:
 
 
 if __name__ == "__main__":
-    response, content = http_get(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000/")
+    args = sys.argv[1:]
+    http_url = args[0] if args else "http://httpbin.org/get"
+    ws_url = args[1] if len(args) > 1 else "ws://echo.websocket.org/"
+    response, content = http_get(http_url)
     print(response.status_code, response.reason, Headers(response.headers).get("content-type"))
     print(f"{len(content)} bytes")
+    print(websocket_echo(ws_url, ["hello", "sans-IO"]))
