@@ -185,7 +185,7 @@ def docs_snippets(session: nox.Session) -> None:
     ``tests/docs/docs_harness``); ``servers`` brings those servers, ``bench`` the other
     clients that the migration pages put side by side (requests, urllib3).
     """
-    _sync(session, "test", "servers", "bench")
+    _sync(session, "test", "servers", "bench", "docs")
     session.run("pytest", "tests/docs", "-q", _junit(session), *session.posargs)
 
 
