@@ -41,6 +41,8 @@ SUITES = {
 REQIVO = "#3f51b5"  # the site's primary colour (Material's indigo)
 PEER = "#9e9e9e"
 YARDSTICK = "#cfd8dc"
+#: Above this ratio between the fastest and the slowest bar, a panel's scale is logarithmic.
+LOG_SCALE_RATIO = 40
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,14 @@ def plot_suite(suite: str, rows: list[Row], output: Path) -> Path:
         limit = max(m + h for m, h in zip(medians, high, strict=True))
         for position, value, above in zip(positions, medians, high, strict=True):
             axis.text(value + above, position, f" {value:,.0f}", va="center", fontsize=7)
-        axis.set_xlim(0, limit * 1.18)
+        if max(medians) > LOG_SCALE_RATIO * min(medians):
+            # A yardstick far above the contenders (HTTP/1.1 beside HTTP/2 framing) would
+            # flatten them: a log scale keeps every bar readable.
+            axis.set_xscale("log")
+            axis.set_xlim(min(medians) / 3, limit * 3)
+            axis.set_title(axis.get_title(loc="left") + ", log scale", fontsize=9, loc="left")
+        else:
+            axis.set_xlim(0, limit * 1.18)
         for side in ("top", "right"):
             axis.spines[side].set_visible(False)
     figure.suptitle(SUITES.get(suite, suite), fontsize=11, x=0.01, ha="left")

@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SITE = Path(os.environ.get("REQIVO_SITE_DIR", ROOT / "site"))
 SCREENSHOT = ROOT / "reports" / "docs" / "landing.png"
 TIMEOUT_MS = 15_000
+SEARCH_ATTEMPTS = 4
 
 
 def _unavailable(reason: str) -> None:
@@ -135,6 +136,11 @@ def test_guide_page_renders(page: Page, site_url: str) -> None:
     # Code blocks are highlighted (Pygments spans), not plain text.
     assert page.locator("article .highlight code span").count() > 10
     assert "- Reqivo" in page.title()
+    page.goto(site_url + "guides/requests-responses/")
+    assert _h1(page)
+    # The page is the active entry of the navigation.
+    active = page.locator("nav.md-nav--primary .md-nav__link--active").first
+    assert active.inner_text().strip() == "Requests and responses"
 
 
 def test_api_page_renders(page: Page, site_url: str) -> None:
@@ -157,10 +163,21 @@ def test_navigation_reaches_a_page(page: Page, site_url: str) -> None:
 
 
 def test_search_finds_a_page(page: Page, site_url: str) -> None:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
     page.goto(site_url)
     page.locator("label.md-search__icon, .md-search__input").first.click()
-    page.locator("input.md-search__input").fill("decompression")
+    search = page.locator("input.md-search__input")
     results = page.locator(".md-search-result__item")
-    results.first.wait_for(state="visible")
+    # The index is built by a web worker after the page loads (seconds on a busy machine);
+    # a query typed before it is ready may find nothing, so type it again until it is.
+    for _ in range(SEARCH_ATTEMPTS):
+        search.fill("")
+        search.type("decompression")
+        try:
+            results.first.wait_for(state="visible", timeout=TIMEOUT_MS)
+            break
+        except PlaywrightTimeoutError:
+            continue
     assert results.count() > 0
     assert "ecompression" in page.locator(".md-search-result__list").inner_text()
