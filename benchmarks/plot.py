@@ -41,7 +41,7 @@ SUITES = {
 REQIVO = "#3f51b5"  # the site's primary colour (Material's indigo)
 PEER = "#9e9e9e"
 YARDSTICK = "#cfd8dc"
-#: Above this ratio between the fastest and the slowest bar, a panel's scale is logarithmic.
+#: Above this ratio between a yardstick and the slowest bar, a panel's scale is logarithmic.
 LOG_SCALE_RATIO = 40
 
 
@@ -114,14 +114,18 @@ def plot_suite(suite: str, rows: list[Row], output: Path) -> Path:
         )
         axis.set_yticks(list(positions), labels, fontsize=8)
         axis.invert_yaxis()
-        axis.set_title(f"{scenario} ({mine[0].unit}, higher is better)", fontsize=9, loc="left")
+        unit = mine[0].unit
+        named = scenario.endswith(")") and unit.split("/")[0] in scenario[scenario.rfind("(") :]
+        title = scenario if named else f"{scenario} ({unit})"  # some scenarios name their unit
+        axis.set_title(f"{title}, higher is better", fontsize=9, loc="left")
         axis.tick_params(axis="x", labelsize=8)
         axis.grid(axis="x", alpha=0.3)
         axis.set_axisbelow(True)
         limit = max(m + h for m, h in zip(medians, high, strict=True))
         for position, value, above in zip(positions, medians, high, strict=True):
             axis.text(value + above, position, f" {value:,.0f}", va="center", fontsize=7)
-        if max(medians) > LOG_SCALE_RATIO * min(medians):
+        top = mine[medians.index(max(medians))]
+        if _colour(top.contender) == YARDSTICK and max(medians) > LOG_SCALE_RATIO * min(medians):
             # A yardstick far above the contenders (HTTP/1.1 beside HTTP/2 framing) would
             # flatten them: a log scale keeps every bar readable.
             axis.set_xscale("log")
