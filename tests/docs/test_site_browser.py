@@ -39,13 +39,13 @@ def _unavailable(reason: str) -> None:
     """Skip, or fail when REQIVO_TEST_SERVICES=require (CI that must not skip silently)."""
     if os.environ.get("REQIVO_TEST_SERVICES") == "require":
         pytest.fail(f"{reason} (REQIVO_TEST_SERVICES=require)")
-    pytest.skip(f"{reason}: run scripts/ci-services.sh, or set REQIVO_TEST_SERVICES=require")
+    pytest.skip(f"{reason}: run scripts/ci-services.sh (with REQIVO_TEST_SERVICES=require: fail)")
 
 
 def _chromium() -> str | None:
     given = os.environ.get("REQIVO_CHROMIUM")
     if given:
-        return given
+        return given if os.access(given, os.X_OK) else None
     for name in ("chromium", "chromium-browser", "google-chrome"):
         found = shutil.which(name)
         if found:
@@ -85,7 +85,7 @@ def browser() -> Iterator[Browser]:
     """Debian's Chromium, headless, driven by Playwright."""
     executable = _chromium()
     if executable is None:
-        _unavailable("chromium is not installed")
+        _unavailable("chromium is not installed (nor REQIVO_CHROMIUM an executable)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
