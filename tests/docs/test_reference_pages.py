@@ -79,3 +79,12 @@ def test_every_public_name_is_in_the_reference(package: str) -> None:
         f"{package}.__all__ names missing from docs/reference/*.md: {missing}; "
         f"add a `::: {package}.NAME` line to the page of its topic"
     )
+
+
+def test_exception_tree_names_every_exception() -> None:
+    """The tree drawn on the exceptions page lists the whole hierarchy."""
+    exceptions = importlib.import_module("reqivo_protocol.exceptions")
+    page = (REFERENCE / "exceptions.md").read_text(encoding="utf-8")
+    tree = page[page.index("```text") : page.index("```", page.index("```text") + 3)]
+    drawn = set(re.findall(r"\b[A-Z]\w+", tree)) & set(exceptions.__all__)
+    assert sorted(set(exceptions.__all__) - drawn) == []
