@@ -20,6 +20,8 @@ Sessions (``nox -l`` lists them):
   (10-25 minutes, not run by default).
 - ``coverage``: combines the matrix's coverage data and enforces the gates.
 - ``release-check``: builds every wheel and sdist and installs each wheel alone.
+- ``docs``: builds the documentation site with ``mkdocs build --strict`` into ``site/``
+  and opens it in headless Chromium (tests/docs; screenshot in ``reports/docs/``).
 - ``bench``: benchmarks against the peers (not run by default).
 
 Interpreters: pyenv keeps 3.11, 3.12 and 3.13 side by side but only activates one, so
@@ -93,6 +95,7 @@ nox.options.sessions = [
     "autobahn",
     "coverage",
     "release-check",
+    "docs",
 ]
 
 
@@ -156,7 +159,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHONS[0])
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the four packages, the scripts, benchmarks and examples."""
-    _sync(session, "typecheck", "servers", "bench")
+    _sync(session, "typecheck", "servers", "bench", "docs")
     session.run(
         "mypy",
         *(f"packages/{p}/src" for p in PACKAGES),
@@ -186,7 +189,7 @@ def docs_snippets(session: nox.Session) -> None:
     clients that the migration pages put side by side (requests, urllib3).
     """
     _sync(session, "test", "servers", "bench", "docs")
-    session.run("pytest", "tests/docs", "-q", _junit(session), *session.posargs)
+    session.run("pytest", "tests/docs/test_snippets.py", "-q", _junit(session), *session.posargs)
 
 
 #: Packages whose behavioural suite (``tests/dual``) runs against both APIs: their tests
@@ -310,6 +313,30 @@ def release_check(session: nox.Session) -> None:
     """Build every wheel and sdist, then install each wheel alone and inspect it."""
     _sync(session, "test")
     session.run("python", "scripts/release_check.py", *session.posargs)
+
+
+@nox.session(python=PYTHONS[0])
+def docs(session: nox.Session) -> None:
+    """Build the documentation site (warnings are errors), then open it in a browser.
+
+    ``mkdocs build --strict`` writes ``site/`` (ADR-014): a broken link, a page missing
+    from the nav, or a docstring that griffe cannot read fails the build. Then
+    ``tests/docs`` checks the reference pages cover every public name and opens the site
+    in headless Chromium (installed by scripts/ci-services.sh; without it the browser
+    tests skip, or fail with REQIVO_TEST_SERVICES=require) and saves a screenshot of the
+    landing page to ``reports/docs/landing.png``. ``nox -s docs -- --no-browser`` only
+    builds and runs the coverage check.
+    """
+    _sync(session, "docs", "test")
+    session.run("bash", "scripts/ci-services.sh", external=True, silent=True)
+    browser = "--no-browser" not in session.posargs
+    session.run(
+        "mkdocs", "build", "--strict", "--site-dir", "site", env={"NO_MKDOCS_2_WARNING": "1"}
+    )
+    tests = ["tests/docs/test_reference_pages.py"]
+    if browser:
+        tests.append("tests/docs/test_site_browser.py")
+    session.run("pytest", *tests, "-q", _junit(session))
 
 
 @nox.session(python=PYTHONS[0])

@@ -41,10 +41,12 @@ def main(argv: list[str]) -> int:
     for name in chosen:
         suite = importlib.import_module(f"benchmarks.{name}")
         results: list[Measurement] = suite.run()
+        for measurement in results:
+            measurement.suite = name
         print()
         print(report(suite.TITLE, results))
         everything += results
-    save(everything, Path("reports") / "benchmarks.json")
+    save(everything, Path("reports") / "benchmarks.json")  # benchmarks/plot.py reads it
     return 0
 
 

@@ -27,6 +27,8 @@ class Measurement:
     contender: str
     unit: str
     rates: list[float] = field(default_factory=list)
+    #: The suite (``benchmarks.<suite>`` module) that measured it, set by ``__main__``.
+    suite: str = ""
 
     @property
     def best(self) -> float:

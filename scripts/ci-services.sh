@@ -12,6 +12,9 @@
 #                   fixtures: the route is simply absent without it).
 #   nghttp2-server  nghttpd, nghttp2's server with tiny windows, padding, trailers, pushes
 #                   (nghttpd_server fixtures in servers/nghttpd.py).
+#   chromium        the headless browser of the docs session's site test
+#                   (tests/docs/test_site_browser.py, driven by Playwright with
+#                   ``executable_path``: Playwright's own browser download is not used).
 #
 # The tests start their own private instances on free ports; the packages' own daemons are
 # kept from starting at install time (policy-rc.d).
@@ -27,6 +30,7 @@ declare -A PACKAGES=(
     [nginx]=nginx
     [/usr/lib/nginx/modules/ngx_http_echo_module.so]=libnginx-mod-http-echo
     [nghttpd]=nghttp2-server
+    [chromium]=chromium
 )
 
 present() {
