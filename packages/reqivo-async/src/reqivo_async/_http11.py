@@ -61,7 +61,7 @@ from reqivo_async._body_stream import ResponseBodyStream
 from reqivo_async._config import DEFAULT_TIMEOUT, Timeout
 from reqivo_async._flow import FlowProtocol, wake
 from reqivo_async._models import AsyncRequest, Response
-from reqivo_async._network import map_error
+from reqivo_async._network import map_error, refused_handshake_error
 from reqivo_async._trace import Step, TraceCallback
 from reqivo_protocol import (
     LocalProtocolError,
@@ -69,7 +69,6 @@ from reqivo_protocol import (
     ReadTimeout,
     RemoteProtocolError,
     RequestError,
-    TlsError,
     WriteError,
     WriteTimeout,
 )
@@ -484,13 +483,7 @@ class HTTP11Connection:
                 and isinstance(exc, ReadError | RemoteProtocolError)
                 and self.protocol.received == self._received_at_start
             ):
-                # TLS 1.3 reports a refused client certificate only after the handshake:
-                # the server then drops the connection before answering the request.
-                raise TlsError(
-                    "the server closed the new TLS connection without answering: it may "
-                    f"have refused the handshake (a client certificate required?): {exc}",
-                    request=request,
-                ) from exc
+                raise refused_handshake_error(exc, request) from exc
             if isinstance(exc, RequestError) and exc.request is None:
                 exc.request = request
             raise

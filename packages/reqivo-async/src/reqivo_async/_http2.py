@@ -51,7 +51,7 @@ from reqivo_async._body_stream import ResponseBodyStream
 from reqivo_async._config import DEFAULT_TIMEOUT, Timeout
 from reqivo_async._flow import FlowProtocol, expire, wake
 from reqivo_async._models import AsyncRequest, Response
-from reqivo_async._network import map_error
+from reqivo_async._network import map_error, refused_handshake_error
 from reqivo_async._trace import Step
 from reqivo_protocol import (
     Headers,
@@ -407,8 +407,10 @@ class HTTP2Connection:
         """The transport is gone: fail every stream still open."""
         self.closed = self.goaway = True
         message = f"read failed: {exc}" if exc is not None else "the server closed the connection"
-        failure = ReadError(message)
+        failure: RequestError = ReadError(message)
         failure.__cause__ = exc
+        if self.tls and not self.settings_seen:  # not even the server's SETTINGS came
+            failure = refused_handshake_error(failure)
         self._fail_all(failure)
 
     def _fail_all(self, error: BaseException) -> None:

@@ -94,6 +94,21 @@ _NOT_TLS_REASONS: Final = frozenset(
 NOT_TLS_HINT: Final = "the server may not speak TLS on this port (is it plain HTTP?)"
 
 
+def refused_handshake_error(cause: BaseException, request: Any = None) -> TlsError:
+    """The error for a new TLS connection that the server dropped before answering.
+
+    TLS 1.3 reports a refused client certificate only after the handshake: the server
+    then closes the connection before it answers anything (HTTP/1.1 and HTTP/2 alike).
+    """
+    error = TlsError(
+        "the server closed the new TLS connection without answering: it may have refused "
+        f"the handshake (a client certificate required?): {cause}",
+        request=request,
+    )
+    error.__cause__ = cause
+    return error
+
+
 def _describe(exc: BaseException, fallback: str) -> str:
     if isinstance(exc, ssl.SSLCertVerificationError):
         return f"certificate verify failed: {exc.verify_message}"
