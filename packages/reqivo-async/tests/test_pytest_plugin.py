@@ -76,6 +76,7 @@ def test_routes_calls_and_teardown_checks(project: pytest.Pytester) -> None:
             "*- <Route DELETE https://api.test/gone (called 0 times)>",
         ]
     )
+    assert "During handling" not in result.stdout.str()  # one message, no chained traceback
 
 
 def test_marker_on_a_module_and_a_bad_marker(project: pytest.Pytester) -> None:

@@ -55,4 +55,7 @@ def reqivo_mock(request: pytest.FixtureRequest) -> Iterator[ReqivoMock]:
     try:
         mock.check()
     except AssertionError as failure:
-        pytest.fail(str(failure), pytrace=False)
+        message = str(failure)
+    else:
+        return
+    pytest.fail(message, pytrace=False)  # outside ``except``: no chained traceback
