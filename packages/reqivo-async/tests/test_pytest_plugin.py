@@ -1,7 +1,7 @@
 """The ``reqivo_mock`` fixture, run by pytest itself (``pytester``) on small test files.
 
 reqivo-sync's tests run it on a sample project that uses both APIs
-(``packages/reqivo-sync/tests/test_pytest_plugin.py``); these cover the fixture's own
+(``packages/reqivo-sync/tests/test_reqivo_mock_sample.py``); these cover the fixture's own
 paths with ``AsyncSession``.
 """
 
