@@ -198,8 +198,7 @@ class AsyncSession:
                 http2=http2,
             )
             # A test's stand-in (override_default_transport), read here once: never per request.
-            override = _override.current_override
-            transport = make_pool() if override is None else override(make_pool)
+            transport = _override.default_transport(make_pool)
         self._transport = transport
 
     # -- settings (kept in the shared SessionState) -------------------------------------

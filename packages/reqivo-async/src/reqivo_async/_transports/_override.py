@@ -22,7 +22,12 @@ from collections.abc import Callable, Iterator
 
 from reqivo_async._transports._base import AsyncBaseTransport
 
-__all__ = ["TransportFactory", "current_override", "override_default_transport"]
+__all__ = [
+    "TransportFactory",
+    "current_override",
+    "default_transport",
+    "override_default_transport",
+]
 
 #: ``factory(make_pool) -> transport``: ``make_pool()`` builds the session's default pool.
 TransportFactory = Callable[[Callable[[], AsyncBaseTransport]], AsyncBaseTransport]
@@ -44,3 +49,14 @@ def override_default_transport(factory: TransportFactory) -> Iterator[None]:
         yield
     finally:
         current_override = previous
+
+
+def default_transport(make_pool: Callable[[], AsyncBaseTransport]) -> AsyncBaseTransport:
+    """The transport of a session built without ``transport=``: ``make_pool()``, or the
+    active override's ``factory(make_pool)``.
+
+    For code that builds such a session's transport itself (reqivo-sync's
+    ``Session.new_async_session``), so that a test's override reaches it too.
+    """
+    override = current_override
+    return make_pool() if override is None else override(make_pool)
