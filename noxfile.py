@@ -2,7 +2,8 @@
 
 Sessions (``nox -l`` lists them):
 
-- ``lint``: ruff check and ruff format --check, plus the version-coupling check.
+- ``lint``: ruff check and ruff format --check, the version-coupling check, and the GitHub
+  Actions workflows (``.github/workflows``) checked by jactionlint.
 - ``typecheck``: mypy --strict over all four packages and their tests.
 - ``tests``: the test matrix, every CPython 3.11+ found on the machine x package (x API
   mode, sync and async, for the packages with a dual suite: ``tests-3.11(reqivo-sync-async)``)
@@ -35,6 +36,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import nox
@@ -110,6 +112,12 @@ SPEEDUPS_DIR = ROOT / "packages" / "reqivo-protocol" / "src" / "reqivo_protocol"
 SPEEDUPS_INPUTS = [SPEEDUPS_DIR / "_speedups.c", ROOT / "packages/reqivo-protocol/hatch_build.py"]
 
 
+def _venv_python(session: nox.Session) -> Path:
+    """The interpreter of the session's venv (``python.exe`` in ``Scripts`` on Windows)."""
+    assert isinstance(session.virtualenv, nox.virtualenv.VirtualEnv)
+    return Path(session.virtualenv.bin) / ("python.exe" if sys.platform == "win32" else "python")
+
+
 def _speedups_missing(session: nox.Session) -> bool:
     """Whether this venv's interpreter lacks an up-to-date in-place compiled accelerator.
 
@@ -119,7 +127,7 @@ def _speedups_missing(session: nox.Session) -> bool:
     """
     if not isinstance(session.virtualenv, nox.virtualenv.VirtualEnv):
         return False  # pragma: no cover - every session here has a venv
-    python = Path(session.virtualenv.bin) / "python"
+    python = _venv_python(session)
     if not python.exists():
         return True
     suffix = subprocess.run(
@@ -149,11 +157,15 @@ def _sync(session: nox.Session, *groups: str) -> None:
 
 @nox.session(python=PYTHONS[0])
 def lint(session: nox.Session) -> None:
-    """ruff check, ruff format --check, and the version-coupling check."""
+    """ruff check, ruff format --check, the version-coupling check, and the GitHub Actions
+    workflows checked by jactionlint (actionlint's checks and its security rules)."""
     _sync(session, "lint")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("python", "scripts/version.py", "check")
+    # Configured by .github/jactionlint.yaml. Offline: the rules that ask GitHub (archived
+    # or impostor actions, advisories) are not run.
+    session.run("jactionlint", "--no-color", *session.posargs)
 
 
 @nox.session(python=PYTHONS[0])
@@ -237,9 +249,10 @@ def tests(session: nox.Session, package: str, mode: str, loop: str) -> None:
         session.skip(f"{package} has no tests yet")
     if loop == "uvloop" and not _has_module(session, "uvloop"):
         session.skip(f"uvloop does not install on this platform or Python {session.python}")
-    if package != "reqivo-protocol":
+    if package != "reqivo-protocol" and sys.platform == "linux":
         # The client packages' tests start real services (a forward proxy): install them
-        # when missing (idempotent, quick when present).
+        # when missing (idempotent, quick when present). Debian's packages: elsewhere
+        # (macOS, Windows) their fixtures skip unless REQIVO_TEST_SERVICES=require.
         session.run("bash", "scripts/ci-services.sh", external=True, silent=True)
     target = [f"packages/{package}/tests"]
     data_file = f".coverage.{session.python}.{package}"
@@ -284,7 +297,7 @@ def _has_module(session: nox.Session, module: str) -> bool:
     """Whether the session's interpreter imports ``module``."""
     if not isinstance(session.virtualenv, nox.virtualenv.VirtualEnv):
         return False  # pragma: no cover - every session here has a venv
-    python = Path(session.virtualenv.bin) / "python"
+    python = _venv_python(session)
     return subprocess.run([str(python), "-c", f"import {module}"]).returncode == 0
 
 

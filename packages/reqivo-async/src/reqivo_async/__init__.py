@@ -16,6 +16,10 @@ helpers) and the connection pool's transport stack load on first use, to keep
 Code built on reqivo-async (reqivo-sync, reqivo-ws, custom transports and wrappers) finds
 what it needs beyond these names in ``reqivo_async.transport``: the connection layers,
 ``SessionState``, the type aliases of the public signatures (ADR-009).
+
+Tests of code that builds its own sessions use ``reqivo_async.testing.ReqivoMock``, or
+its pytest fixture ``reqivo_mock`` (``reqivo-async[testing]``): canned responses by
+method and URL for every ``AsyncSession`` and ``reqivo_sync.Session`` built meanwhile.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import functools
 import re
 import time
 import warnings
@@ -44,6 +45,7 @@ from reqivo_async._redirects import (
 from reqivo_async._retries import Retry, to_retry
 from reqivo_async._state import SessionState
 from reqivo_async._trace import TraceCallback
+from reqivo_async._transports import _override
 from reqivo_async._transports._base import AsyncBaseTransport
 from reqivo_protocol import (
     URL,
@@ -118,6 +120,8 @@ class AsyncSession:
     - ``follow_redirects`` (True), ``max_redirects`` (20);
     - ``verify``, ``cert``, ``proxy``, ``trust_env``: passed to the connection pool;
     - ``transport``: another transport (``MockTransport``, ``ASGITransport``, your own);
+      without it, a connection pool (or a test's stand-in: see
+      ``reqivo_async.transport.override_default_transport``);
     - ``event_hooks``: ``{"request": [...], "response": [...]}``;
     - ``retries``: a ``Retry`` (or a number of retries); off by default (a request's own
       ``retries=`` replaces it for that request);
@@ -184,7 +188,8 @@ class AsyncSession:
         if transport is None:
             from reqivo_async._pool import AsyncConnectionPool  # lazily: not needed by mocks
 
-            transport = AsyncConnectionPool(
+            make_pool = functools.partial(
+                AsyncConnectionPool,
                 verify=verify,
                 cert=cert,
                 limits=limits,
@@ -193,6 +198,8 @@ class AsyncSession:
                 http1=http1,
                 http2=http2,
             )
+            # A test's stand-in (override_default_transport), read here once: never per request.
+            transport = _override.default_transport(make_pool)
         self._transport = transport
 
     # -- settings (kept in the shared SessionState) -------------------------------------

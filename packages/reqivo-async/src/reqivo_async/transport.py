@@ -27,6 +27,11 @@ The transport stack, one layer on the other::
   classes (write pause and drain, connection lost), with ``wake(waiter)`` and
   ``expire(waiter)`` to resolve its waiters.
 - ``redact_url(url)``: a URL as text with its password hidden (for reprs and logs).
+- ``override_default_transport(factory)``: a context manager under which every session
+  built without ``transport=`` (a ``reqivo_sync.Session`` too) sends through
+  ``factory(make_pool)``, a ``TransportFactory``; read once per session, for tests
+  (``reqivo_async.testing`` and its pytest fixture use it); ``default_transport(make_pool)``:
+  what such a session gets, for code that builds one's transport itself.
 - ``DEFAULT_TIMEOUT``, ``DEFAULT_LIMITS``: the defaults of ``timeout=`` and ``limits=``.
 - The type aliases of the public signatures: ``AuthTypes``, ``CertTypes``,
   ``CookieTypes``, ``EventHook``, ``EventHooks``, ``PinTypes``, ``ProxyTypes``,
@@ -53,6 +58,11 @@ from reqivo_async._session import USE_SESSION, AsyncStreamContext, UseSession
 from reqivo_async._state import SessionState
 from reqivo_async._trace import TraceCallback
 from reqivo_async._transports._base import AsyncBaseTransport
+from reqivo_async._transports._override import (
+    TransportFactory,
+    default_transport,
+    override_default_transport,
+)
 
 if TYPE_CHECKING:
     from reqivo_async._connection import AsyncConnection, ConnectionInfo
@@ -142,12 +152,15 @@ __all__ = [
     "SocketOption",
     "TimeoutTypes",
     "TraceCallback",
+    "TransportFactory",
     "UseSession",
     "VerifyTypes",
     "create_ssl_context",
+    "default_transport",
     "expire",
     "open_connection",
     "open_tunnel",
+    "override_default_transport",
     "proxy_for",
     "redact_url",
     "start_tls",

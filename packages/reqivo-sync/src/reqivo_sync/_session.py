@@ -33,6 +33,7 @@ from reqivo_async.transport import (
     EventHook,
     TimeoutTypes,
     UseSession,
+    default_transport,
 )
 from reqivo_protocol import URL, HeaderTypes, QueryParamTypes
 from reqivo_sync._auth import AuthSetting, to_sync_auth
@@ -60,12 +61,14 @@ async def _aclose(session: AsyncSession) -> None:
 
 def _fresh_session(master: AsyncSession, pool_options: dict[str, Any] | None) -> AsyncSession:
     """An AsyncSession sharing ``master``'s state over a new pool made with
-    ``pool_options`` (None: over ``master``'s transport, the user's ``transport=``)."""
+    ``pool_options`` (None: over ``master``'s transport, the user's ``transport=``); a
+    test's ``override_default_transport`` replaces that pool as for any new session."""
     if pool_options is None:
         return AsyncSession.from_state(master.state, master.transport)
     from reqivo_async import AsyncConnectionPool
 
-    return AsyncSession.from_state(master.state, AsyncConnectionPool(**pool_options))
+    make_pool = functools.partial(AsyncConnectionPool, **pool_options)
+    return AsyncSession.from_state(master.state, default_transport(make_pool))
 
 
 T = TypeVar("T")
