@@ -26,6 +26,18 @@ def _job(workflow: str, job: str) -> str:
     return found.group(1)
 
 
+def test_ci_runs_every_default_nox_session() -> None:
+    defaults = re.search(r"^nox.options.sessions = \[(.*?)\]", NOXFILE, re.M | re.S)
+    assert defaults is not None
+    sessions = set(re.findall(r'"([\w-]+)"', defaults.group(1)))
+    checks = _job("ci.yml", "checks")
+    matrix = re.search(r"session: \[(.*)\]", checks)
+    assert matrix is not None
+    in_ci = {name.strip() for name in matrix.group(1).split(",")} | {"tests", "coverage"}
+    # autobahn's wstest needs Python 2.7 from the shared tools (.ci/run runs it).
+    assert sessions - in_ci == {"autobahn"}
+
+
 def test_the_package_list_is_the_workspaces() -> None:
     members = {p.name for p in (ROOT / "packages").iterdir() if (p / "pyproject.toml").is_file()}
     assert members == set(PACKAGES)
