@@ -477,10 +477,8 @@ class _State(Generic[R]):
         alone, only its own call can lose one; another thread's call would hang.
         """
         with self.lock:
-            for waiting in self.pending:
-                if waiting.can_drive and not waiting.main:
-                    break
-            else:
+            waiting = self._next_driver(main_too=False)
+            if waiting is None:
                 return False
             call.wait_lock()
             call.notify = True
@@ -488,6 +486,17 @@ class _State(Generic[R]):
             self.ended = _monotonic()
             self._pass_baton(waiting)
         return True
+
+    def _next_driver(self, *, main_too: bool) -> _Call[Any] | None:
+        """The first waiting call whose thread can drive, another thread's before the main
+        thread's (``main_too``: the main thread's if no other; caller holds ``lock``)."""
+        main: _Call[Any] | None = None
+        for waiting in self.pending:
+            if waiting.can_drive:
+                if not waiting.main:
+                    return waiting
+                main = main or waiting
+        return main if main_too else None
 
     def _pass_baton(self, waiting: _Call[Any]) -> None:
         """Make a waiting call's thread the driver (caller holds ``lock``)."""
@@ -504,15 +513,9 @@ class _State(Generic[R]):
             if self.target is not call:
                 return None  # taken over meanwhile (see _stranded)
             self.target = None
-            main: _Call[Any] | None = None  # the main thread drives last (_yield_baton)
-            for waiting in self.pending:
-                if waiting.can_drive:
-                    if not waiting.main:
-                        self._pass_baton(waiting)
-                        return None
-                    main = main or waiting
-            if main is not None:
-                self._pass_baton(main)
+            driver = self._next_driver(main_too=True)  # the main thread last: _yield_baton
+            if driver is not None:
+                self._pass_baton(driver)
                 return None
             for waiting in self.pending:
                 del self.pending[waiting]
