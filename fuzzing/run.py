@@ -3,12 +3,19 @@
 ::
 
     uv run --group fuzz python fuzzing/run.py [SECONDS] [--jobs N] [--only http11,url]
+        [--runs N] [--merge] [--record PATH]
 
 ``SECONDS`` (default ``$REQIVO_FUZZ_SECONDS`` or 60) is the time per target. Each target
 runs in its own process with libFuzzer's ``-max_total_time``; new interesting inputs
 go to a scratch corpus (``$REQIVO_FUZZ_WORKDIR`` or a temporary folder), never into the
 committed seeds, and crashing inputs to ``fuzzing/findings/<target>/``. The exit status
 is 1 when any target found something.
+
+``--runs N`` bounds each target by executions instead (libFuzzer's ``-runs``; the time
+bound then applies only when ``SECONDS`` is given explicitly). ``--merge`` adds the
+scratch inputs that reach new coverage to the committed corpus afterwards (libFuzzer's
+``-merge=1``), so a long run's growth can be committed. ``--record PATH`` appends the
+summary table, with the date, the Python and the command, to a Markdown file.
 """
 
 from __future__ import annotations
@@ -54,8 +61,9 @@ class Result:
     log: Path
 
 
-def run_target(target: str, seconds: int, workdir: Path) -> Result:
-    """Run one target for ``seconds`` and collect its numbers."""
+def run_target(target: str, seconds: int, workdir: Path, runs: int = 0) -> Result:
+    """Run one target for ``seconds`` (and at most ``runs`` executions when given) and
+    collect its numbers."""
     scratch = workdir / target
     scratch.mkdir(parents=True, exist_ok=True)
     findings_dir = HERE / "findings" / target
@@ -66,6 +74,7 @@ def run_target(target: str, seconds: int, workdir: Path) -> Result:
         sys.executable,
         str(HERE / f"fuzz_{target}.py"),
         f"-max_total_time={seconds}",
+        *([f"-runs={runs}"] if runs else []),
         f"-artifact_prefix={findings_dir}/",
         "-print_final_stats=1",
         str(scratch),
@@ -87,22 +96,82 @@ def run_target(target: str, seconds: int, workdir: Path) -> Result:
     return Result(target, executions, elapsed, coverage, findings, proc.returncode, log)
 
 
+def merge_into_corpus(target: str, workdir: Path) -> int:
+    """Add the scratch inputs of ``target`` that reach new coverage to its committed
+    corpus; return how many files the corpus gained."""
+    corpus = HERE / "corpus" / target
+    before = len(list(corpus.iterdir()))
+    command = [
+        sys.executable,
+        str(HERE / f"fuzz_{target}.py"),
+        "-merge=1",
+        str(corpus),
+        str(workdir / target),
+    ]
+    with (workdir / f"{target}.merge.log").open("wb") as out:
+        subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, cwd=HERE, check=True)
+    return len(list(corpus.iterdir())) - before
+
+
+def _table(results: list[Result], added: dict[str, int]) -> list[str]:
+    lines = [
+        "| target | executions | seconds | exec/s | coverage | corpus added | findings |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in results:
+        rate = r.executions / r.seconds if r.seconds else 0.0
+        note = ", ".join(p.name for p in r.findings) or (
+            f"exit status {r.returncode}" if r.returncode else "none"
+        )
+        lines.append(
+            f"| {r.target} | {r.executions:,} | {r.seconds:,.0f} | {rate:,.0f} | {r.coverage} "
+            f"| {added.get(r.target, '-')} | {note} |"
+        )
+    return lines
+
+
+def record(path: Path, results: list[Result], added: dict[str, int], argv: list[str]) -> None:
+    """Append one run's table to the Markdown record at ``path``."""
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    version = sys.version.split()[0]
+    head = [f"## {stamp}, Python {version}", "", f"`python fuzzing/run.py {' '.join(argv)}`", ""]
+    with path.open("a", encoding="utf-8") as out:
+        out.write("\n".join([*head, *_table(results, added), "", ""]))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
-        "seconds", nargs="?", type=int, default=int(os.environ.get("REQIVO_FUZZ_SECONDS", 60))
+        "seconds", nargs="?", type=int, default=None, help="time per target (default 60)"
     )
     parser.add_argument("--jobs", type=int, default=1, help="targets run at once")
     parser.add_argument("--only", default="", help="comma-separated targets")
+    parser.add_argument("--runs", type=int, default=0, help="executions per target")
+    parser.add_argument("--merge", action="store_true", help="grow the committed corpora")
+    parser.add_argument("--record", type=Path, help="append the summary to this Markdown file")
+    argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
+    if args.seconds is None:  # bounded by executions alone when --runs is given
+        args.seconds = 0 if args.runs else int(os.environ.get("REQIVO_FUZZ_SECONDS", 60))
     targets = [t for t in args.only.split(",") if t] or TARGETS
     unknown = set(targets) - set(TARGETS)
     if unknown:
         parser.error(f"unknown targets: {', '.join(sorted(unknown))}")
     workdir = Path(os.environ.get("REQIVO_FUZZ_WORKDIR") or tempfile.mkdtemp(prefix="reqivo-fuzz-"))
-    print(f"fuzzing {', '.join(targets)} for {args.seconds} s each; scratch in {workdir}")
+    bound = f"{args.seconds} s" if args.seconds else f"{args.runs:,} executions"
+    print(f"fuzzing {', '.join(targets)} for {bound} each; scratch in {workdir}", flush=True)
+
+    def one(target: str) -> Result:
+        result = run_target(target, args.seconds, workdir, args.runs)
+        done = f"{result.executions:,} executions in {result.seconds:,.0f} s"
+        print(f"  {target}: {done}", flush=True)
+        return result
+
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        results = list(pool.map(lambda t: run_target(t, args.seconds, workdir), targets))
+        results = list(pool.map(one, targets))
+    added = {r.target: merge_into_corpus(r.target, workdir) for r in results} if args.merge else {}
+    if args.record:
+        record(args.record, results, added, argv)
     print(f"{'target':<10} {'executions':>11} {'exec/s':>7} {'cov':>5}  findings")
     failed = False
     for r in results:
