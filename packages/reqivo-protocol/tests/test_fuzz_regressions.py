@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import importlib.util
+import itertools
 import time
 from types import ModuleType
 
@@ -73,6 +74,50 @@ def test_zstandard_limit_is_exact(zstandard_backend: ModuleType) -> None:
     with pytest.raises(DecompressionLimitExceeded):
         decoder.decode(stream)
     assert decoder.decompressed_size == 1001  # stopped one byte past the limit
+
+
+# -- decoders: python-zstandard accepted a frame shorter than it declared, fed in pieces --
+# fuzz_decoders, flags 0xd4, found in the 5-million-execution run of 2026-12-05: a frame
+# declaring 38,913 bytes of content and ending with an empty last block. Fed whole,
+# python-zstandard reports "Data corruption detected"; cut at (0, 4, 7) it decoded to
+# nothing without an error. The stage now reads the declared size from the frame header
+# and checks it when the frame ends.
+ZSTANDARD_SHORT_FRAME = base64.b64decode("1ASHJQ8BlwEfAii1L/1gAZcBAAA=")
+
+
+@pytest.mark.parametrize("cuts", [(), (4, 7), (9,), tuple(range(1, 10))])
+def test_zstandard_frame_shorter_than_declared_fails_however_fed(
+    zstandard_backend: ModuleType, cuts: tuple[int, ...]
+) -> None:
+    payload = ZSTANDARD_SHORT_FRAME[2 + 2 * (ZSTANDARD_SHORT_FRAME[1] & 0x0F) :]
+    bounds = [0, *cuts, len(payload)]
+    decoder = ContentDecoder.for_encoding("zstd")
+
+    def feed() -> None:
+        for start, end in itertools.pairwise(bounds):
+            decoder.decode(payload[start:end])
+        decoder.flush()
+
+    with pytest.raises(DecodingError, match="zstd"):
+        feed()
+
+
+def test_zstandard_frame_content_size_checked_across_pieces(zstandard_backend: ModuleType) -> None:
+    body = bytes(range(256)) * 40
+    stream = zstandard_backend.ZstdCompressor().compress(body)
+    assert zstandard_backend.frame_content_size(stream) == len(body)
+    decoder = ContentDecoder.for_encoding("zstd")
+    out = b"".join(decoder.decode(stream[i : i + 3]) for i in range(0, len(stream), 3))
+    decoder.flush()
+    assert out == body
+    unsized = zstandard_backend.ZstdCompressor(write_content_size=False).compress(body)
+    decoder = ContentDecoder.for_encoding("zstd")
+    out = b"".join(decoder.decode(unsized[i : i + 5]) for i in range(0, len(unsized), 5))
+    assert out == body
+    garbage = b"not a zstd frame header, not at all"
+    decoder = ContentDecoder.for_encoding("zstd")  # 18 bytes and no frame header: refused
+    with pytest.raises(DecodingError, match="zstd"):
+        decoder.decode(garbage)
 
 
 def test_zstandard_output_spanning_frames(zstandard_backend: ModuleType) -> None:

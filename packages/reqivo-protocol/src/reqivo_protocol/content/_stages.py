@@ -36,6 +36,9 @@ _ZLIB_SLICE = 256 * 1024
 # python-zstandard cannot bound the output of one call; a zstd block expands at most
 # about 32768:1 (a 4-byte RLE block gives 128 KiB), so 1 KiB of input gives <= 32 MiB.
 _ZSTANDARD_SLICE = 1024
+#: The longest zstd frame header (RFC 8878 section 3.1.1.1): magic, descriptor, window,
+#: dictionary id and content size.
+_ZSTD_MAX_FRAME_HEADER = 18
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _GZIP_WBITS = zlib.MAX_WBITS | 16
@@ -287,15 +290,32 @@ class ZstandardStage(_Sliced):
     time, so the pieces (and the size limit) are exact as with the other stages.
     """
 
-    __slots__ = ("_error", "_fed", "_input", "_new", "_obj")
+    __slots__ = (
+        "_content_size",
+        "_declared",
+        "_error",
+        "_fed",
+        "_head",
+        "_input",
+        "_new",
+        "_obj",
+        "_produced",
+    )
 
     def __init__(self, module: ModuleType) -> None:
         super().__init__()
         self._new: Any = module.ZstdDecompressor().decompressobj
         self._error: type[BaseException] = module.ZstdError
+        self._content_size: Any = module.frame_content_size
         self._obj: Any = self._new()
         self._input: bytes | memoryview = b""
         self._fed = False
+        # python-zstandard checks a frame's declared content size only when the frame
+        # ends inside the call that began it: fed in pieces, a frame shorter than it
+        # declared passed. The size is read from the frame's first bytes and checked here.
+        self._head: bytearray | None = bytearray()  # the frame's first bytes, size unknown
+        self._declared = -1  # its declared content size, -1 when absent or not yet known
+        self._produced = 0  # bytes the current frame decoded to
 
     def write(self, data: bytes) -> None:
         if data:
@@ -313,6 +333,9 @@ class ZstandardStage(_Sliced):
                         return b""
                     self._obj = self._new()
                     self._fed = False
+                    self._head = bytearray()
+                    self._declared = -1
+                    self._produced = 0
                     self._input = memoryview(rest)
                     continue
                 if not self._input:
@@ -320,11 +343,30 @@ class ZstandardStage(_Sliced):
                 src = bytes(self._input[:_ZSTANDARD_SLICE])
                 self._input = self._input[_ZSTANDARD_SLICE:]
                 self._fed = True
+                if self._head is not None:
+                    self._read_declared_size(self._head, src)
                 out: bytes = obj.decompress(src)
+                self._produced += len(out)
+                if obj.eof and 0 <= self._declared != self._produced:
+                    raise DecodingError(
+                        "invalid zstd data in the response body: a frame declared "
+                        f"{self._declared} bytes and decoded to {self._produced}"
+                    )
                 if out:
                     return self._hand_out(out, max_length)
         except self._error as exc:
             raise _fail("zstd", exc) from exc
+
+    def _read_declared_size(self, head: bytearray, src: bytes) -> None:
+        """Collect the frame's first bytes until its declared content size can be read."""
+        head += src[: _ZSTD_MAX_FRAME_HEADER - len(head)]
+        try:
+            self._declared = self._content_size(bytes(head))
+        except self._error:
+            if len(head) < _ZSTD_MAX_FRAME_HEADER:
+                return  # not enough bytes yet
+            self._declared = -1  # not a frame header: the decompressor reports it
+        self._head = None
 
     def finish(self) -> None:
         if self._fed and not self._obj.eof:
