@@ -1,0 +1,156 @@
+"""A fuzzing campaign: every target up to a number of executions, resumable across sessions.
+
+::
+
+    uv run --group fuzz python fuzzing/campaign.py DIR [--runs 5000000] [--jobs 2]
+        [--slice 600] [--only hpack,h2frames] [--status] [--record PATH] [--merge]
+
+The campaign's state lives in ``DIR``, outside the repository: each target's scratch
+corpus (``DIR/<target>/``, which libFuzzer resumes from), its log (``DIR/logs/``) and
+``DIR/ledger.json`` (executions, seconds, peak coverage, slices and findings per target).
+A target runs in slices of ``--slice`` seconds and the ledger is written after each, so a
+campaign stopped with its session loses at most one slice per job, and running the same
+command again continues where it stopped, until every target reached ``--runs``.
+
+A target stops at a finding (``fuzzing/findings/<target>/``): fix it, add its regression
+test (see README.md), run the campaign again and the target goes on. ``--status`` prints
+the ledger. When every target is done, ``--merge`` adds the scratch inputs that reach new
+coverage to the committed corpora and ``--record`` appends the table to a Markdown file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from threading import Lock
+
+from run import TARGETS, merge_into_corpus, run_target
+
+
+@dataclass
+class Progress:
+    """One target's share of the campaign so far."""
+
+    executions: int = 0
+    seconds: float = 0.0
+    coverage: int = 0
+    slices: int = 0
+    findings: list[str] = field(default_factory=list)
+    corpus_added: int | None = None
+
+
+class Ledger:
+    """``DIR/ledger.json``: the campaign's progress, written after every slice."""
+
+    def __init__(self, path: Path, runs: int) -> None:
+        self.path = path
+        self._lock = Lock()
+        data = json.loads(path.read_text()) if path.exists() else {}
+        self.runs = int(data.get("runs", runs))
+        self.started = str(data.get("started", time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())))
+        self.targets = {name: Progress(**p) for name, p in data.get("targets", {}).items()}
+
+    def of(self, target: str) -> Progress:
+        return self.targets.setdefault(target, Progress())
+
+    def save(self) -> None:
+        with self._lock:
+            data = {
+                "runs": self.runs,
+                "started": self.started,
+                "targets": {name: asdict(p) for name, p in self.targets.items()},
+            }
+            temporary = self.path.with_suffix(".tmp")
+            temporary.write_text(json.dumps(data, indent=1) + "\n")
+            temporary.replace(self.path)
+
+
+def fuzz_target(target: str, ledger: Ledger, directory: Path, slice_seconds: int) -> None:
+    """Run ``target`` slice after slice until it reached the campaign's executions or
+    found something."""
+    progress = ledger.of(target)
+    logs = directory / "logs"
+    logs.mkdir(exist_ok=True)
+    while progress.executions < ledger.runs:
+        remaining = ledger.runs - progress.executions
+        result = run_target(target, slice_seconds, directory, remaining)
+        with (logs / f"{target}.log").open("ab") as log:
+            log.write(result.log.read_bytes())
+        progress.executions += result.executions
+        progress.seconds += result.seconds
+        progress.coverage = max(progress.coverage, result.coverage)
+        progress.slices += 1
+        progress.findings += [path.name for path in result.findings]
+        ledger.save()
+        print(f"  {target}: {progress.executions:,} executions", flush=True)
+        if result.findings or result.returncode != 0:
+            print(f"  {target}: stopped (exit status {result.returncode}; see {result.log})")
+            return
+
+
+def table(ledger: Ledger, targets: list[str]) -> list[str]:
+    """The ledger as a Markdown table."""
+    lines = [
+        "| target | executions | seconds | exec/s | coverage | corpus added | findings |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for target in targets:
+        p = ledger.of(target)
+        rate = p.executions / p.seconds if p.seconds else 0.0
+        added = "-" if p.corpus_added is None else str(p.corpus_added)
+        found = ", ".join(p.findings) or "none"
+        lines.append(
+            f"| {target} | {p.executions:,} | {p.seconds:,.0f} | {rate:,.0f} | {p.coverage} "
+            f"| {added} | {found} |"
+        )
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("directory", type=Path, help="the campaign's state (outside the repo)")
+    parser.add_argument("--runs", type=int, default=5_000_000, help="executions per target")
+    parser.add_argument("--jobs", type=int, default=1, help="targets fuzzed at once")
+    parser.add_argument("--slice", type=int, default=600, help="seconds per libFuzzer run")
+    parser.add_argument("--only", default="", help="comma-separated targets")
+    parser.add_argument("--status", action="store_true", help="print the ledger and stop")
+    parser.add_argument("--merge", action="store_true", help="grow the committed corpora")
+    parser.add_argument("--record", type=Path, help="append the table to this Markdown file")
+    args = parser.parse_args(argv)
+    targets = [t for t in args.only.split(",") if t] or TARGETS
+    unknown = set(targets) - set(TARGETS)
+    if unknown:
+        parser.error(f"unknown targets: {', '.join(sorted(unknown))}")
+    args.directory.mkdir(parents=True, exist_ok=True)
+    ledger = Ledger(args.directory / "ledger.json", args.runs)
+    if not args.status:
+        print(f"campaign in {args.directory}: {ledger.runs:,} executions per target", flush=True)
+        with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+            list(pool.map(lambda t: fuzz_target(t, ledger, args.directory, args.slice), targets))
+    done = all(ledger.of(t).executions >= ledger.runs for t in targets)
+    if done and args.merge:
+        for target in targets:
+            ledger.of(target).corpus_added = merge_into_corpus(target, args.directory)
+        ledger.save()
+    print("\n".join(table(ledger, targets)))
+    if done and args.record:
+        stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        head = [
+            f"## Campaign of {ledger.runs:,} executions per target, {ledger.started} to {stamp}",
+            "",
+            f"Python {sys.version.split()[0]}, `python fuzzing/campaign.py` with "
+            f"slices of {args.slice} s.",
+            "",
+        ]
+        with args.record.open("a", encoding="utf-8") as out:
+            out.write("\n".join([*head, *table(ledger, targets), "", ""]))
+    return 0 if done else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
