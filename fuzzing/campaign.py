@@ -10,7 +10,8 @@ corpus (``DIR/<target>/``, which libFuzzer resumes from), its log (``DIR/logs/``
 ``DIR/ledger.json`` (executions, seconds, peak coverage, slices and findings per target).
 A target runs in slices of ``--slice`` seconds and the ledger is written after each, so a
 campaign stopped with its session loses at most one slice per job, and running the same
-command again continues where it stopped, until every target reached ``--runs``.
+command again continues where it stopped, until every target reached ``--runs``. Two
+processes may share a campaign if they fuzz different targets (``--only``).
 
 A target stops at a finding (``fuzzing/findings/<target>/``): fix it, add its regression
 test (see README.md), run the campaign again and the target goes on. ``--status`` prints
@@ -58,13 +59,14 @@ class Ledger:
     def of(self, target: str) -> Progress:
         return self.targets.setdefault(target, Progress())
 
-    def save(self) -> None:
+    def save(self, target: str) -> None:
+        """Write ``target``'s progress; the other targets' entries are kept as the file
+        has them (another campaign process may be fuzzing them)."""
         with self._lock:
-            data = {
-                "runs": self.runs,
-                "started": self.started,
-                "targets": {name: asdict(p) for name, p in self.targets.items()},
-            }
+            data = json.loads(self.path.read_text()) if self.path.exists() else {}
+            data.setdefault("runs", self.runs)
+            data.setdefault("started", self.started)
+            data.setdefault("targets", {})[target] = asdict(self.of(target))
             temporary = self.path.with_suffix(".tmp")
             temporary.write_text(json.dumps(data, indent=1) + "\n")
             temporary.replace(self.path)
@@ -86,7 +88,7 @@ def fuzz_target(target: str, ledger: Ledger, directory: Path, slice_seconds: int
         progress.coverage = max(progress.coverage, result.coverage)
         progress.slices += 1
         progress.findings += [path.name for path in result.findings]
-        ledger.save()
+        ledger.save(target)
         print(f"  {target}: {progress.executions:,} executions", flush=True)
         if result.findings or result.returncode != 0:
             print(f"  {target}: stopped (exit status {result.returncode}; see {result.log})")
@@ -136,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     if done and args.merge:
         for target in targets:
             ledger.of(target).corpus_added = merge_into_corpus(target, args.directory)
-        ledger.save()
+            ledger.save(target)
     print("\n".join(table(ledger, targets)))
     if done and args.record:
         stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())

@@ -76,20 +76,39 @@ def test_zstandard_limit_is_exact(zstandard_backend: ModuleType) -> None:
     assert decoder.decompressed_size == 1001  # stopped one byte past the limit
 
 
-# -- decoders: python-zstandard accepted a frame shorter than it declared, fed in pieces --
-# fuzz_decoders, flags 0xd4, found in the 5-million-execution run of 2026-12-05: a frame
-# declaring 38,913 bytes of content and ending with an empty last block. Fed whole,
-# python-zstandard reports "Data corruption detected"; cut at (0, 4, 7) it decoded to
-# nothing without an error. The stage now reads the declared size from the frame header
-# and checks it when the frame ends.
+# -- decoders: zstd accepted a frame shorter than it declared, fed in pieces --------------
+# fuzz_decoders, found in the 5-million-execution campaign of 2026-12-05: a frame header
+# declaring thousands of bytes of content, then an empty last block. Fed whole, libzstd
+# reports "Data corruption detected"; fed in pieces it decoded to nothing without an
+# error, through python-zstandard (DEC-3, flags 0xd4) and through backports.zstd (DEC-4,
+# flags 0x23). Both stages now read the declared size from the frame header and check it
+# when the frame ends.
 ZSTANDARD_SHORT_FRAME = base64.b64decode("1ASHJQ8BlwEfAii1L/1gAZcBAAA=")
+ZSTD_SHORT_FRAME = base64.b64decode("IwSHDgABlwEfAii1L/1gOQ8BAAA=")
 
 
-@pytest.mark.parametrize("cuts", [(), (4, 7), (9,), tuple(range(1, 10))])
-def test_zstandard_frame_shorter_than_declared_fails_however_fed(
-    zstandard_backend: ModuleType, cuts: tuple[int, ...]
+@pytest.fixture(params=["zstandard", "stdlib"])
+def any_zstd_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """Each zstd backend in turn (the stage reads the frame header through its API)."""
+    if request.param == "zstandard":
+        module = _zstandard()
+    else:
+        backend = _stages.zstd_backend()
+        if backend is None or backend[0] != "stdlib":
+            pytest.skip("neither compression.zstd nor backports.zstd is installed")
+        module = backend[1]
+    monkeypatch.setattr(_stages, "zstd_backend", lambda: (request.param, module))
+    return module
+
+
+@pytest.mark.parametrize(
+    "finding", [ZSTANDARD_SHORT_FRAME, ZSTD_SHORT_FRAME], ids=["DEC-3", "DEC-4"]
+)
+@pytest.mark.parametrize("cuts", [(), (4, 7), (1, 3, 4), (9,), tuple(range(1, 10))])
+def test_zstd_frame_shorter_than_declared_fails_however_fed(
+    any_zstd_backend: ModuleType, finding: bytes, cuts: tuple[int, ...]
 ) -> None:
-    payload = ZSTANDARD_SHORT_FRAME[2 + 2 * (ZSTANDARD_SHORT_FRAME[1] & 0x0F) :]
+    payload = finding[2 + 2 * (finding[1] & 0x0F) :]
     bounds = [0, *cuts, len(payload)]
     decoder = ContentDecoder.for_encoding("zstd")
 
@@ -102,18 +121,17 @@ def test_zstandard_frame_shorter_than_declared_fails_however_fed(
         feed()
 
 
-def test_zstandard_frame_content_size_checked_across_pieces(zstandard_backend: ModuleType) -> None:
+def test_zstd_frame_content_size_checked_across_pieces(any_zstd_backend: ModuleType) -> None:
     body = bytes(range(256)) * 40
-    stream = zstandard_backend.ZstdCompressor().compress(body)
-    assert zstandard_backend.frame_content_size(stream) == len(body)
-    decoder = ContentDecoder.for_encoding("zstd")
-    out = b"".join(decoder.decode(stream[i : i + 3]) for i in range(0, len(stream), 3))
-    decoder.flush()
-    assert out == body
-    unsized = zstandard_backend.ZstdCompressor(write_content_size=False).compress(body)
-    decoder = ContentDecoder.for_encoding("zstd")
-    out = b"".join(decoder.decode(unsized[i : i + 5]) for i in range(0, len(unsized), 5))
-    assert out == body
+    zstandard = _zstandard()  # the frames are made by python-zstandard for both backends
+    sized = zstandard.ZstdCompressor().compress(body)
+    assert zstandard.frame_content_size(sized) == len(body)
+    unsized = zstandard.ZstdCompressor(write_content_size=False).compress(body)
+    for stream in (sized, unsized, sized + unsized):
+        decoder = ContentDecoder.for_encoding("zstd")
+        out = b"".join(decoder.decode(stream[i : i + 3]) for i in range(0, len(stream), 3))
+        decoder.flush()
+        assert out == body * (2 if stream == sized + unsized else 1)
     garbage = b"not a zstd frame header, not at all"
     decoder = ContentDecoder.for_encoding("zstd")  # 18 bytes and no frame header: refused
     with pytest.raises(DecodingError, match="zstd"):

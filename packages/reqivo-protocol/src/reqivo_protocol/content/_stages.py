@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import zlib
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any, Protocol
 
@@ -232,6 +233,55 @@ class BrotliStage(_Sliced):
             raise _truncated("br")
 
 
+class _FrameSize:
+    """A zstd frame's declared content size, checked against what the frame decoded to.
+
+    libzstd checks the declared size only when a frame ends within the call that began
+    it, so a frame shorter than it declared failed fed whole and passed fed in pieces
+    (fuzz findings DEC-3 and DEC-4). The size is read from the frame's first bytes.
+    """
+
+    __slots__ = ("_declared", "_error", "_head", "_produced", "_read_size")
+
+    def __init__(
+        self, read_size: Callable[[bytes], int | None], error: type[BaseException]
+    ) -> None:
+        #: The declared size from a frame header (None: not declared); raises ``error``
+        #: when the bytes are not (yet) a whole frame header.
+        self._read_size = read_size
+        self._error = error
+        self.reset()
+
+    def reset(self) -> None:
+        """A new frame begins."""
+        self._head: bytearray | None = bytearray()  # its first bytes, while the size is unknown
+        self._declared: int | None = None
+        self._produced = 0
+
+    def fed(self, src: bytes) -> None:
+        """The frame's decompressor is given ``src``."""
+        head = self._head
+        if head is None:
+            return
+        head += src[: _ZSTD_MAX_FRAME_HEADER - len(head)]
+        try:
+            self._declared = self._read_size(bytes(head))
+        except self._error:
+            if len(head) < _ZSTD_MAX_FRAME_HEADER:
+                return  # not enough bytes yet
+            # not a frame header: the decompressor reports it
+        self._head = None
+
+    def decoded(self, size: int, frame_ended: bool) -> None:
+        """The decompressor gave ``size`` bytes; raise when the frame ended short or long."""
+        self._produced += size
+        if frame_ended and self._declared is not None and self._declared != self._produced:
+            raise DecodingError(
+                f"invalid zstd data in the response body: a frame declared {self._declared} "
+                f"bytes and decoded to {self._produced}"
+            )
+
+
 class ZstdStage:
     """zstd through ``compression.zstd`` (3.14+) or ``backports.zstd`` (``max_length``).
 
@@ -239,7 +289,7 @@ class ZstdStage:
     gets a fresh decompressor, as the standard library's one-frame objects require.
     """
 
-    __slots__ = ("_cls", "_dec", "_error", "_fed", "_input")
+    __slots__ = ("_cls", "_dec", "_error", "_fed", "_input", "_size")
 
     def __init__(self, module: ModuleType) -> None:
         self._cls: Any = module.ZstdDecompressor
@@ -247,6 +297,8 @@ class ZstdStage:
         self._dec: Any = self._cls()
         self._input = b""
         self._fed = False  # the current frame's decompressor has been given input
+        frame_info = module.get_frame_info  # .decompressed_size: None when not declared
+        self._size = _FrameSize(lambda head: frame_info(head).decompressed_size, self._error)
 
     def write(self, data: bytes) -> None:
         if data:
@@ -262,6 +314,7 @@ class ZstdStage:
                         return b""
                     self._dec = self._cls()
                     self._fed = False
+                    self._size.reset()
                     self._input = rest
                     continue
                 if not dec.needs_input:
@@ -269,9 +322,11 @@ class ZstdStage:
                 elif self._input:
                     src, self._input = self._input, b""
                     self._fed = True
+                    self._size.fed(src)
                 else:
                     return b""
                 out: bytes = dec.decompress(src, max_length)
+                self._size.decoded(len(out), dec.eof)
                 if out:
                     return out
         except self._error as exc:
@@ -290,32 +345,19 @@ class ZstandardStage(_Sliced):
     time, so the pieces (and the size limit) are exact as with the other stages.
     """
 
-    __slots__ = (
-        "_content_size",
-        "_declared",
-        "_error",
-        "_fed",
-        "_head",
-        "_input",
-        "_new",
-        "_obj",
-        "_produced",
-    )
+    __slots__ = ("_error", "_fed", "_input", "_new", "_obj", "_size")
 
     def __init__(self, module: ModuleType) -> None:
         super().__init__()
         self._new: Any = module.ZstdDecompressor().decompressobj
         self._error: type[BaseException] = module.ZstdError
-        self._content_size: Any = module.frame_content_size
         self._obj: Any = self._new()
         self._input: bytes | memoryview = b""
         self._fed = False
-        # python-zstandard checks a frame's declared content size only when the frame
-        # ends inside the call that began it: fed in pieces, a frame shorter than it
-        # declared passed. The size is read from the frame's first bytes and checked here.
-        self._head: bytearray | None = bytearray()  # the frame's first bytes, size unknown
-        self._declared = -1  # its declared content size, -1 when absent or not yet known
-        self._produced = 0  # bytes the current frame decoded to
+        content_size = module.frame_content_size  # -1: not declared
+        self._size = _FrameSize(
+            lambda head: size if (size := content_size(head)) >= 0 else None, self._error
+        )
 
     def write(self, data: bytes) -> None:
         if data:
@@ -333,9 +375,7 @@ class ZstandardStage(_Sliced):
                         return b""
                     self._obj = self._new()
                     self._fed = False
-                    self._head = bytearray()
-                    self._declared = -1
-                    self._produced = 0
+                    self._size.reset()
                     self._input = memoryview(rest)
                     continue
                 if not self._input:
@@ -343,30 +383,13 @@ class ZstandardStage(_Sliced):
                 src = bytes(self._input[:_ZSTANDARD_SLICE])
                 self._input = self._input[_ZSTANDARD_SLICE:]
                 self._fed = True
-                if self._head is not None:
-                    self._read_declared_size(self._head, src)
+                self._size.fed(src)
                 out: bytes = obj.decompress(src)
-                self._produced += len(out)
-                if obj.eof and 0 <= self._declared != self._produced:
-                    raise DecodingError(
-                        "invalid zstd data in the response body: a frame declared "
-                        f"{self._declared} bytes and decoded to {self._produced}"
-                    )
+                self._size.decoded(len(out), obj.eof)
                 if out:
                     return self._hand_out(out, max_length)
         except self._error as exc:
             raise _fail("zstd", exc) from exc
-
-    def _read_declared_size(self, head: bytearray, src: bytes) -> None:
-        """Collect the frame's first bytes until its declared content size can be read."""
-        head += src[: _ZSTD_MAX_FRAME_HEADER - len(head)]
-        try:
-            self._declared = self._content_size(bytes(head))
-        except self._error:
-            if len(head) < _ZSTD_MAX_FRAME_HEADER:
-                return  # not enough bytes yet
-            self._declared = -1  # not a frame header: the decompressor reports it
-        self._head = None
 
     def finish(self) -> None:
         if self._fed and not self._obj.eof:
