@@ -45,7 +45,7 @@ import collections
 import contextlib
 import time
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from reqivo_async._body_stream import ResponseBodyStream
 from reqivo_async._config import DEFAULT_TIMEOUT, Timeout
@@ -70,6 +70,7 @@ from reqivo_protocol.http2 import (
     ConnectionTerminated,
     DataReceived,
     ErrorCode,
+    Event,
     HTTP2ProtocolError,
     PingAcknowledged,
     RemoteSettingsChanged,
@@ -310,14 +311,14 @@ class HTTP2Connection:
 
     def receive(self, data: bytes | memoryview) -> None:
         """Feed received bytes to the machine and dispatch its events."""
+        failure = None
         try:
             events = self.machine.receive_data(data)
         except HTTP2ProtocolError as exc:
-            self._flush()  # the GOAWAY the machine queued
-            self.closed = self.goaway = True
-            self.protocol.transport.close()
-            self._fail_all(exc)
-            return
+            # What the read completed before the error is delivered (a response that
+            # ended there is whole); the error then fails the streams still open.
+            failure = exc
+            events = cast("list[Event]", exc.events)
         streams = self.streams
         for event in events:
             if type(event) is DataReceived:
@@ -325,7 +326,7 @@ class HTTP2Connection:
                 if stream is not None:
                     stream.chunks.append((event.data, event.flow_controlled_length))
                     wake(stream.waiter)
-                else:
+                elif failure is None:
                     self.machine.acknowledge_received_data(
                         event.stream_id, event.flow_controlled_length
                     )
@@ -363,7 +364,12 @@ class HTTP2Connection:
                 self._terminated(event)
             elif type(event) is PingAcknowledged:
                 wake(self._ping)
-        if self.machine.data_pending:
+        if failure is not None:
+            self._flush()  # the GOAWAY the machine queued
+            self.closed = self.goaway = True
+            self.protocol.transport.close()
+            self._fail_all(failure)
+        elif self.machine.data_pending:
             self._flush_soon()
 
     def _reset_received(self, event: StreamReset) -> None:
