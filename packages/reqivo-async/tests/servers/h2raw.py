@@ -449,9 +449,12 @@ class H2RawServer(RawServer):
         reader = asyncio.ensure_future(read())
         try:
             count = 0
-            while (times is None or count < times) and not reader.done():
+            while (times is None or count < times) and not (
+                reader.done() or conn.writer.transport.is_closing()
+            ):
                 conn.writer.write(data)
                 await conn.writer.drain()
+                await asyncio.sleep(0)  # drain() need not yield: let the reader run
                 count += 1
             await reader
         except ConnectionError:

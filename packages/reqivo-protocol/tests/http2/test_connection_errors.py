@@ -170,6 +170,28 @@ def test_continuation_flood_is_bounded(make_raw: type[RawServer]) -> None:
     assert isinstance(exc, LimitExceeded)
 
 
+def test_empty_continuation_flood_is_bounded(make_raw: type[RawServer]) -> None:
+    # CVE-2024-27316: empty frames add nothing to the block, but their headers count.
+    raw = make_raw(max_header_list_size=1000)
+    sid = raw.open()
+    empty = ContinuationFrame(sid, b"").serialize()
+    feed = HeadersFrame(sid, b"", end_headers=False).serialize() + empty * 500
+    exc = _connection_error(raw, ErrorCode.ENHANCE_YOUR_CALM, feed)
+    assert isinstance(exc, LimitExceeded) and exc.limit == 3024
+    assert raw.client._cont_parts == [b""]  # only the HEADERS frame's (empty) fragment
+
+
+def test_empty_continuations_within_the_bound(raw: RawServer) -> None:
+    sid = raw.open()
+    block = raw.block(OK)
+    empty = ContinuationFrame(sid, b"")
+    events = raw.feed(
+        HeadersFrame(sid, b"", True, end_headers=False), *[empty] * 50,
+        ContinuationFrame(sid, block), empty, ContinuationFrame(sid, b"", True),
+    )  # fmt: skip
+    assert events == [ResponseReceived(sid, 200, []), StreamEnded(sid)]
+
+
 def test_headers_self_dependency_ends_the_connection(raw: RawServer) -> None:
     sid = raw.open()
     _connection_error(
