@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from hyperframe.frame import GoAwayFrame, RstStreamFrame
 
-from servers.h2raw import H2RawServer
+from reqivo_protocol.http2 import HTTP2ProtocolError
+from security.conftest import HostileH2
+from servers.h2raw import H2RawServer, H2Step, Handshake, ReadRequest, ReadUntilEOF, Repeat, Respond
 
-__all__ = ["frame", "goaway_sent", "reset_sent"]
+__all__ = ["GOOD", "connection_error", "frame", "goaway_sent", "reset_sent"]
 
 DATA, HEADERS, PRIORITY, RST_STREAM, SETTINGS, PUSH_PROMISE = 0x0, 0x1, 0x2, 0x3, 0x4, 0x5
 PING, GOAWAY, WINDOW_UPDATE, CONTINUATION = 0x6, 0x7, 0x8, 0x9
@@ -23,6 +26,8 @@ PROTOCOL_ERROR, FLOW_CONTROL_ERROR, STREAM_CLOSED, FRAME_SIZE_ERROR = 0x1, 0x3, 
 CANCEL, COMPRESSION_ERROR, ENHANCE_YOUR_CALM = 0x8, 0x9, 0xB
 #: ``:status: 200`` from the static table: a field block that leaves the dynamic tables alone.
 STATUS_200 = b"\x88"
+#: A well-behaved script: every request answered ``fine``.
+GOOD = (Handshake(), Repeat((ReadRequest(), Respond(body=b"fine"))))
 
 
 def frame(frame_type: int, flags: int, stream_id: int, payload: bytes = b"") -> bytes:
@@ -59,3 +64,20 @@ def reset_sent(server: H2RawServer, stream_id: int, timeout: float = 5.0) -> Rst
             return reset
         assert time.monotonic() < deadline, f"no RST_STREAM on {stream_id} in {server.frames}"
         time.sleep(0.01)
+
+
+def connection_error(hostile: HostileH2, *steps: H2Step) -> tuple[HTTP2ProtocolError, int]:
+    """Run ``steps`` once the first request was read; return the exception that request
+    got (a connection error: ``stream_id == 0``) and the code of the GOAWAY the client
+    sent, after checking that the next request succeeds on a new connection."""
+    script = (Handshake(), ReadRequest(), *steps, ReadUntilEOF())
+    server, client = hostile(script, GOOD)
+    with pytest.raises(HTTP2ProtocolError) as info:
+        client.get("/a")
+    assert info.value.stream_id == 0
+    response = client.get("/b")
+    assert (response.status_code, response.content) == (200, b"fine")
+    assert server.connections == 2
+    goaway = goaway_sent(server)  # (after the next call: no event loop runs between calls)
+    assert goaway.last_stream_id == 0
+    return info.value, goaway.error_code

@@ -25,6 +25,7 @@ from security.h2wire import (
     END_HEADERS,
     END_STREAM,
     ENHANCE_YOUR_CALM,
+    GOOD,
     HEADERS,
     PING,
     PRIORITY,
@@ -33,12 +34,12 @@ from security.h2wire import (
     SETTINGS,
     STATUS_200,
     WINDOW_UPDATE,
+    connection_error,
     frame,
     goaway_sent,
 )
-from servers.h2raw import Flood, Handshake, ReadRequest, ReadUntilEOF, Repeat, Respond, Send
+from servers.h2raw import Flood, Handshake, ReadRequest, ReadUntilEOF, Send
 
-GOOD = (Handshake(), Repeat((ReadRequest(), Respond(body=b"fine"))))
 #: The start of a field block that goes on in CONTINUATION frames.
 OPEN_BLOCK = frame(HEADERS, 0, 1, STATUS_200)
 MIB = 1 << 20
@@ -84,7 +85,7 @@ def test_empty_continuations_are_fine_in_moderation(hostile_h2: HostileH2) -> No
         + frame(CONTINUATION, END_HEADERS, 1)
         + frame(DATA, END_STREAM, 1, b"ok")
     )
-    server, client = hostile_h2((Handshake(), ReadRequest(), Send(block), ReadUntilEOF()))
+    _, client = hostile_h2((Handshake(), ReadRequest(), Send(block), ReadUntilEOF()))
     assert client.get("/a").content == b"ok"
 
 
@@ -100,10 +101,11 @@ def test_empty_continuations_are_fine_in_moderation(hostile_h2: HostileH2) -> No
         frame(SETTINGS, 0, 0),
         frame(WINDOW_UPDATE, 0, 0, (1).to_bytes(4, "big")),
         frame(RST_STREAM, 0, 1, bytes(4)),
+        frame(HEADERS, END_HEADERS, 1, STATUS_200),
     ],
     ids=[
         "data", "ping", "headers-other-stream", "continuation-other-stream", "unknown-type",
-        "priority", "settings", "window-update", "rst-stream",
+        "priority", "settings", "window-update", "rst-stream", "headers-same-stream",
     ],
 )  # fmt: skip
 def test_frame_inside_a_field_block(hostile_h2: HostileH2, intruder: bytes) -> None:
@@ -113,6 +115,12 @@ def test_frame_inside_a_field_block(hostile_h2: HostileH2, intruder: bytes) -> N
     with pytest.raises(HTTP2ProtocolError, match="in the middle of a field block") as info:
         client.get("/a")
     assert info.value.stream_id == 0 and info.value.error_code == PROTOCOL_ERROR
-    assert goaway_sent(server).error_code == PROTOCOL_ERROR
     assert client.get("/b").content == b"fine"
     assert server.connections == 2
+    assert goaway_sent(server).error_code == PROTOCOL_ERROR
+
+
+def test_continuation_without_a_field_block(hostile_h2: HostileH2) -> None:
+    stray = frame(CONTINUATION, END_HEADERS | END_STREAM, 1, STATUS_200)
+    error, code = connection_error(hostile_h2, Send(stray))
+    assert code == PROTOCOL_ERROR and "without HEADERS" in str(error)

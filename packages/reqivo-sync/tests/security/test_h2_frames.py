@@ -22,6 +22,7 @@ from security.h2wire import (
     END_HEADERS,
     END_STREAM,
     FRAME_SIZE_ERROR,
+    GOOD,
     HEADERS,
     PING,
     PROTOCOL_ERROR,
@@ -29,6 +30,7 @@ from security.h2wire import (
     STATUS_200,
     STREAM_CLOSED,
     WINDOW_UPDATE,
+    connection_error,
     frame,
     goaway_sent,
     reset_sent,
@@ -48,26 +50,8 @@ from servers.h2raw import (
     Sleep,
 )
 
-GOOD = (Handshake(), Repeat((ReadRequest(), Respond(body=b"fine"))))
 #: A whole response on stream 1 in one write: HEADERS, then DATA with END_STREAM.
 RESPONSE_1 = frame(HEADERS, END_HEADERS, 1, STATUS_200) + frame(DATA, END_STREAM, 1, b"first")
-
-
-def _connection_error(hostile: HostileH2, *steps: object) -> tuple[HTTP2ProtocolError, int]:
-    """Run ``steps`` after the first request was read; return the exception the request
-    got and the error code of the client's GOAWAY, after checking that the session goes
-    on (on a new connection)."""
-    script = (Handshake(), ReadRequest(), *steps, ReadUntilEOF())
-    server, client = hostile(script, GOOD)
-    with pytest.raises(HTTP2ProtocolError) as info:
-        client.get("/a")
-    assert info.value.stream_id == 0
-    goaway = goaway_sent(server)
-    assert goaway.last_stream_id == 0
-    response = client.get("/b")
-    assert (response.status_code, response.content) == (200, b"fine")
-    assert server.connections == 2
-    return info.value, goaway.error_code
 
 
 @pytest.mark.parametrize(
@@ -76,7 +60,7 @@ def _connection_error(hostile: HostileH2, *steps: object) -> tuple[HTTP2Protocol
 def test_frame_above_our_max_frame_size(hostile_h2: HostileH2, frame_type: int) -> None:
     # We advertise the default SETTINGS_MAX_FRAME_SIZE (16384); section 4.2.
     oversized = frame(frame_type, 0, 0 if frame_type == PING else 1, bytes(16385))
-    error, code = _connection_error(hostile_h2, Send(oversized))
+    error, code = connection_error(hostile_h2, Send(oversized))
     assert isinstance(error, FrameTooLarge) and isinstance(error, LimitExceeded)
     assert error.limit == 16384 and code == FRAME_SIZE_ERROR
 
@@ -85,7 +69,7 @@ def test_huge_frame_length_fails_at_its_header(hostile_h2: HostileH2) -> None:
     # 16 MiB announced, never sent: refused from the 9-byte header, nothing is buffered.
     header_only = frame(DATA, 0, 1)[:9]
     header_only = (2**24 - 1).to_bytes(3, "big") + header_only[3:]
-    error, code = _connection_error(hostile_h2, Send(header_only))
+    error, code = connection_error(hostile_h2, Send(header_only))
     assert isinstance(error, FrameTooLarge) and code == FRAME_SIZE_ERROR
 
 
@@ -119,7 +103,7 @@ def test_push_promise_after_enable_push_0(hostile_h2: HostileH2) -> None:
     promise = PushPromise(
         [(":method", "GET"), (":scheme", "http"), (":authority", "x"), (":path", "/pushed")]
     )
-    error, code = _connection_error(hostile_h2, promise)
+    error, code = connection_error(hostile_h2, promise)
     assert code == PROTOCOL_ERROR and "PUSH_PROMISE" in str(error)
 
 
@@ -143,7 +127,7 @@ def test_we_advertise_enable_push_0(hostile_h2: HostileH2) -> None:
 def test_frames_on_idle_streams(hostile_h2: HostileH2, wire: bytes) -> None:
     # Section 5.1: "idle": anything but HEADERS or PRIORITY from the peer is a connection
     # error PROTOCOL_ERROR; a client never receives HEADERS opening a stream either.
-    _, code = _connection_error(hostile_h2, Send(wire))
+    _, code = connection_error(hostile_h2, Send(wire))
     assert code == PROTOCOL_ERROR
 
 
@@ -165,8 +149,8 @@ def test_frames_after_the_peer_ended_the_stream(hostile_h2: HostileH2, late: byt
     with pytest.raises(HTTP2ProtocolError, match="after its END_STREAM") as info:
         client.get("/b")
     assert info.value.stream_id == 0
-    assert goaway_sent(server).error_code == STREAM_CLOSED
     assert client.get("/c").content == b"fine"
+    assert goaway_sent(server).error_code == STREAM_CLOSED
     assert server.connections == 2
 
 
@@ -176,8 +160,8 @@ def test_a_response_read_with_a_connection_error_is_delivered(hostile_h2: Hostil
     server, client = hostile_h2((Handshake(), ReadRequest(), Send(RESPONSE_1 + late),
                                  ReadUntilEOF()), GOOD)  # fmt: skip
     assert client.get("/a").content == b"first"
-    assert goaway_sent(server).error_code == STREAM_CLOSED
     assert client.get("/b").content == b"fine"
+    assert goaway_sent(server).error_code == STREAM_CLOSED
 
 
 def test_frames_after_the_peer_reset_the_stream(hostile_h2: HostileH2) -> None:
@@ -212,4 +196,3 @@ def test_frames_after_we_reset_the_stream_are_ignored(hostile_h2: HostileH2) -> 
     assert reset_sent(server, 1).error_code == CANCEL
     assert client.get("/c").content == b"fine"
     assert server.connections == 1
-
