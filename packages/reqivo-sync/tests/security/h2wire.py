@@ -10,13 +10,13 @@ from __future__ import annotations
 import time
 
 import pytest
-from hyperframe.frame import GoAwayFrame, RstStreamFrame
+from hyperframe.frame import GoAwayFrame, RstStreamFrame, SettingsFrame
 
 from reqivo_protocol.http2 import HTTP2ProtocolError
 from security.conftest import HostileH2
 from servers.h2raw import H2RawServer, H2Step, Handshake, ReadRequest, ReadUntilEOF, Repeat, Respond
 
-__all__ = ["GOOD", "connection_error", "frame", "goaway_sent", "reset_sent"]
+__all__ = ["GOOD", "connection_error", "frame", "goaway_sent", "our_settings", "reset_sent"]
 
 DATA, HEADERS, PRIORITY, RST_STREAM, SETTINGS, PUSH_PROMISE = 0x0, 0x1, 0x2, 0x3, 0x4, 0x5
 PING, GOAWAY, WINDOW_UPDATE, CONTINUATION = 0x6, 0x7, 0x8, 0x9
@@ -81,3 +81,12 @@ def connection_error(hostile: HostileH2, *steps: H2Step) -> tuple[HTTP2ProtocolE
     goaway = goaway_sent(server)  # (after the next call: no event loop runs between calls)
     assert goaway.last_stream_id == 0
     return info.value, goaway.error_code
+
+
+def our_settings(server: H2RawServer) -> dict[int, int]:
+    """What the client's first SETTINGS frame said."""
+    first = next(
+        f for f in server.frames_of(SettingsFrame)
+        if isinstance(f, SettingsFrame) and "ACK" not in f.flags
+    )  # fmt: skip
+    return dict(first.settings)

@@ -14,9 +14,10 @@ copied at most twice): unpadded DATA frames take a short path (payload copied on
 no frame object), every other frame goes through ``parse_frame``, which checks what a
 frame alone can tell. HEADERS and its CONTINUATION frames are joined (any other frame
 in between is a connection error, and the joined block, each CONTINUATION frame's
-9-byte header counted, is bounded by ``2 * max_header_list_size + 1024`` bytes) and always decoded, even for streams that
-are closed, so that the HPACK tables stay in step. PRIORITY and unknown frames are
-ignored; PUSH_PROMISE is a connection error (we sent ENABLE_PUSH=0).
+9-byte header counted, is bounded by ``2 * max_header_list_size + 1024`` bytes) and
+always decoded, even for streams that are closed, so that the HPACK tables stay in step.
+PRIORITY and unknown frames are ignored; PUSH_PROMISE is a connection error (we sent
+ENABLE_PUSH=0).
 
 *Streams.* Each stream we open is a ``Stream`` whose state moves only through
 ``_stream.TRANSITIONS``. A closed stream is dropped from the table of open streams;
