@@ -2,7 +2,9 @@
 
 The peer records the client's frames as it reads them, in its own thread: a test that
 checks the GOAWAY or RST_STREAM the client sent waits for it (:func:`goaway_sent`,
-:func:`reset_sent`) rather than reading ``server.frames`` once.
+:func:`reset_sent`) rather than reading ``server.frames`` once, and does so after its
+next request: no event loop runs between two calls (in either mode), so what the client
+queued after a call returned is written during the next one.
 """
 
 from __future__ import annotations

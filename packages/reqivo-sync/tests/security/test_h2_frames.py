@@ -175,8 +175,8 @@ def test_frames_after_the_peer_reset_the_stream(hostile_h2: HostileH2) -> None:
     server, client = hostile_h2(script)
     with pytest.raises(RemoteProtocolError, match="PROTOCOL_ERROR"):
         client.get("/a")
-    assert reset_sent(server, 1).error_code == STREAM_CLOSED
     assert client.get("/b").content == b"fine"
+    assert reset_sent(server, 1).error_code == STREAM_CLOSED
     assert server.connections == 1
 
 
