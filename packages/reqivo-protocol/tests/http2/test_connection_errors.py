@@ -17,6 +17,7 @@ from reqivo_protocol.http2 import (
     Frame,
     FrameTooLarge,
     GoAwayFrame,
+    HeaderListTooLarge,
     HeadersFrame,
     HPACKDecodingError,
     HTTP2ProtocolError,
@@ -461,6 +462,16 @@ def test_header_list_too_large(make_raw: type[RawServer]) -> None:
     # The block was decoded: the HPACK tables still agree.
     other = raw.open()
     assert raw.feed(raw.headers(other, OK, True))[0] == ResponseReceived(other, 200, [])
+
+
+def test_header_bomb_ends_the_connection(raw: RawServer) -> None:
+    # Past 4 times the list size the block is not decoded further: the tables may
+    # disagree, so the connection cannot go on.
+    sid = raw.open()
+    entry = b"\x40\x01x\x7f\xa1\x1e" + b"v" * 4000  # x: 4000 bytes, into the table
+    block = b"\x88" + entry + b"\xbe" * 100  # then 100 references to it: 400 KB
+    exc = _connection_error(raw, ErrorCode.ENHANCE_YOUR_CALM, HeadersFrame(sid, block))
+    assert isinstance(exc, HeaderListTooLarge) and not exc.decoded
 
 
 # -- what closed streams receive ---------------------------------------------------------

@@ -839,6 +839,8 @@ class ClientConnection:
         try:
             fields = self._decoder.decode(block)
         except HeaderListTooLarge as exc:
+            if not exc.decoded:
+                raise  # a bomb: the tables may disagree, a connection error
             exc.stream_id = stream_id
             too_large = exc
             fields = []
