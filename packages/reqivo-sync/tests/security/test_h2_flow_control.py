@@ -6,13 +6,15 @@
 - A WINDOW_UPDATE of 0: on a stream, a stream error PROTOCOL_ERROR; on the connection,
   a connection error PROTOCOL_ERROR.
 - DATA beyond the stream window we granted (4 MiB, credited only as the application
-  reads): a stream error FLOW_CONTROL_ERROR.
+  reads): a stream error FLOW_CONTROL_ERROR; beyond the connection window (16 MiB): a
+  connection error FLOW_CONTROL_ERROR.
 - A window that never opens: the upload fails with ``WriteTimeout`` after the write
   timeout (the stream is reset with CANCEL, the connection goes on).
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import pytest
@@ -25,10 +27,12 @@ from security.conftest import HostileH2
 from security.h2wire import (
     CANCEL,
     FLOW_CONTROL_ERROR,
+    GOOD,
     PROTOCOL_ERROR,
     WINDOW_UPDATE,
     connection_error,
     frame,
+    goaway_sent,
     reset_sent,
 )
 from servers.h2raw import (
@@ -36,6 +40,7 @@ from servers.h2raw import (
     Handshake,
     ReadFrame,
     ReadRequest,
+    ReadUntilEOF,
     Repeat,
     Respond,
     Send,
@@ -112,6 +117,27 @@ def test_data_beyond_the_stream_window(hostile_h2: HostileH2) -> None:
     assert reset_sent(server, 1).error_code == FLOW_CONTROL_ERROR
     assert client.get("/c").content == b"fine"
     assert server.connections == 1
+
+
+def test_data_beyond_the_connection_window(hostile_h2: HostileH2) -> None:
+    # Four unread responses of 4 MiB (their whole stream windows) fill the 16 MiB
+    # connection window; 16 KiB more on a fifth stream overrun it: a connection error.
+    steps: list[H2Step] = []
+    for n, sid in enumerate((1, 3, 5, 7, 9), 1):
+        size = STREAM_WINDOW if sid < 9 else 16384
+        steps += [
+            ReadRequest(n), SendHeaders([(":status", "200")], stream_id=sid),
+            SendData(b"x" * size, stream_id=sid, flow_control=False),
+        ]  # fmt: skip
+    server, client = hostile_h2((Handshake(), *steps, ReadUntilEOF()), GOOD)
+    with contextlib.ExitStack() as stack:
+        responses = [stack.enter_context(client.stream("GET", f"/{n}")) for n in range(5)]
+        with pytest.raises(HTTP2ProtocolError, match="overruns the connection window") as info:
+            client.read(responses[4])
+    assert (info.value.error_code, info.value.stream_id) == (FLOW_CONTROL_ERROR, 0)
+    assert client.get("/b").content == b"fine"
+    assert server.connections == 2
+    assert goaway_sent(server).error_code == FLOW_CONTROL_ERROR
 
 
 def test_a_window_that_never_opens_ends_in_a_write_timeout(hostile_h2: HostileH2) -> None:
