@@ -25,10 +25,12 @@ sent as far as ``sendable(stream)`` allows; at zero the sender waits for a
 (``_abandon_upload``: our side is closed with ``RST_STREAM NO_ERROR``).
 
 Failure isolation: a read timeout, a cancellation or an early close resets that stream
-alone (``RST_STREAM CANCEL``); an ``RST_STREAM`` from the server fails its request
-alone. A GOAWAY stops new streams on the connection; streams it did not process fail
-with ``StreamRefused``, which the pool resends on another connection. A connection
-error (or the connection's loss) fails every stream on it.
+alone (``RST_STREAM CANCEL``; if its head was still coming in CONTINUATION frames, which
+no other frame may interrupt, the connection also takes no new stream); an
+``RST_STREAM`` from the server fails its request alone. A GOAWAY stops new streams on
+the connection; streams it did not process fail with ``StreamRefused``, which the pool
+resends on another connection. A connection error (or the connection's loss) fails
+every stream on it, after delivering what the same read completed.
 
 Concurrency: ``handle_async_request`` opens a stream when the server's
 ``MAX_CONCURRENT_STREAMS`` allows and otherwise queues (bounded by the pool timeout).
@@ -741,6 +743,10 @@ class HTTP2Connection:
         if self.streams.pop(stream.id, None) is None:
             return
         if reset and not stream.ended and stream.error is None and not self.protocol.lost:
+            if self.machine.open_field_block == stream.id:
+                # Its head never ended (CONTINUATION frames without end): nothing else
+                # can arrive before it does, so the connection takes no new stream.
+                self.goaway = True
             with contextlib.suppress(LocalProtocolError):  # the connection failed
                 self.machine.reset_stream(stream.id, ErrorCode.CANCEL)
                 self._flush()

@@ -193,6 +193,17 @@ def test_empty_continuations_within_the_bound(raw: RawServer) -> None:
     assert events == [ResponseReceived(sid, 200, []), StreamEnded(sid)]
 
 
+def test_open_field_block(raw: RawServer) -> None:
+    sid = raw.open()
+    assert raw.client.open_field_block == 0
+    raw.feed(HeadersFrame(sid, b"", end_headers=False), ContinuationFrame(sid, b""))
+    assert raw.client.open_field_block == sid
+    raw.client.reset_stream(sid)  # the block must still end (and be decoded)
+    assert raw.client.open_field_block == sid
+    assert raw.feed(ContinuationFrame(sid, raw.block(OK), True)) == []
+    assert raw.client.open_field_block == 0
+
+
 def test_headers_self_dependency_ends_the_connection(raw: RawServer) -> None:
     sid = raw.open()
     _connection_error(

@@ -16,7 +16,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from reqivo_protocol import HeadersTooLarge
+from reqivo_async import Timeout
+from reqivo_protocol import HeadersTooLarge, ReadTimeout
 from reqivo_protocol.http2 import HeaderListTooLarge, HTTP2ProtocolError
 from security.conftest import HostileH2
 from security.h2wire import (
@@ -38,7 +39,7 @@ from security.h2wire import (
     frame,
     goaway_sent,
 )
-from servers.h2raw import Flood, Handshake, ReadRequest, ReadUntilEOF, Send
+from servers.h2raw import Flood, Handshake, ReadRequest, ReadUntilEOF, Repeat, Send, Sleep
 
 #: The start of a field block that goes on in CONTINUATION frames.
 OPEN_BLOCK = frame(HEADERS, 0, 1, STATUS_200)
@@ -124,3 +125,18 @@ def test_continuation_without_a_field_block(hostile_h2: HostileH2) -> None:
     stray = frame(CONTINUATION, END_HEADERS | END_STREAM, 1, STATUS_200)
     error, code = connection_error(hostile_h2, Send(stray))
     assert code == PROTOCOL_ERROR and "without HEADERS" in str(error)
+
+
+def test_a_field_block_trickled_without_end_times_out(hostile_h2: HostileH2) -> None:
+    # One empty CONTINUATION every 50 ms, without end: each is within the bound, none
+    # completes the head. The read timeout holds; the connection, stuck in the middle of
+    # a field block, takes no new request: the next one goes to a new connection.
+    trickle = Repeat((Sleep(0.05), Send(frame(CONTINUATION, 0, 1))), times=200)
+    script = (Handshake(), ReadRequest(), Send(OPEN_BLOCK), trickle, ReadUntilEOF())
+    server, client = hostile_h2(script, GOOD)
+    started = time.monotonic()
+    with pytest.raises(ReadTimeout):
+        client.get("/a", timeout=Timeout(10.0, read=0.5))
+    assert time.monotonic() - started < 2
+    assert client.get("/b").content == b"fine"
+    assert server.connections == 2

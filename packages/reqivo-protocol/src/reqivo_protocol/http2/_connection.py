@@ -297,6 +297,12 @@ class ClientConnection:
         return self._closing or self._failed is not None or self._eof
 
     @property
+    def open_field_block(self) -> int:
+        """The stream whose field block (HEADERS, then CONTINUATION frames) has not ended
+        yet, or 0: until it ends, no other frame can arrive, on any stream."""
+        return self._cont_sid
+
+    @property
     def remote_max_frame_size(self) -> int:
         """The largest frame payload the peer accepts (its SETTINGS_MAX_FRAME_SIZE)."""
         return self._remote_max_frame_size
