@@ -1,9 +1,11 @@
 """Frames a hostile HTTP/2 peer should not send (RFC 9113 sections 4.2, 5.1, 5.5, 6.6).
 
 Oversized frames, PUSH_PROMISE after ENABLE_PUSH=0 and frames on idle streams or on
-streams the peer ended are connection errors: the request fails with an exception of our
-hierarchy, the client sends GOAWAY with the RFC's code, and the next request goes to a
-new connection. Frames on a stream the peer reset are a stream error (RST_STREAM
+streams the peer ended are connection errors: the request in flight fails with an
+exception of our hierarchy, the client sends GOAWAY with the RFC's code, and the next
+request goes to a new connection. (A response that the same read completed is still
+delivered; a bad frame that comes after a response ended is read, and fails, with the
+next request on that connection.) Frames on a stream the peer reset are a stream error (RST_STREAM
 STREAM_CLOSED), frames on a stream we reset are ignored: the connection goes on. Unknown
 frame types, flags and settings are ignored.
 """
