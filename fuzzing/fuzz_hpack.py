@@ -6,7 +6,8 @@ decoder). Invariants:
 
 * ``decode`` returns a list or raises ``HPACKDecodingError`` (then the connection is
   over: nothing more is decoded) or ``HeaderListTooLarge`` (the table stays in step:
-  decoding goes on); nothing else escapes;
+  decoding goes on; unless ``decoded`` is false, a bomb: the connection is over);
+  nothing else escapes;
 * a decoded list stays within ``max_header_list_size``; the dynamic table within the
   size the peer announced, itself within ``max_table_size``;
 * what was decoded, encoded again by our ``Encoder`` (one per connection, like the
@@ -49,7 +50,9 @@ def test_one_input(data: bytes) -> None:
             fields = decoder.decode(block)
         except HPACKDecodingError:
             return
-        except HeaderListTooLarge:
+        except HeaderListTooLarge as exc:
+            if not exc.decoded:
+                return
             continue
         finally:
             if not decoder.table_size <= decoder.table_limit <= max(decoder.max_table_size, 4096):

@@ -25,10 +25,12 @@ sent as far as ``sendable(stream)`` allows; at zero the sender waits for a
 (``_abandon_upload``: our side is closed with ``RST_STREAM NO_ERROR``).
 
 Failure isolation: a read timeout, a cancellation or an early close resets that stream
-alone (``RST_STREAM CANCEL``); an ``RST_STREAM`` from the server fails its request
-alone. A GOAWAY stops new streams on the connection; streams it did not process fail
-with ``StreamRefused``, which the pool resends on another connection. A connection
-error (or the connection's loss) fails every stream on it.
+alone (``RST_STREAM CANCEL``; if its head was still coming in CONTINUATION frames, which
+no other frame may interrupt, the connection also takes no new stream); an
+``RST_STREAM`` from the server fails its request alone. A GOAWAY stops new streams on
+the connection; streams it did not process fail with ``StreamRefused``, which the pool
+resends on another connection. A connection error (or the connection's loss) fails
+every stream on it, after delivering what the same read completed.
 
 Concurrency: ``handle_async_request`` opens a stream when the server's
 ``MAX_CONCURRENT_STREAMS`` allows and otherwise queues (bounded by the pool timeout).
@@ -45,7 +47,7 @@ import collections
 import contextlib
 import time
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from reqivo_async._body_stream import ResponseBodyStream
 from reqivo_async._config import DEFAULT_TIMEOUT, Timeout
@@ -70,6 +72,7 @@ from reqivo_protocol.http2 import (
     ConnectionTerminated,
     DataReceived,
     ErrorCode,
+    Event,
     HTTP2ProtocolError,
     PingAcknowledged,
     RemoteSettingsChanged,
@@ -310,14 +313,14 @@ class HTTP2Connection:
 
     def receive(self, data: bytes | memoryview) -> None:
         """Feed received bytes to the machine and dispatch its events."""
+        failure = None
         try:
             events = self.machine.receive_data(data)
         except HTTP2ProtocolError as exc:
-            self._flush()  # the GOAWAY the machine queued
-            self.closed = self.goaway = True
-            self.protocol.transport.close()
-            self._fail_all(exc)
-            return
+            # What the read completed before the error is delivered (a response that
+            # ended there is whole); the error then fails the streams still open.
+            failure = exc
+            events = cast("list[Event]", exc.events)
         streams = self.streams
         for event in events:
             if type(event) is DataReceived:
@@ -325,7 +328,7 @@ class HTTP2Connection:
                 if stream is not None:
                     stream.chunks.append((event.data, event.flow_controlled_length))
                     wake(stream.waiter)
-                else:
+                elif failure is None:
                     self.machine.acknowledge_received_data(
                         event.stream_id, event.flow_controlled_length
                     )
@@ -363,7 +366,12 @@ class HTTP2Connection:
                 self._terminated(event)
             elif type(event) is PingAcknowledged:
                 wake(self._ping)
-        if self.machine.data_pending:
+        if failure is not None:
+            self._flush()  # the GOAWAY the machine queued
+            self.closed = self.goaway = True
+            self.protocol.transport.close()
+            self._fail_all(failure)
+        elif self.machine.data_pending:
             self._flush_soon()
 
     def _reset_received(self, event: StreamReset) -> None:
@@ -735,6 +743,10 @@ class HTTP2Connection:
         if self.streams.pop(stream.id, None) is None:
             return
         if reset and not stream.ended and stream.error is None and not self.protocol.lost:
+            if self.machine.open_field_block == stream.id:
+                # Its head never ended (CONTINUATION frames without end): nothing else
+                # can arrive before it does, so the connection takes no new stream.
+                self.goaway = True
             with contextlib.suppress(LocalProtocolError):  # the connection failed
                 self.machine.reset_stream(stream.id, ErrorCode.CANCEL)
                 self._flush()

@@ -30,7 +30,9 @@ Steps (besides ``Send``, ``Trickle``, ``Sleep``, ``Close``, ``HalfClose``, ``Res
 - ``RstStream(stream_id=None, error_code=CANCEL)``  None: the oldest waiting request;
 - ``Ping(data)``, ``SendSettings(...)``, ``WindowUpdate(stream_id, increment)``,
   ``SendFrame(frame)`` (any hyperframe frame), ``ReadFrame(type)`` (wait for a frame);
-- ``Repeat(steps, times=None)`` as in :mod:`servers.raw` (ends at the client's clean EOF).
+- ``Repeat(steps, times=None)`` as in :mod:`servers.raw` (ends at the client's clean EOF);
+- ``Flood(data, times=None)``  write ``data`` again and again while reading the client's
+                              frames, until the client closes (it ends the script).
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ __all__ = [
     "PROTOCOL_ERROR",
     "REFUSED_STREAM",
     "Close",
+    "Flood",
     "GoAway",
     "H2RawRequest",
     "H2RawServer",
@@ -244,6 +247,19 @@ class Repeat:
     times: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Flood:
+    """Write ``data`` ``times`` times (None: without end) while reading and recording the
+    client's frames, until the client closes the connection: the script ends there.
+
+    The client's answers (RST_STREAM, GOAWAY) land in ``frames``, unless the client
+    hangs up while the peer still writes (a write failing on the reset connection ends
+    it before it reads them): a test that checks them gives a finite ``times``."""
+
+    data: bytes
+    times: int | None = None
+
+
 H2Step: TypeAlias = (
     Handshake
     | ReadRequest
@@ -259,6 +275,7 @@ H2Step: TypeAlias = (
     | SendFrame
     | ReadFrame
     | Repeat
+    | Flood
     | Send
     | Trickle
     | Sleep
@@ -419,10 +436,37 @@ class H2RawServer(RawServer):
                 while times is None or count < times:
                     await self._run(conn, steps)  # type: ignore[arg-type]
                     count += 1
+            case Flood(data, times):
+                await self._flood(conn, state, data, times)
             case _:
                 await super()._step(conn, step)
         if not conn.closed:
             await conn.writer.drain()
+
+    async def _flood(self, conn: raw._Conn, state: _H2Conn, data: bytes, times: int | None) -> None:
+        async def read() -> None:
+            while True:
+                await self._read_frame(conn, state)
+
+        reader = asyncio.ensure_future(read())
+        try:
+            count = 0
+            while (times is None or count < times) and not (
+                reader.done() or conn.writer.transport.is_closing()
+            ):
+                conn.writer.write(data)
+                await conn.writer.drain()
+                await asyncio.sleep(0)  # drain() need not yield: let the reader run
+                count += 1
+            await reader
+        except ConnectionError:
+            await asyncio.wait([reader], timeout=1.0)  # what the client sent before it left
+        finally:
+            reader.cancel()
+            await asyncio.wait([reader])
+            if not reader.cancelled():
+                reader.exception()  # retrieved: the script ends here whatever it was
+        raise raw._EndScript
 
     def _stream(self, state: _H2Conn, stream_id: int | None, *, answer: bool) -> int:
         if stream_id is None:

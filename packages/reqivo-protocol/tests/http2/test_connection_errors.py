@@ -17,6 +17,7 @@ from reqivo_protocol.http2 import (
     Frame,
     FrameTooLarge,
     GoAwayFrame,
+    HeaderListTooLarge,
     HeadersFrame,
     HPACKDecodingError,
     HTTP2ProtocolError,
@@ -168,6 +169,39 @@ def test_continuation_flood_is_bounded(make_raw: type[RawServer]) -> None:
     ] * 10
     exc = _connection_error(raw, ErrorCode.ENHANCE_YOUR_CALM, *frames)
     assert isinstance(exc, LimitExceeded)
+
+
+def test_empty_continuation_flood_is_bounded(make_raw: type[RawServer]) -> None:
+    # CVE-2024-27316: empty frames add nothing to the block, but their headers count.
+    raw = make_raw(max_header_list_size=1000)
+    sid = raw.open()
+    empty = ContinuationFrame(sid, b"").serialize()
+    feed = HeadersFrame(sid, b"", end_headers=False).serialize() + empty * 500
+    exc = _connection_error(raw, ErrorCode.ENHANCE_YOUR_CALM, feed)
+    assert isinstance(exc, LimitExceeded) and exc.limit == 3024
+    assert raw.client._cont_parts == [b""]  # only the HEADERS frame's (empty) fragment
+
+
+def test_empty_continuations_within_the_bound(raw: RawServer) -> None:
+    sid = raw.open()
+    block = raw.block(OK)
+    empty = ContinuationFrame(sid, b"")
+    events = raw.feed(
+        HeadersFrame(sid, b"", True, end_headers=False), *[empty] * 50,
+        ContinuationFrame(sid, block), empty, ContinuationFrame(sid, b"", True),
+    )  # fmt: skip
+    assert events == [ResponseReceived(sid, 200, []), StreamEnded(sid)]
+
+
+def test_open_field_block(raw: RawServer) -> None:
+    sid = raw.open()
+    assert raw.client.open_field_block == 0
+    raw.feed(HeadersFrame(sid, b"", end_headers=False), ContinuationFrame(sid, b""))
+    assert raw.client.open_field_block == sid
+    raw.client.reset_stream(sid)  # the block must still end (and be decoded)
+    assert raw.client.open_field_block == sid
+    assert raw.feed(ContinuationFrame(sid, raw.block(OK), True)) == []
+    assert raw.client.open_field_block == 0
 
 
 def test_headers_self_dependency_ends_the_connection(raw: RawServer) -> None:
@@ -439,6 +473,16 @@ def test_header_list_too_large(make_raw: type[RawServer]) -> None:
     # The block was decoded: the HPACK tables still agree.
     other = raw.open()
     assert raw.feed(raw.headers(other, OK, True))[0] == ResponseReceived(other, 200, [])
+
+
+def test_header_bomb_ends_the_connection(raw: RawServer) -> None:
+    # Past 4 times the list size the block is not decoded further: the tables may
+    # disagree, so the connection cannot go on.
+    sid = raw.open()
+    entry = b"\x40\x01x\x7f\xa1\x1e" + b"v" * 4000  # x: 4000 bytes, into the table
+    block = b"\x88" + entry + b"\xbe" * 100  # then 100 references to it: 400 KB
+    exc = _connection_error(raw, ErrorCode.ENHANCE_YOUR_CALM, HeadersFrame(sid, block))
+    assert isinstance(exc, HeaderListTooLarge) and not exc.decoded
 
 
 # -- what closed streams receive ---------------------------------------------------------

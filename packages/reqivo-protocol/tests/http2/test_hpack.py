@@ -19,7 +19,7 @@ from reqivo_protocol.http2.hpack import (
     decode_huffman,
     encode_huffman,
 )
-from reqivo_protocol.http2.hpack._decoder import CACHED_BLOCK_SIZE, CACHED_BLOCKS
+from reqivo_protocol.http2.hpack._decoder import BOMB_FACTOR, CACHED_BLOCK_SIZE, CACHED_BLOCKS
 from reqivo_protocol.http2.hpack._encoder import CACHED_BLOCKS as CACHED_ENCODED
 from reqivo_protocol.http2.hpack._integers import decode_integer, encode_integer
 
@@ -288,8 +288,31 @@ def test_a_header_bomb_is_refused_without_building_the_list() -> None:
     decoder = Decoder()
     value = b"v" * 4000
     block = b"\x40\x01x" + encode_integer(len(value), 7, 0) + value + b"\xbe" * 100_000
-    with pytest.raises(HeaderListTooLarge, match="max_header_list_size=65536"):
+    with pytest.raises(HeaderListTooLarge, match="max_header_list_size=65536") as caught:
         decoder.decode(block)
+    assert caught.value.limit == 65536 and not caught.value.decoded
+
+
+def test_a_header_bomb_stops_the_decoding_at_its_bound() -> None:
+    # Past BOMB_FACTOR times the limit, the rest of the block (here invalid) is not
+    # read: the work is bounded by the decoded size, not by the block's length.
+    decoder = Decoder(max_header_list_size=1000)
+    block = b"\x82" * (BOMB_FACTOR * 1000 // 42) + b"\x82\x80"  # :method GET: 42 bytes
+    with pytest.raises(HeaderListTooLarge, match="decoding stopped") as caught:
+        decoder.decode(block)
+    assert not caught.value.decoded
+    with pytest.raises(HPACKDecodingError, match="index 0"):  # within the bound: read on
+        Decoder(max_header_list_size=1000).decode(b"\x82" * 50 + b"\x80")
+    with pytest.raises(HeaderListTooLarge) as within:
+        Decoder(max_header_list_size=1000).decode(b"\x82" * 50)
+    assert within.value.decoded
+
+
+def test_at_most_two_size_updates() -> None:
+    decoder = Decoder()
+    assert decoder.decode(b"\x20\x3f\xe1\x1f\x82") == [(b":method", b"GET")]
+    with pytest.raises(HPACKDecodingError, match="more than two"):
+        decoder.decode(b"\x20\x20\x3f\xe1\x1f\x82")
 
 
 @pytest.mark.parametrize(

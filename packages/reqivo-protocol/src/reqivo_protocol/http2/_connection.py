@@ -13,10 +13,11 @@ in one ``bytearray``, completed from the front of the next chunk, so each byte i
 copied at most twice): unpadded DATA frames take a short path (payload copied once,
 no frame object), every other frame goes through ``parse_frame``, which checks what a
 frame alone can tell. HEADERS and its CONTINUATION frames are joined (any other frame
-in between is a connection error, and the joined block is bounded by
-``2 * max_header_list_size + 1024`` bytes) and always decoded, even for streams that
-are closed, so that the HPACK tables stay in step. PRIORITY and unknown frames are
-ignored; PUSH_PROMISE is a connection error (we sent ENABLE_PUSH=0).
+in between is a connection error, and the joined block, each CONTINUATION frame's
+9-byte header counted, is bounded by ``2 * max_header_list_size + 1024`` bytes) and
+always decoded, even for streams that are closed, so that the HPACK tables stay in step.
+PRIORITY and unknown frames are ignored; PUSH_PROMISE is a connection error (we sent
+ENABLE_PUSH=0).
 
 *Streams.* Each stream we open is a ``Stream`` whose state moves only through
 ``_stream.TRANSITIONS``. A closed stream is dropped from the table of open streams;
@@ -294,6 +295,12 @@ class ClientConnection:
     def is_closed(self) -> bool:
         """GOAWAY sent (``close`` or a connection error) or end of file received."""
         return self._closing or self._failed is not None or self._eof
+
+    @property
+    def open_field_block(self) -> int:
+        """The stream whose field block (HEADERS, then CONTINUATION frames) has not ended
+        yet, or 0: until it ends, no other frame can arrive, on any stream."""
+        return self._cont_sid
 
     @property
     def remote_max_frame_size(self) -> int:
@@ -810,15 +817,19 @@ class ClientConnection:
     def _check_block_size(self) -> None:
         if self._cont_size > self._block_limit:
             raise HeaderListTooLarge(
-                f"field block of more than {self._block_limit} bytes on stream {self._cont_sid}",
+                f"field block of more than {self._block_limit} bytes (frame headers "
+                f"included) on stream {self._cont_sid}",
                 limit=self._block_limit,
             )
 
     def _on_continuation(self, frame: ContinuationFrame, events: list[Event]) -> None:
         if not self._cont_sid:
             raise HTTP2ProtocolError(f"CONTINUATION on stream {frame.stream_id} without HEADERS")
-        self._cont_parts.append(frame.block)
-        self._cont_size += len(frame.block)
+        if frame.block:
+            self._cont_parts.append(frame.block)
+        # Each frame's header counts: empty CONTINUATION frames (CVE-2024-27316) cost
+        # work too, and would otherwise never reach the bound.
+        self._cont_size += len(frame.block) + 9
         self._check_block_size()
         if frame.end_headers:
             block = b"".join(self._cont_parts)
@@ -834,6 +845,8 @@ class ClientConnection:
         try:
             fields = self._decoder.decode(block)
         except HeaderListTooLarge as exc:
+            if not exc.decoded:
+                raise  # a bomb: the tables may disagree, a connection error
             exc.stream_id = stream_id
             too_large = exc
             fields = []

@@ -86,9 +86,13 @@ class HeaderListTooLarge(HTTP2ProtocolError, HeadersTooLarge):
     """A decoded header list exceeded ``max_header_list_size`` (the sum of each field's
     name and value lengths plus 32, as SETTINGS_MAX_HEADER_LIST_SIZE counts it).
 
-    The block was still decoded to its end, so the dynamic table is intact: the
-    connection can reset the one stream (``stream_id`` is filled in by the caller).
+    ``decoded``: whether the block was still decoded to its end, so that the dynamic
+    table is intact and the connection can reset the one stream (``stream_id`` is filled
+    in by the caller). A list past ``BOMB_FACTOR`` times the limit (an HPACK bomb) is
+    not decoded further: the connection cannot go on.
     """
+
+    decoded = True
 
     def __init__(self, message: str = "", *, limit: int = 0, stream_id: int = 0) -> None:
         LimitExceeded.__init__(self, message, limit_name="max_header_list_size", limit=limit)

@@ -13,13 +13,17 @@ Bounds against header bombs (RFC 7541 section 7.3, RFC 9113 section 10.5.1):
   fields are decoded. Past ``max_header_list_size`` the fields are no longer kept but
   the block is still decoded to its end, so the dynamic table stays in step with the
   peer's; then ``HeaderListTooLarge`` is raised and the connection may reset the one
-  stream. The work is linear in the block's length and nothing grows past the limit.
+  stream. Nothing grows past the limit. A list past ``BOMB_FACTOR`` times the limit (a
+  bomb: one byte can stand for a 4 KB table entry) stops the decoding there
+  (``HeaderListTooLarge`` with ``decoded=False``: the tables may no longer agree, the
+  connection must end), so the work is bounded by that size, not by the block's length.
 * The dynamic table never exceeds the size last announced by the peer, which never
   exceeds ``max_table_size``, the size we allow (our SETTINGS_HEADER_TABLE_SIZE).
 * Integers longer than 4 continuation bytes, lengths past the end of the block,
-  invalid indexes, Huffman errors (EOS, padding longer than 7 bits or not all ones) and
-  dynamic table size updates anywhere but at the start of a block all raise
-  ``HPACKDecodingError`` (a connection error of type COMPRESSION_ERROR).
+  invalid indexes, Huffman errors (EOS, padding longer than 7 bits or not all ones),
+  dynamic table size updates anywhere but at the start of a block, or more than two of
+  them (section 4.2: "at most two") all raise ``HPACKDecodingError`` (a connection error
+  of type COMPRESSION_ERROR).
 * After ``max_table_size`` is lowered below the table size in force, the next block
   must start with a size update that honours it (section 4.2), as nghttp2 requires.
 
@@ -41,13 +45,15 @@ from reqivo_protocol.http2.hpack._table import (
     STATIC_TABLE,
 )
 
-__all__ = ["CACHED_BLOCKS", "CACHED_BLOCK_SIZE", "Decoder"]
+__all__ = ["BOMB_FACTOR", "CACHED_BLOCKS", "CACHED_BLOCK_SIZE", "Decoder"]
 
 _FIRST_DYNAMIC = len(STATIC_TABLE) + 1  # 62
 _Fields = tuple[tuple[bytes, bytes], ...]
 #: The decoded blocks remembered (how many, and up to what size): see ``Decoder``.
 CACHED_BLOCKS = 32
 CACHED_BLOCK_SIZE = 1024
+#: A header list this many times ``max_header_list_size`` is not decoded further.
+BOMB_FACTOR = 4
 
 
 class Decoder:
@@ -133,6 +139,7 @@ class Decoder:
         append = headers.append
         added_fields: list[tuple[bytes, bytes]] = []
         list_size = 0
+        bound = list_limit  # then BOMB_FACTOR times it, once past it
         # Whether the block may be cached: no size update, no dynamic table entry read.
         cacheable = not pos and end <= CACHED_BLOCK_SIZE
         try:
@@ -173,8 +180,11 @@ class Decoder:
                         self._add(field)
                         added_fields.append(field)
                 list_size += len(field[0]) + len(field[1]) + ENTRY_OVERHEAD
-                if list_size > list_limit:
+                if list_size > bound:
+                    if append is _discard:
+                        raise _bomb(list_limit)
                     append = _discard
+                    bound = list_limit * BOMB_FACTOR
                 append(field)
         except IndexError:  # only ``entries[index]`` can raise it
             raise HPACKDecodingError(
@@ -230,7 +240,11 @@ class Decoder:
         """Apply the size updates at the start of a block; return where they end."""
         pos = 0
         end = len(data)
+        updates = 0
         while pos < end and data[pos] & 0xE0 == 0x20:
+            updates += 1
+            if updates > 2:
+                raise HPACKDecodingError("more than two dynamic table size updates in a block")
             size = data[pos] & 0x1F
             pos += 1
             if size == 0x1F:
@@ -274,6 +288,16 @@ def _string(data: bytes, pos: int, end: int) -> tuple[bytes, int]:
     if byte & 0x80:
         return decode_huffman(data[pos:stop]), stop
     return data[pos:stop], stop
+
+
+def _bomb(limit: int) -> HeaderListTooLarge:
+    error = HeaderListTooLarge(
+        f"header list of more than {limit * BOMB_FACTOR} bytes (max_header_list_size="
+        f"{limit}): decoding stopped",
+        limit=limit,
+    )
+    error.decoded = False
+    return error
 
 
 def _discard(field: tuple[bytes, bytes]) -> None:
