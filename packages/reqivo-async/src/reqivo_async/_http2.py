@@ -14,7 +14,11 @@ their flow-controlled length), trailers, the end, or an error. Each stream has o
 waiter and one send waiter (plain futures, woken by ``_flow.wake``, timed out by
 ``_flow.expire`` from one timer per connection, see ``_wait``). Everything the machine
 queues (SETTINGS acknowledgements, window updates, PING answers, our frames) goes out
-through one path, ``_flush``, after each action. A connection idle for
+through one path, ``_flush``, after each action. What the server's frames make us
+queue (acknowledgements, window updates) is held in the machine while the transport's
+buffer is full (the server does not read) and sent once it drains (``writable``): a
+server that floods without reading meets the machine's ``max_queued_acks`` and is
+disconnected (ENHANCE_YOUR_CALM) instead of growing our buffer. A connection idle for
 ``PING_AFTER_IDLE`` is PINGed before its next request (``_check_alive``).
 
 Flow control. Downloads: a chunk is acknowledged to the machine
@@ -147,6 +151,12 @@ class HTTP2Protocol(FlowProtocol, asyncio.BufferedProtocol):
 
     def eof_received(self) -> bool | None:
         return None
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        connection = self.connection
+        if connection is not None:
+            connection.writable()
 
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)
@@ -363,7 +373,7 @@ class HTTP2Connection:
                 self._terminated(event)
             elif type(event) is PingAcknowledged:
                 wake(self._ping)
-        if self.machine.data_pending:
+        if self.machine.data_pending and not self.protocol.write_paused:
             self._flush_soon()
 
     def _reset_received(self, event: StreamReset) -> None:
@@ -442,6 +452,11 @@ class HTTP2Connection:
         data = self.machine.data_to_send()
         if data and not self.protocol.lost:
             self.protocol.transport.write(data)
+
+    def writable(self) -> None:
+        """The transport drained: send the answers held back while it was full."""
+        if self.machine.data_pending and not self.closed:
+            self._flush_soon()
 
     def _flush_soon(self) -> None:
         """Write what the machine queued at the end of this event-loop iteration: the
@@ -726,7 +741,7 @@ class HTTP2Connection:
         if length and not self.closed and stream.id in self.streams:
             machine = self.machine
             machine.acknowledge_received_data(stream.id, length)
-            if machine.data_pending:
+            if machine.data_pending and not self.protocol.write_paused:
                 self._flush_soon()
 
     def _finish(self, stream: _Stream, *, reset: bool) -> None:
