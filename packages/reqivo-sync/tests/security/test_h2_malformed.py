@@ -111,7 +111,7 @@ def test_malformed_response_resets_its_stream_alone(
     assert "malformed response on stream 1" in str(info.value)
     response = client.get("/b")
     assert (response.status_code, response.content) == (200, b"fine")
-    resets = server.frames_of(RstStreamFrame)
+    resets = [f for f in server.frames_of(RstStreamFrame) if isinstance(f, RstStreamFrame)]
     assert [(r.stream_id, r.error_code) for r in resets] == [(1, ErrorCode.PROTOCOL_ERROR)]
     # One connection: the stream error left it open for the next request.
     assert [(r.connection, r.path) for r in server.h2_requests] == [(0, "/a"), (0, "/b")]
