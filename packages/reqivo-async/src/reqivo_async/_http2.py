@@ -325,7 +325,13 @@ class HTTP2Connection:
         except HTTP2ProtocolError as exc:
             self._flush()  # the GOAWAY the machine queued
             self.closed = self.goaway = True
-            self.protocol.transport.close()
+            # A closing transport waits to write what it holds: a peer that does not
+            # read (a flood) would keep it open for ever.
+            if self.protocol.write_paused:
+                self.protocol.transport.abort()
+            else:
+                self.protocol.transport.close()
+                self._loop.call_later(CLOSE_TIMEOUT, self._abort_unless_lost)
             self._fail_all(exc)
             return
         streams = self.streams
@@ -375,6 +381,10 @@ class HTTP2Connection:
                 wake(self._ping)
         if self.machine.data_pending and not self.protocol.write_paused:
             self._flush_soon()
+
+    def _abort_unless_lost(self) -> None:
+        if not self.protocol.lost:
+            self.protocol.transport.abort()
 
     def _reset_received(self, event: StreamReset) -> None:
         stream = self.streams.get(event.stream_id)
