@@ -236,6 +236,9 @@ class HTTP2Connection:
         self.closed = False
         #: Set once a GOAWAY came or was sent: no new stream on this connection.
         self.goaway = False
+        #: The error code (and debug data) of an abrupt GOAWAY received, for the streams
+        #: it leaves to fail when the server closes the connection.
+        self.goaway_error: str | None = None
         #: Whether the server's first SETTINGS arrived (its limits are known).
         self.settings_seen = False
         self.streams: dict[int, _Stream] = {}
@@ -406,6 +409,11 @@ class HTTP2Connection:
 
     def _terminated(self, event: ConnectionTerminated) -> None:
         self.goaway = True
+        if event.error_code:
+            debug = event.additional_data[:200].decode("utf-8", "replace")
+            self.goaway_error = f"GOAWAY {_code_name(event.error_code)}" + (
+                f" ({debug})" if debug else ""
+            )
         last = event.last_stream_id
         for stream in self.streams.values():
             # The machine resets the streams above ``last`` (StreamReset REFUSED_STREAM)
@@ -427,6 +435,8 @@ class HTTP2Connection:
         """The transport is gone: fail every stream still open."""
         self.closed = self.goaway = True
         message = f"read failed: {exc}" if exc is not None else "the server closed the connection"
+        if self.goaway_error is not None:
+            message += f" after its {self.goaway_error}"
         failure: RequestError = ReadError(message)
         failure.__cause__ = exc
         if self.tls and not self.settings_seen:  # not even the server's SETTINGS came
