@@ -147,19 +147,18 @@ def _grouped(outcome: Outcome) -> Outcome:
     events: list[Event] = []
     for event in outcome[0]:
         last = events[-1] if events else None
-        if type(event) is DataReceived and type(last) is DataReceived:
-            if last.stream_id == event.stream_id:
+        if type(last) is DataReceived and last.stream_id == getattr(event, "stream_id", 0):
+            if type(event) is DataReceived:
                 events[-1] = DataReceived(
                     event.stream_id,
                     last.data + event.data,
                     last.flow_controlled_length + event.flow_controlled_length,
                 )
                 continue
-        if (type(event) is StreamReset and not event.remote and type(last) is DataReceived
-                and last.stream_id == event.stream_id):  # fmt: skip
-            events.pop()
+            if type(event) is StreamReset and not event.remote:
+                events.pop()
         events.append(event)
-    return (events, *outcome[1:])  # type: ignore[return-value]
+    return (events, *outcome[1:])
 
 
 def test_one_input(data: bytes) -> None:
