@@ -421,7 +421,9 @@ class H2RawServer(RawServer):
                     count += 1
             case _:
                 await super()._step(conn, step)
-        if not conn.closed:
+        # A client gone (a TLS close_notify ends the transport) may have left frames to
+        # read: the next step reads them, where a drain would raise.
+        if not conn.closed and not conn.writer.is_closing():
             await conn.writer.drain()
 
     def _stream(self, state: _H2Conn, stream_id: int | None, *, answer: bool) -> int:
