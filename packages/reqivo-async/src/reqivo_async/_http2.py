@@ -275,8 +275,9 @@ class HTTP2Connection:
     def _max_streams(self) -> int:
         return self.machine.remote_max_concurrent_streams if self.settings_seen else 1
 
-    def _may_open(self) -> bool:
-        return self.machine.can_open_stream and len(self.streams) < self._max_streams()
+    def _may_open(self, reserved: int = 0) -> bool:
+        """Whether a stream can be opened with ``reserved`` more kept for woken waiters."""
+        return self.machine.can_open_stream and len(self.streams) + reserved < self._max_streams()
 
     @property
     def load(self) -> int:
@@ -530,12 +531,14 @@ class HTTP2Connection:
             if (not self.streams and not self.goaway  # goaway: closed or lost too
                     and time.monotonic() - self.idle_since > PING_AFTER_IDLE):  # fmt: skip
                 await self._check_alive(timeout.read)
-            if self._slot_waiters or self._reserved or not self._may_open():
+            # Behind the queue, and behind the waiters woken for a stream (``_reserved``)
+            # only when they leave none free: else nothing would wake this one.
+            if self._slot_waiters or not self._may_open(self._reserved):
                 while True:
                     if self.closed or self.goaway:
                         raise StreamRefused("the connection is closing (GOAWAY): no new stream")
                     await self._wait_slot(request, timeout.pool)
-                    if self._may_open():
+                    if self._may_open(self._reserved):
                         break
             if self.closed or self.goaway:
                 raise StreamRefused("the connection is closing (GOAWAY): no new stream")
