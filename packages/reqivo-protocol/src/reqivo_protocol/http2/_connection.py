@@ -1094,8 +1094,9 @@ def _remember(checked: dict[_K, _V], key: _K, value: _V) -> None:
 def _data_run(
     view: memoryview, start: int, stop: int, end: int, stream_id: int, max_size: int
 ) -> tuple[int, int, bytes]:
-    """The unpadded DATA frames that follow the one at ``view[start:stop]`` on the same
-    stream, whole in ``view[:end]``, up to the first with END_STREAM: where they end,
+    """The unpadded, non-empty DATA frames that follow the one at ``view[start:stop]`` on
+    the same stream, whole in ``view[:end]``, up to the first with END_STREAM (an empty
+    one ends the run: it is counted as a control frame on its own): where they end,
     the last one's flags, and their payloads joined (one copy). A server sends a body in
     8 or 16 KiB frames: handled one by one, they cost an event and a copy each. The run
     is checked as one frame of their total length, which no window or content-length
