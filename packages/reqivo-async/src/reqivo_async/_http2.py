@@ -14,7 +14,11 @@ their flow-controlled length), trailers, the end, or an error. Each stream has o
 waiter and one send waiter (plain futures, woken by ``_flow.wake``, timed out by
 ``_flow.expire`` from one timer per connection, see ``_wait``). Everything the machine
 queues (SETTINGS acknowledgements, window updates, PING answers, our frames) goes out
-through one path, ``_flush``, after each action. A connection idle for
+through one path, ``_flush``, after each action. What the server's frames make us
+queue (acknowledgements, window updates) is held in the machine while the transport's
+buffer is full (the server does not read) and sent once it drains (``writable``): a
+server that floods without reading meets the machine's ``max_queued_acks`` and is
+disconnected (ENHANCE_YOUR_CALM) instead of growing our buffer. A connection idle for
 ``PING_AFTER_IDLE`` is PINGed before its next request (``_check_alive``).
 
 Flow control. Downloads: a chunk is acknowledged to the machine
@@ -151,6 +155,12 @@ class HTTP2Protocol(FlowProtocol, asyncio.BufferedProtocol):
     def eof_received(self) -> bool | None:
         return None
 
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        connection = self.connection
+        if connection is not None:
+            connection.writable()
+
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)
         connection = self.connection
@@ -229,6 +239,9 @@ class HTTP2Connection:
         self.closed = False
         #: Set once a GOAWAY came or was sent: no new stream on this connection.
         self.goaway = False
+        #: The error code (and debug data) of an abrupt GOAWAY received, for the streams
+        #: it leaves to fail when the server closes the connection.
+        self.goaway_error: str | None = None
         #: Whether the server's first SETTINGS arrived (its limits are known).
         self.settings_seen = False
         self.streams: dict[int, _Stream] = {}
@@ -265,8 +278,9 @@ class HTTP2Connection:
     def _max_streams(self) -> int:
         return self.machine.remote_max_concurrent_streams if self.settings_seen else 1
 
-    def _may_open(self) -> bool:
-        return self.machine.can_open_stream and len(self.streams) < self._max_streams()
+    def _may_open(self, reserved: int = 0) -> bool:
+        """Whether a stream can be opened with ``reserved`` more kept for woken waiters."""
+        return self.machine.can_open_stream and len(self.streams) + reserved < self._max_streams()
 
     @property
     def load(self) -> int:
@@ -367,12 +381,26 @@ class HTTP2Connection:
             elif type(event) is PingAcknowledged:
                 wake(self._ping)
         if failure is not None:
-            self._flush()  # the GOAWAY the machine queued
-            self.closed = self.goaway = True
-            self.protocol.transport.close()
-            self._fail_all(failure)
-        elif self.machine.data_pending:
+            self._fail_connection(failure)
+        elif self.machine.data_pending and not self.protocol.write_paused:
             self._flush_soon()
+
+    def _fail_connection(self, failure: HTTP2ProtocolError) -> None:
+        """A connection error: send the GOAWAY the machine queued, close, fail the rest."""
+        self._flush()
+        self.closed = self.goaway = True
+        # A closing transport waits to write what it holds: a peer that does not read
+        # (a flood) would keep it open for ever.
+        if self.protocol.write_paused:
+            self.protocol.transport.abort()
+        else:
+            self.protocol.transport.close()
+            self._loop.call_later(CLOSE_TIMEOUT, self._abort_unless_lost)
+        self._fail_all(failure)
+
+    def _abort_unless_lost(self) -> None:
+        if not self.protocol.lost:
+            self.protocol.transport.abort()
 
     def _reset_received(self, event: StreamReset) -> None:
         stream = self.streams.get(event.stream_id)
@@ -394,6 +422,11 @@ class HTTP2Connection:
 
     def _terminated(self, event: ConnectionTerminated) -> None:
         self.goaway = True
+        if event.error_code:
+            debug = event.additional_data[:200].decode("utf-8", "replace")
+            self.goaway_error = f"GOAWAY {_code_name(event.error_code)}" + (
+                f" ({debug})" if debug else ""
+            )
         last = event.last_stream_id
         for stream in self.streams.values():
             # The machine resets the streams above ``last`` (StreamReset REFUSED_STREAM)
@@ -415,6 +448,8 @@ class HTTP2Connection:
         """The transport is gone: fail every stream still open."""
         self.closed = self.goaway = True
         message = f"read failed: {exc}" if exc is not None else "the server closed the connection"
+        if self.goaway_error is not None:
+            message += f" after its {self.goaway_error}"
         failure: RequestError = ReadError(message)
         failure.__cause__ = exc
         if self.tls and not self.settings_seen:  # not even the server's SETTINGS came
@@ -450,6 +485,11 @@ class HTTP2Connection:
         data = self.machine.data_to_send()
         if data and not self.protocol.lost:
             self.protocol.transport.write(data)
+
+    def writable(self) -> None:
+        """The transport drained: send the answers held back while it was full."""
+        if self.machine.data_pending and not self.closed:
+            self._flush_soon()
 
     def _flush_soon(self) -> None:
         """Write what the machine queued at the end of this event-loop iteration: the
@@ -503,12 +543,14 @@ class HTTP2Connection:
             if (not self.streams and not self.goaway  # goaway: closed or lost too
                     and time.monotonic() - self.idle_since > PING_AFTER_IDLE):  # fmt: skip
                 await self._check_alive(timeout.read)
-            if self._slot_waiters or self._reserved or not self._may_open():
+            # Behind the queue, and behind the waiters woken for a stream (``_reserved``)
+            # only when they leave none free: else nothing would wake this one.
+            if self._slot_waiters or not self._may_open(self._reserved):
                 while True:
                     if self.closed or self.goaway:
                         raise StreamRefused("the connection is closing (GOAWAY): no new stream")
                     await self._wait_slot(request, timeout.pool)
-                    if self._may_open():
+                    if self._may_open(self._reserved):
                         break
             if self.closed or self.goaway:
                 raise StreamRefused("the connection is closing (GOAWAY): no new stream")
@@ -734,7 +776,7 @@ class HTTP2Connection:
         if length and not self.closed and stream.id in self.streams:
             machine = self.machine
             machine.acknowledge_received_data(stream.id, length)
-            if machine.data_pending:
+            if machine.data_pending and not self.protocol.write_paused:
                 self._flush_soon()
 
     def _finish(self, stream: _Stream, *, reset: bool) -> None:

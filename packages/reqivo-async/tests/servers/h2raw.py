@@ -440,7 +440,9 @@ class H2RawServer(RawServer):
                 await self._flood(conn, state, data, times)
             case _:
                 await super()._step(conn, step)
-        if not conn.closed:
+        # A client gone (a TLS close_notify ends the transport) may have left frames to
+        # read: the next step reads them, where a drain would raise.
+        if not conn.closed and not conn.writer.is_closing():
             await conn.writer.drain()
 
     async def _flood(self, conn: raw._Conn, state: _H2Conn, data: bytes, times: int | None) -> None:

@@ -36,6 +36,7 @@ from __future__ import annotations
 from reqivo_protocol.http2._buffer import DEFAULT_MAX_FRAME_SIZE, FrameBuffer
 from reqivo_protocol.http2._connection import ClientConnection
 from reqivo_protocol.http2._errors import (
+    ControlFrameFlood,
     ErrorCode,
     FrameTooLarge,
     HeaderListTooLarge,
@@ -85,6 +86,7 @@ __all__ = [
     "ClientConnection",
     "ConnectionTerminated",
     "ContinuationFrame",
+    "ControlFrameFlood",
     "DataFrame",
     "DataReceived",
     "ErrorCode",

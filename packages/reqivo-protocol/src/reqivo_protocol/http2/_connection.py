@@ -47,6 +47,23 @@ DATA that is dropped (reset or closed streams), is credited back by the connecti
 itself. Our SETTINGS apply to what we receive only once acknowledged: until then the
 peer may use the defaults (65535-byte stream windows, 16384-byte frames, a 4096-byte
 HPACK table), so that is what is enforced.
+
+*Floods* (CVE-2019-9512 PING, -9514 RST_STREAM, -9515 SETTINGS, -9518 empty frames).
+Frames that cost us work but carry no response (PING and its acknowledgement,
+SETTINGS, RST_STREAM, DATA without data nor END_STREAM, 1xx heads) are counted; the
+count restarts at each progress: a stream opened or DATA sent by us, a final response
+head or DATA with data received. Past ``max_control_frames`` (10,000) in a row, the
+peer is flooding: a connection error ENHANCE_YOUR_CALM (``ControlFrameFlood``). A
+server sends a few of them per request (a SETTINGS change, keep-alive or round-trip
+PINGs, one RST_STREAM per stream at most), so the default leaves a margin of two to
+three orders of magnitude. The answers we owe (PING and SETTINGS acknowledgements)
+are bounded apart: more than ``max_queued_acks`` bytes (64 KiB: 3,855 PING
+acknowledgements) queued and not taken by ``data_to_send`` is the same error. The
+I/O layer stops taking them while the peer does not read (its transport's buffer
+full), so a peer that floods without reading meets this limit whatever progress it
+makes: our output stays bounded. The hot path pays one attribute store per DATA event
+and per response head (the restart), and the short path for DATA one test (an empty
+frame leaves it, to be counted).
 """
 
 from __future__ import annotations
@@ -57,6 +74,7 @@ from typing import Final, NoReturn, TypeVar
 from reqivo_protocol._exceptions import LocalProtocolError
 from reqivo_protocol.http2._buffer import DEFAULT_MAX_FRAME_SIZE
 from reqivo_protocol.http2._errors import (
+    ControlFrameFlood,
     ErrorCode,
     FrameTooLarge,
     HeaderListTooLarge,
@@ -173,20 +191,28 @@ class ClientConnection:
     stream's receive window), ``connection_window_size`` (the connection's receive
     window), ``max_frame_size``, ``max_header_list_size`` and ``header_table_size``
     (our HPACK decoder's table).
+
+    Two more bound what a flooding peer can make us do (see "Floods" in the module
+    docstring): ``max_control_frames``, the control frames (PING, SETTINGS, RST_STREAM,
+    empty DATA, informational heads) received with no progress in between, and
+    ``max_queued_acks``, the bytes of PING and SETTINGS acknowledgements queued and not
+    yet taken by ``data_to_send``. Past either: a connection error ENHANCE_YOUR_CALM
+    (``ControlFrameFlood``).
     """
 
     __slots__ = (
         "_block_limit", "_buf", "_checked_heads", "_checked_requests", "_closed", "_closing",
         "_conn_credit", "_conn_outstanding", "_cont_end_stream", "_cont_parts", "_cont_sid",
-        "_cont_size", "_decoder", "_encoder", "_eof", "_failed", "_goaway_received",
-        "_handlers", "_initiated", "_local_initial_window", "_local_settings",
-        "_next_stream_id", "_out",
-        "_pending_settings", "_recv_frame_size", "_recv_window", "_remote_initial_window",
+        "_cont_size", "_control_count", "_decoder", "_encoder", "_eof", "_failed",
+        "_goaway_received", "_handlers", "_initiated", "_local_initial_window",
+        "_local_settings", "_next_stream_id", "_out", "_pending_settings", "_queued_acks",
+        "_recv_frame_size", "_recv_window", "_remote_initial_window",
         "_remote_max_frame_size", "_remote_max_header_list_size", "_seen_settings",
         "_send_window", "_streams", "_terminated", "_unacked_closed",
         "connection_window_size", "header_table_size", "initial_window_size",
-        "last_stream_id_accepted", "max_concurrent_streams", "max_frame_size",
-        "max_header_list_size", "remote_max_concurrent_streams",
+        "last_stream_id_accepted", "max_concurrent_streams", "max_control_frames",
+        "max_frame_size", "max_header_list_size", "max_queued_acks",
+        "remote_max_concurrent_streams",
     )  # fmt: skip
 
     def __init__(
@@ -198,6 +224,8 @@ class ClientConnection:
         max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
         max_header_list_size: int = 65536,
         header_table_size: int = 4096,
+        max_control_frames: int = 10_000,
+        max_queued_acks: int = 65536,
     ) -> None:
         if not 0 <= initial_window_size <= MAX_31_BIT:
             raise ValueError(f"initial_window_size must be 0 to 2**31-1, not {initial_window_size}")
@@ -212,6 +240,10 @@ class ClientConnection:
                             ("header_table_size", header_table_size)):  # fmt: skip
             if not 0 <= value <= 0xFFFFFFFF:
                 raise ValueError(f"{name} must be 0 to 2**32-1, not {value}")
+        for name, value in (("max_control_frames", max_control_frames),
+                            ("max_queued_acks", max_queued_acks)):  # fmt: skip
+            if value < 1:
+                raise ValueError(f"{name} must be at least 1, not {value}")
         self.max_concurrent_streams = max_concurrent_streams
         self.initial_window_size = initial_window_size
         self.connection_window_size = connection_window_size
@@ -219,6 +251,12 @@ class ClientConnection:
         self.max_header_list_size = max_header_list_size
         self.header_table_size = header_table_size
         self._block_limit = 2 * max_header_list_size + 1024
+        self.max_control_frames = max_control_frames
+        self.max_queued_acks = max_queued_acks
+        # Control frames received since the last progress; acknowledgement bytes queued
+        # since the last ``data_to_send``.
+        self._control_count = 0
+        self._queued_acks = 0
 
         self._out: list[bytes | memoryview] = []
         self._buf = bytearray()  # the beginning of a frame not yet received whole
@@ -358,6 +396,7 @@ class ClientConnection:
             return b""
         data = b"".join(out)
         out.clear()
+        self._queued_acks = 0
         return data
 
     def _check_usable(self) -> None:
@@ -410,6 +449,7 @@ class ClientConnection:
         stream.no_content = method == b"HEAD" or method == b"CONNECT"
         self._next_stream_id = stream_id + 2
         self._streams[stream_id] = stream
+        self._control_count = 0
         encoder = self._encoder
         block = encoder.encode_cached(key) if hashable and fields is key else encoder.encode(fields)
         self._send_block(stream_id, block, end_stream)
@@ -459,6 +499,7 @@ class ClientConnection:
                     f"({self.sendable(stream_id)})")  # fmt: skip
         self._send_window -= size
         stream.send_window -= size
+        self._control_count = 0
         max_size = self._remote_max_frame_size
         out = self._out
         flags = _END_STREAM if end_stream else 0
@@ -660,7 +701,7 @@ class ClientConnection:
                 if stream is None:
                     self._on_data_elsewhere(stream_id, length, events)
                     continue
-                if flags & _END_STREAM or end - stop < 9:
+                if flags & _END_STREAM or end - stop < 9 or not length:
                     payload = view[start:stop].tobytes()
                 else:  # a run of DATA frames on this stream: one payload, one event
                     stop, flags, payload = _data_run(view, start, stop, end, stream_id, max_size)
@@ -794,9 +835,12 @@ class ClientConnection:
         stream.recv_window -= length
         size = len(data)
         if size:
+            self._control_count = 0
             stream.outstanding += size
             self._conn_outstanding += size
             events.append(make_data(stream_id, data, length))
+        elif not end_stream:
+            self._count_control("empty DATA frames")
         if size != length:  # padding: nobody else will credit it
             self._credit_connection(length - size)
             self._credit_stream(stream, length - size)
@@ -859,7 +903,9 @@ class ClientConnection:
             if too_large is not None:
                 raise too_large
             self._on_fields(stream, fields, end_stream, events, len(block) <= _CHECKED_SIZE)
-        except HTTP2ProtocolError as exc:  # all stream errors: the block was decoded
+        except HTTP2ProtocolError as exc:  # stream errors (the block was decoded) ...
+            if not exc.stream_id:  # ... but for a flood of informational heads
+                raise
             self._stream_error(stream_id, exc, events)
 
     def _on_fields(self, stream: Stream, fields: Fields, end_stream: bool,
@@ -898,6 +944,7 @@ class ClientConnection:
                         stream_id=stream_id,
                     )
                 events.append(make_head(InformationalResponse, stream_id, status, regular))
+                self._count_control("informational responses")
                 return
             if not (stream.no_content or status in _NO_CONTENT_STATUS):
                 stream.expected_length = length
@@ -908,6 +955,7 @@ class ClientConnection:
                         stream_id=stream_id,
                     )
             stream.head_done = True
+            self._control_count = 0
             events.append(make_head(ResponseReceived, stream_id, status, regular))
         if end_stream:
             events.append(make_end(stream_id))
@@ -921,6 +969,7 @@ class ClientConnection:
             self._apply_local_settings()
             events.append(SettingsAcknowledged())
             return
+        self._count_control("SETTINGS frames")
         changed: dict[SettingCode | int, int] = {}
         for code, value in frame.settings:
             if code == SettingCode.HEADER_TABLE_SIZE:
@@ -948,7 +997,7 @@ class ClientConnection:
             elif code == SettingCode.MAX_HEADER_LIST_SIZE:
                 self._remote_max_header_list_size = value
             changed[_SETTING_CODES.get(code, code)] = value
-        self._out.append(SettingsFrame(ack=True).serialize())
+        self._queue_ack(SettingsFrame(ack=True).serialize())
         events.append(RemoteSettingsChanged(changed))
 
     def _apply_local_settings(self) -> None:
@@ -986,6 +1035,7 @@ class ClientConnection:
         events.append(WindowUpdated(stream_id))
 
     def _on_rst_stream(self, frame: RstStreamFrame, events: list[Event]) -> None:
+        self._count_control("RST_STREAM frames")
         stream_id = frame.stream_id
         stream = self._streams.get(stream_id)
         if stream is None:
@@ -997,10 +1047,37 @@ class ClientConnection:
         events.append(StreamReset(stream_id, frame.error_code, True))
 
     def _on_ping(self, frame: PingFrame, events: list[Event]) -> None:
+        self._count_control("PING frames")
         if frame.ack:
             events.append(PingAcknowledged(frame.opaque))
         else:
-            self._out.append(PingFrame(frame.opaque, ack=True).serialize())
+            self._queue_ack(PingFrame(frame.opaque, ack=True).serialize())
+
+    def _count_control(self, what: str) -> None:
+        """One more control frame with no progress since the last: a flood past
+        ``max_control_frames`` (the count restarts at each progress, see "Floods")."""
+        count = self._control_count + 1
+        self._control_count = count
+        if count > self.max_control_frames:
+            raise ControlFrameFlood(
+                f"flood: {count} control frames with no progress (the last {what}), more "
+                f"than max_control_frames={self.max_control_frames}",
+                limit_name="max_control_frames",
+                limit=self.max_control_frames,
+            )
+
+    def _queue_ack(self, frame: bytes) -> None:
+        """Queue an acknowledgement, bounding those not yet taken by ``data_to_send``."""
+        queued = self._queued_acks + len(frame)
+        if queued > self.max_queued_acks:
+            raise ControlFrameFlood(
+                f"flood: {queued} bytes of acknowledgements left unsent, more than "
+                f"max_queued_acks={self.max_queued_acks} (the peer does not read them)",
+                limit_name="max_queued_acks",
+                limit=self.max_queued_acks,
+            )
+        self._queued_acks = queued
+        self._out.append(frame)
 
     def _on_goaway(self, frame: GoAwayFrame, events: list[Event]) -> None:
         last = frame.last_stream_id
@@ -1030,8 +1107,9 @@ def _remember(checked: dict[_K, _V], key: _K, value: _V) -> None:
 def _data_run(
     view: memoryview, start: int, stop: int, end: int, stream_id: int, max_size: int
 ) -> tuple[int, int, bytes]:
-    """The unpadded DATA frames that follow the one at ``view[start:stop]`` on the same
-    stream, whole in ``view[:end]``, up to the first with END_STREAM: where they end,
+    """The unpadded, non-empty DATA frames that follow the one at ``view[start:stop]`` on
+    the same stream, whole in ``view[:end]``, up to the first with END_STREAM (an empty
+    one ends the run: it is counted as a control frame on its own): where they end,
     the last one's flags, and their payloads joined (one copy). A server sends a body in
     8 or 16 KiB frames: handled one by one, they cost an event and a copy each. The run
     is checked as one frame of their total length, which no window or content-length
@@ -1044,8 +1122,8 @@ def _data_run(
         word, next_flags, next_id = _unpack_run_header(view, stop)
         start = stop + 9
         after = start + (word >> 8)
-        if (word & 0xFF or next_flags & _PADDED or next_id != stream_id or after > end
-                or word >> 8 > max_size):  # fmt: skip
+        if (word & 0xFF or not word or next_flags & _PADDED or next_id != stream_id
+                or after > end or word >> 8 > max_size):  # fmt: skip
             break
         append(view[start:after])
         stop = after

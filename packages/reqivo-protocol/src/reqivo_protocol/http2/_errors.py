@@ -14,6 +14,7 @@ import enum
 from reqivo_protocol._exceptions import HeadersTooLarge, LimitExceeded, RemoteProtocolError
 
 __all__ = [
+    "ControlFrameFlood",
     "ErrorCode",
     "FrameTooLarge",
     "HPACKDecodingError",
@@ -107,4 +108,16 @@ class FrameTooLarge(HTTP2ProtocolError, LimitExceeded):
     def __init__(self, message: str = "", *, limit: int = 0) -> None:
         LimitExceeded.__init__(self, message, limit_name="max_frame_size", limit=limit)
         self.error_code = ErrorCode.FRAME_SIZE_ERROR
+        self.stream_id = 0
+
+
+class ControlFrameFlood(HTTP2ProtocolError, LimitExceeded):
+    """The peer flooded us (CVE-2019-9512, -9514, -9515, -9518): more control frames
+    than ``max_control_frames`` with no progress in between, or more than
+    ``max_queued_acks`` bytes of our answers left unsent. A connection error of type
+    ENHANCE_YOUR_CALM; ``limit_name`` says which limit."""
+
+    def __init__(self, message: str = "", *, limit_name: str = "", limit: int = 0) -> None:
+        LimitExceeded.__init__(self, message, limit_name=limit_name, limit=limit)
+        self.error_code = ErrorCode.ENHANCE_YOUR_CALM
         self.stream_id = 0
