@@ -20,10 +20,13 @@ from reqivo_protocol.http2 import (
     Frame,
     GoAwayFrame,
     PingFrame,
+    PriorityFrame,
     ResponseReceived,
     RstStreamFrame,
     SettingsFrame,
     StreamEnded,
+    UnknownFrame,
+    WindowUpdateFrame,
 )
 
 OK = [(b":status", b"200")]
@@ -54,6 +57,10 @@ FLOODS = {
     "SETTINGS": lambda sid: SettingsFrame(()),
     "RST_STREAM on a closed stream": lambda sid: RstStreamFrame(1, ErrorCode.CANCEL),
     "empty DATA": lambda sid: DataFrame(sid, b""),
+    "WINDOW_UPDATE on the connection": lambda sid: WindowUpdateFrame(0, 1),
+    "WINDOW_UPDATE on a stream": lambda sid: WindowUpdateFrame(sid, 1),
+    "PRIORITY": lambda sid: PriorityFrame(sid),
+    "unknown frame type": lambda sid: UnknownFrame(0xFA, 0, 0, b"grease"),
 }
 
 

@@ -18,8 +18,10 @@ from hyperframe.frame import (
     Frame,
     GoAwayFrame,
     PingFrame,
+    PriorityFrame,
     RstStreamFrame,
     SettingsFrame,
+    WindowUpdateFrame,
 )
 
 from reqivo_protocol import LimitExceeded, RemoteProtocolError
@@ -43,6 +45,8 @@ from servers.h2raw import (
 )
 
 GOOD = (Handshake(), Repeat((ReadRequest(), Respond(body=b"fine"))))
+#: A frame of an unknown type (0xFA), no flags, stream 0, a 6-byte payload.
+GREASE = b"\x00\x00\x06\xfa\x00\x00\x00\x00\x00grease"
 #: ``ClientConnection``'s default ``max_control_frames``: one more is a flood.
 LIMIT = 10_000
 
@@ -88,6 +92,9 @@ FLOODS: dict[str, tuple[H2Step, ...]] = {
         SendHeaders([(":status", "200")]),
         Send(_many(DataFrame(1, b""))),
     ),
+    "WINDOW_UPDATE": (ReadRequest(), Send(_many(WindowUpdateFrame(0, 1)))),
+    "PRIORITY": (ReadRequest(), Send(_many(PriorityFrame(1, depends_on=3)))),
+    "unknown frame type": (ReadRequest(), Send(GREASE * (LIMIT + 1))),
     "informational heads": (
         ReadRequest(),
         *[SendHeaders([(":status", "103"), ("link", "</a.css>")])] * (LIMIT + 1),

@@ -50,7 +50,8 @@ HPACK table), so that is what is enforced.
 
 *Floods* (CVE-2019-9512 PING, -9514 RST_STREAM, -9515 SETTINGS, -9518 empty frames).
 Frames that cost us work but carry no response (PING and its acknowledgement,
-SETTINGS, RST_STREAM, DATA without data nor END_STREAM, 1xx heads) are counted; the
+SETTINGS, RST_STREAM, WINDOW_UPDATE, PRIORITY, unknown types, DATA without data nor
+END_STREAM, 1xx heads) are counted; the
 count restarts at each progress: a stream opened or DATA sent by us, a final response
 head or DATA with data received. Past ``max_control_frames`` (10,000) in a row, the
 peer is flooding: a connection error ENHANCE_YOUR_CALM (``ControlFrameFlood``). A
@@ -307,8 +308,8 @@ class ClientConnection:
             PingFrame: self._on_ping,
             GoAwayFrame: self._on_goaway,
             PushPromiseFrame: self._on_push_promise,
-            PriorityFrame: _ignore,
-            UnknownFrame: _ignore,
+            PriorityFrame: self._on_ignored,
+            UnknownFrame: self._on_ignored,
         }
 
     # -- state -------------------------------------------------------------------------
@@ -1010,6 +1011,7 @@ class ClientConnection:
             stream.recv_window += delta
 
     def _on_window_update(self, frame: WindowUpdateFrame, events: list[Event]) -> None:
+        self._count_control("WINDOW_UPDATE frames")  # our DATA (progress) restarts it
         stream_id = frame.stream_id
         if not stream_id:
             self._send_window += frame.increment
@@ -1052,6 +1054,11 @@ class ClientConnection:
             events.append(PingAcknowledged(frame.opaque))
         else:
             self._queue_ack(PingFrame(frame.opaque, ack=True).serialize())
+
+    def _on_ignored(self, frame: object, events: list[Event]) -> None:
+        """PRIORITY (deprecated) and frames of unknown types: ignored (sections 5.3.2,
+        5.5), but counted: a flood of them costs us as much as one of PINGs."""
+        self._count_control("PRIORITY and unknown frames")
 
     def _count_control(self, what: str) -> None:
         """One more control frame with no progress since the last: a flood past
@@ -1138,7 +1145,3 @@ def _too_large(length: int, frame_type: int, limit: int) -> FrameTooLarge:
         f"frame of {length} bytes (type {frame_type}) is larger than max_frame_size={limit}",
         limit=limit,
     )
-
-
-def _ignore(frame: object, events: list[Event]) -> None:
-    """PRIORITY (deprecated) and frames of unknown types: ignored (sections 5.3.2, 5.5)."""
