@@ -5,7 +5,8 @@ python -m benchmarks.soak [--quick] [--json PATH] [--loop asyncio|uvloop|both] [
 async,h2,sync,ws]`` (``--loop`` chooses the event loop of the async, h2 and ws phases,
 ``both`` runs each of them on both loops; the sync phase's ``Session`` runs its own loops).
 
-Phases, each against loopback servers only and each with a time bound (``PHASE_DEADLINE``):
+Phases, each against loopback servers only and each with a time bound (``PHASE_DEADLINE``,
+``H2_DEADLINE``):
 
 1. ``async``: 200,000 GETs at concurrency 256 through ONE ``AsyncSession`` against nginx.
 2. ``h2``: 200,000 GETs at concurrency 256 through ONE ``AsyncSession(http2=True)`` against
@@ -88,6 +89,9 @@ SLOW_TIMEOUT = 0.25
 #: connection of the pool, slow on a loaded machine, is not the fault under test).
 SLOW = Timeout(10.0, read=SLOW_TIMEOUT)
 PHASE_DEADLINE = 240.0
+#: The h2 phase's bound: as many requests as the async phase, each also through TLS and
+#: the HTTP/2 framing, and 20 connections to open (about 100 s on a busy 2-core machine).
+H2_DEADLINE = 360.0
 #: nginx's ``keepalive_requests`` in the h2 phase: a GOAWAY every this many requests.
 GOAWAY_EVERY = 10_000
 #: The one outcome each kind of request may have over HTTP/1.1.
@@ -270,13 +274,18 @@ def _failed(kind: str, exc: Exception) -> str:
 
 
 async def _async_phase(
-    base: str, result: PhaseResult, concurrency: int, version: str = "HTTP/1.1", **options: Any
+    base: str,
+    result: PhaseResult,
+    concurrency: int,
+    version: str = "HTTP/1.1",
+    seconds: float = PHASE_DEADLINE,
+    **options: Any,
 ) -> None:
     """``result.planned`` requests to ``base`` at ``concurrency`` through one AsyncSession
-    (``options`` go to it); the responses must be of ``version``."""
+    (``options`` go to it), for ``seconds`` at most; the responses must be of ``version``."""
     counter = iter(range(result.planned))
     quarter = result.planned // 4
-    deadline = time.monotonic() + PHASE_DEADLINE
+    deadline = time.monotonic() + seconds
 
     async with AsyncSession(
         timeout=Timeout(10.0),
@@ -350,7 +359,13 @@ def run_h2(
         await _warm_loop(nginx.host, nginx.https_port)
         result.before = snapshot()
         await _async_phase(
-            nginx.https_url, result, concurrency, "HTTP/2", http2=True, verify=nginx.ca_bundle
+            nginx.https_url,
+            result,
+            concurrency,
+            "HTTP/2",
+            H2_DEADLINE,
+            http2=True,
+            verify=nginx.ca_bundle,
         )
         await asyncio.sleep(0)
         result.after = snapshot()
@@ -676,6 +691,7 @@ def main(argv: list[str] | None = None) -> int:
             results.append(run_ws(1_000 // (scale if scale == 1 else 4), 20, loop))
             _print(results[-1])
     if args.json:
+        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w") as out:
             json.dump([_jsonable(r) for r in results], out, indent=2)
     return 1 if any(r.failures for r in results) else 0
