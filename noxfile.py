@@ -435,7 +435,7 @@ def soak(session: nox.Session) -> None:
     10,000 (concurrency 256, one AsyncSession each), 100,000 sync requests (64 threads, one
     Session), 1.5% of them faults; 1,000 concurrent WebSockets. The async, h2 and WebSocket
     phases run on asyncio's loop and on uvloop. Fails on an unexpected outcome or when file
-    descriptors, memory, tasks or threads do not end where they started. About 15 minutes
+    descriptors, memory, tasks or threads do not end where they started. About 10 minutes
     on a busy 2-core machine; ``nox -s soak -- --quick`` runs a tenth; ``-- --loop uvloop``
     (or ``asyncio``) runs one loop only, ``-- --phases h2`` some phases. See
     ``benchmarks/soak.py``.
