@@ -78,7 +78,11 @@ TOLERANCE = {
     # start); the leak criterion is the growth between 25% and 100% of the requests.
     "rss_mib": 24.0,
     "traced_mib": 2.0,  # Python objects still alive after gc, session closed
-    "growth_mib": 8.0,  # traced memory and RSS between 25% and 100% of the requests
+    # Traced memory and RSS between 25% and 100% of the requests. The uvloop HTTP/1.1
+    # phase comes closest (7-9.5 MiB of RSS after the phases before it, flat when run
+    # alone): a failed request leaves its exception, traceback, frames and uvloop transport
+    # in a reference cycle until a full collection, and the heap keeps the pages.
+    "growth_mib": 8.0,
 }
 #: One fault every FAULT_EVERY requests of each kind (3 kinds: 1.5% of requests).
 FAULT_EVERY = 200
