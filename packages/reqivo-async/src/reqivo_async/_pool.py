@@ -22,6 +22,8 @@ Release: every request ends with exactly one release (the response body read or
 closed, or a failure or cancellation at any step: connecting, sending, waiting for the
 head, reading the body). A connection comes back to its stack only when it says it is
 available (the cycle completed and keep-alive allowed it); anything half-used is closed.
+A connection closed and forgotten this way may still be closing (TLS close_notify):
+``aclose`` waits for those too (``_closing``), so no socket outlives the pool.
 
 Expiry and staleness are checked lazily, without a background task: when a connection
 is taken (expired, or the server closed it or sent something while it was idle) and,
