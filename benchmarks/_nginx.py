@@ -7,8 +7,10 @@ files of known sizes (``FILES``, real bytes, not sparse), keep-alive, HTTP/1.1 o
 and with ``tls=True`` HTTPS offering h2 and http/1.1 by ALPN (``https_url``, trusted by
 ``ca_bundle``, a throw-away trustme CA) and cleartext h2 with prior knowledge
 (``h2c_url``). The fault endpoints (``/fault/close``, ``/fault/503``, ``/fault/slow/<file>``)
-are always served. When nginx is not installed, ``start_nginx`` raises
-``NginxUnavailable`` with the command that installs it.
+are always served. ``keepalive_requests`` bounds the requests of a connection (on HTTP/2
+nginx then sends GOAWAY) and ``access_log=True`` makes nginx log every request to
+``Nginx.access_log`` (fields: ``ACCESS_LOG_FIELDS``). When nginx is not installed,
+``start_nginx`` raises ``NginxUnavailable`` with the command that installs it.
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ _TESTS = str(Path(__file__).resolve().parent.parent / "packages" / "reqivo-async
 if _TESTS not in sys.path:
     sys.path.insert(0, _TESTS)
 
-from servers.nginx import BENCH_FILES, running_nginx  # noqa: E402
+from servers.nginx import ACCESS_LOG_FIELDS, BENCH_FILES, running_nginx  # noqa: E402
 from servers.process import ServerStartError  # noqa: E402
+
+__all__ = ["ACCESS_LOG_FIELDS", "FILES", "Nginx", "NginxUnavailable", "start_nginx"]
 
 #: Files served from the document root: name -> size in bytes.
 FILES = BENCH_FILES
@@ -37,13 +41,15 @@ class NginxUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class Nginx:
-    """A running nginx: where it listens (``https_port``/``h2c_port`` 0 without TLS)."""
+    """A running nginx: where it listens (``https_port``/``h2c_port`` 0 without TLS), and
+    its access log (``""`` when off)."""
 
     host: str
     port: int
     https_port: int = 0
     h2c_port: int = 0
     ca_bundle: str = ""
+    access_log: str = ""
 
     @property
     def url(self) -> str:
@@ -62,7 +68,9 @@ class Nginx:
 
 
 @contextlib.contextmanager
-def start_nginx(*, tls: bool = False) -> Iterator[Nginx]:
+def start_nginx(
+    *, tls: bool = False, keepalive_requests: int = 1_000_000, access_log: bool = False
+) -> Iterator[Nginx]:
     """Run nginx on free loopback ports for the duration of the ``with`` block.
 
     ``tls=True`` also creates a test CA and a certificate for 127.0.0.1 (needs trustme).
@@ -70,6 +78,7 @@ def start_nginx(*, tls: bool = False) -> Iterator[Nginx]:
     with tempfile.TemporaryDirectory(prefix="reqivo-nginx-") as tmp:
         root = Path(tmp)
         cert_files = ca_bundle = None
+        log = root / "access.log" if access_log else None
         if tls:
             from servers.tls import make_certificates
 
@@ -85,6 +94,8 @@ def start_nginx(*, tls: bool = False) -> Iterator[Nginx]:
                         ca_bundle=ca_bundle,
                         files=FILES,
                         sparse=False,
+                        keepalive_requests=keepalive_requests,
+                        access_log=log,
                     )
                 )
             except (FileNotFoundError, ServerStartError) as exc:
@@ -95,4 +106,5 @@ def start_nginx(*, tls: bool = False) -> Iterator[Nginx]:
                 https_port=nginx.https.port if nginx.https is not None else 0,
                 h2c_port=nginx.h2c.port,
                 ca_bundle=str(ca_bundle or ""),
+                access_log=str(log or ""),
             )

@@ -36,6 +36,8 @@ def test_ci_runs_every_default_nox_session() -> None:
     in_ci = {name.strip() for name in matrix.group(1).split(",")} | {"tests", "coverage"}
     # autobahn's wstest needs Python 2.7 from the shared tools (.ci/run runs it).
     assert sessions - in_ci == {"autobahn"}
+    # The long proofs run on demand only: never by default, never in CI.
+    assert not {"bench", "fuzz", "soak"} & (sessions | in_ci)
 
 
 def test_the_package_list_is_the_workspaces() -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +14,7 @@ import reqivo_async._pool as pool_module
 from reqivo_async._config import Limits, Timeout
 from reqivo_async._models import AsyncRequest, Response
 from reqivo_async._pool import AsyncConnectionPool
+from reqivo_async._session import AsyncSession
 from reqivo_protocol._exceptions import (
     PoolTimeout,
     ReadError,
@@ -19,6 +22,7 @@ from reqivo_protocol._exceptions import (
     RemoteProtocolError,
 )
 from servers.models import Server
+from servers.nginx import NginxServer, running_nginx
 from servers.raw import (
     Close,
     ReadHead,
@@ -363,3 +367,29 @@ async def test_many_concurrent_requests(http_server: Server) -> None:
         assert all(len(r.content) == 2000 for r in responses)
         assert pool.active_connections == 0
         assert 1 <= pool.idle_connections <= 8
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts /proc/self/fd")
+@pytest.mark.parametrize("http2", [True, False], ids=["h2", "http/1.1"])
+async def test_aclose_waits_for_the_connections_the_pool_closed(
+    nginx_server: NginxServer, tls_certs: Any, tmp_path: Path, http2: bool
+) -> None:
+    """A connection the pool closed itself (here: nginx's ``keepalive_requests`` ended it,
+    by GOAWAY on h2, ``Connection: close`` on HTTP/1.1) may still be closing (TLS
+    close_notify) when its last request returns: ``aclose`` waits for it too, so that no
+    socket outlives the session (the h2 soak found one still open)."""
+    del nginx_server  # only there to skip (or fail) where nginx is not installed
+    certificate = (tls_certs.server_cert, tls_certs.server_key)
+    with running_nginx(
+        tmp_path, tls=certificate, ca_bundle=tls_certs.ca_bundle, keepalive_requests=2
+    ) as nginx:
+        assert nginx.https is not None
+        url = nginx.https.url + "/1k"
+        async with AsyncSession(verify=str(tls_certs.ca_bundle)) as warm_up:
+            await warm_up.get(url)  # the loop's own descriptors (uvloop: its first connection)
+        before = len(os.listdir("/proc/self/fd"))
+        async with AsyncSession(http2=http2, verify=str(tls_certs.ca_bundle)) as session:
+            for _ in range(4):  # two connections, each ended by the server after 2 requests
+                response = await session.get(url)
+                assert response.http_version == ("HTTP/2" if http2 else "HTTP/1.1")
+        assert len(os.listdir("/proc/self/fd")) == before

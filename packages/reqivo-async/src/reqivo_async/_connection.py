@@ -180,6 +180,13 @@ class AsyncConnection(AsyncBaseTransport):
         http = self._http
         return self._closed or (http is not None and (http.closed or http.switched))
 
+    def is_closing(self) -> bool:
+        """Whether it is closed but its transport is not gone yet (a TLS close_notify
+        exchange in progress); False once the transport is gone, and after a protocol
+        switch (the transport belongs to the new protocol)."""
+        http = self._http
+        return http is not None and http.closed and not http.switched and not http.protocol.lost
+
     @property
     def failed_before_response(self) -> bool:
         """Whether the last request failed on a reused connection before any response

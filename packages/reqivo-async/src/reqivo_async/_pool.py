@@ -22,6 +22,8 @@ Release: every request ends with exactly one release (the response body read or
 closed, or a failure or cancellation at any step: connecting, sending, waiting for the
 head, reading the body). A connection comes back to its stack only when it says it is
 available (the cycle completed and keep-alive allowed it); anything half-used is closed.
+A connection closed and forgotten this way may still be closing (TLS close_notify):
+``aclose`` waits for those too (``_closing``), so no socket outlives the pool.
 
 Expiry and staleness are checked lazily, without a background task: when a connection
 is taken (expired, or the server closed it or sent something while it was idle) and,
@@ -163,6 +165,11 @@ class AsyncConnectionPool(AsyncBaseTransport):
         self._h2: dict[_Key, list[AsyncConnection]] = {}
         self._h2_opening: dict[_Key, list[asyncio.Future[bool]]] = {}
         self._h1_only: set[_Key] = set()
+        # Connections the pool closed and forgot whose transport may still be closing (TLS
+        # close_notify): ``aclose`` waits for them. Pruned of the closed ones when it
+        # doubles, so that it stays as small as the closes in progress.
+        self._closing: set[AsyncConnection] = set()
+        self._prune_closing_at = 16
 
     # -- counters --------------------------------------------------------------------------
 
@@ -273,8 +280,10 @@ class AsyncConnectionPool(AsyncBaseTransport):
             waiter = self._waiters.popleft()
             if not waiter.done():
                 waiter.set_result(True)
-        if connections:
-            await asyncio.gather(*[connection.aclose() for connection in connections])
+        closing = [c for c in self._closing if c.is_closing()]
+        self._closing.clear()
+        if connections or closing:
+            await asyncio.gather(*[connection.aclose() for connection in connections + closing])
 
     # -- acquiring ---------------------------------------------------------------------------
 
@@ -529,6 +538,12 @@ class AsyncConnectionPool(AsyncBaseTransport):
             connection.close()
             if logger.isEnabledFor(logging.DEBUG):
                 logger.debug("connection to %s closed", connection.origin)
+        if connection.is_closing():
+            closing = self._closing
+            if len(closing) >= self._prune_closing_at:
+                closing.difference_update([c for c in closing if not c.is_closing()])
+                self._prune_closing_at = max(16, 2 * len(closing))
+            closing.add(connection)
 
     def _discard(self, connection: AsyncConnection) -> None:
         """Close and forget an idle connection that was taken off its stack."""

@@ -29,6 +29,12 @@ Locations (every port serves the same):
                             nginx resets the stream); ``/fault/503`` 503;
                             ``/fault/slow/<name>`` a file at 1 KiB/s.
 
+``keepalive_requests`` (default 1,000,000) bounds the requests of one connection: on
+HTTP/2 (nginx >= 1.19.7) the request that reaches it is served and nginx sends GOAWAY
+with that stream as the last one. ``access_log``, when given, is a file where nginx writes
+one unbuffered line per request: ``$server_port $connection $connection_requests $status
+$body_bytes_sent $request_uri`` (:data:`ACCESS_LOG_FIELDS`).
+
 nginx cannot take a listening socket from us, so the ports are picked free just before it
 starts and the start is retried with other ports when one was taken meanwhile.
 HTTP/2 settings are nginx 1.22's defaults unless noted: 128 concurrent streams per
@@ -51,6 +57,7 @@ from servers.models import Server, TLSServer
 from servers.process import HOST, ServerStartError, free_port, http_probe, running_process
 
 __all__ = [
+    "ACCESS_LOG_FIELDS",
     "BENCH_FILES",
     "ECHO_MODULE",
     "NGINX_MISSING",
@@ -71,6 +78,8 @@ BENCH_FILES: Mapping[str, int] = {"1k": 1024, "64m": 64 * 1024 * 1024}
 #: Files the test fixture serves; files of 16 MiB and more are written sparse (all zeros).
 TEST_FILES: Mapping[str, int] = {"1k": 1024, "1m": 1024 * 1024, "64m": 64 * 1024 * 1024}
 SPARSE_FROM = 16 * 1024 * 1024
+#: The fields of an ``access_log`` line, in order (space-separated).
+ACCESS_LOG_FIELDS = ("port", "connection", "connection_requests", "status", "bytes", "uri")
 #: Response headers of ``/headers`` (name, value), in order.
 RESPONSE_HEADERS = (
     ("x-reqivo-one", "1"),
@@ -165,6 +174,8 @@ def _config(
     ports: tuple[int, int, int],
     tls: tuple[Path, Path] | None,
     echo: bool,
+    keepalive_requests: int = 1_000_000,
+    access_log: Path | None = None,
 ) -> str:
     http_port, https_port, h2c_port = ports
     tls_lines = ""
@@ -176,6 +187,11 @@ def _config(
         ssl_protocols TLSv1.2 TLSv1.3;
         ssl_session_cache shared:reqivo:1m;"""
     load = f"load_module {ECHO_MODULE};\n" if echo else ""
+    log_lines = "    access_log off;"
+    if access_log is not None:
+        log_lines = f"""    log_format reqivo '$server_port $connection $connection_requests '
+                      '$status $body_bytes_sent $request_uri';
+    access_log {access_log} reqivo;"""
     # As root, nginx's workers would switch to "nobody", who cannot read pytest's private
     # temporary folders: keep them as the current user (a no-op warning for other users).
     user = ""
@@ -188,11 +204,11 @@ pid {root}/nginx.pid;
 error_log {root}/error.log warn;
 events {{ worker_connections 4096; }}
 http {{
-    access_log off;
+{log_lines}
     sendfile on;
     tcp_nopush off;
     tcp_nodelay on;
-    keepalive_requests 1000000;
+    keepalive_requests {keepalive_requests};
     keepalive_timeout 120s;
     client_max_body_size 0;
     client_body_temp_path {root}/body;
@@ -225,12 +241,15 @@ def running_nginx(
     ca_bundle: Path | None = None,
     files: Mapping[str, int] = TEST_FILES,
     sparse: bool = True,
+    keepalive_requests: int = 1_000_000,
+    access_log: Path | None = None,
 ) -> Iterator[NginxServer]:
     """Run nginx with its prefix in the folder ``root`` until the block exits.
 
     ``tls`` is ``(certificate chain, key)`` for the HTTPS port and ``ca_bundle`` the CA
     that issued it (recorded on ``NginxServer.https``). ``files`` are written under
-    ``root/www`` (big ones sparse unless ``sparse=False``). Raises FileNotFoundError when
+    ``root/www`` (big ones sparse unless ``sparse=False``). ``keepalive_requests`` and
+    ``access_log`` are described in the module docstring. Raises FileNotFoundError when
     nginx is not installed.
     """
     binary = nginx_path()
@@ -244,7 +263,7 @@ def running_nginx(
     for _ in range(5):
         ports = _three_free_ports()
         config = root / "nginx.conf"
-        config.write_text(_config(root, ports, tls, echo))
+        config.write_text(_config(root, ports, tls, echo, keepalive_requests, access_log))
         stack = contextlib.ExitStack()
         argv = [binary, "-c", str(config), "-p", str(root), "-e", str(root / "error.log")]
         try:
