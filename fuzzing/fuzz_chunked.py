@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Fuzz target: the chunked body decoder, through ``ClientConnection``.
 
 The payload is the body of a ``Transfer-Encoding: chunked`` response (its head is fed

@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Fuzz target (bonus): ``Set-Cookie`` parsing (``reqivo_protocol.parse_set_cookie``).
 
 The payload is one ``Set-Cookie`` value. Invariants:

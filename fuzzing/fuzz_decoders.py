@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Fuzz target: the content decoders (``reqivo_protocol.content.ContentDecoder``).
 
 The payload is a response body with a ``Content-Encoding``; it is decoded fed whole,

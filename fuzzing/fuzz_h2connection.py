@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Fuzz target: the HTTP/2 client connection (``reqivo_protocol.http2.ClientConnection``).
 
 The client has exchanged prefaces with a well-behaved server (SETTINGS both ways and

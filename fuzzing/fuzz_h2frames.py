@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Fuzz target: the HTTP/2 frame layer (``reqivo_protocol.http2.FrameBuffer``).
 
 The payload is what a server sends after the preface; it is fed whole, then split at

@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Fuzz target: the HPACK decoder (``reqivo_protocol.http2.hpack.Decoder``).
 
 The payload is a sequence of header blocks, cut at the fuzzer's points (HPACK blocks

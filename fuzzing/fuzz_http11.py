@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Fuzz target: the HTTP/1.1 response parser (``reqivo_protocol.http11.ClientConnection``).
 
 After a request is sent, the payload is fed as the server's bytes, whole and then split

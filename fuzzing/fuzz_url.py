@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Fuzz target: the URL parser (``reqivo_protocol.URL``) and ``URL.join``.
 
 The payload is text: a URL, optionally followed by ``0xFF`` and a reference to resolve

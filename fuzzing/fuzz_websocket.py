@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Fuzz target: the WebSocket frame parser (``reqivo_protocol.websocket.WebSocketConnection``).
 
 The payload is what a server sends after the handshake, fed whole and then split at

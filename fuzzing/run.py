@@ -108,8 +108,11 @@ def merge_into_corpus(target: str, workdir: Path) -> int:
         str(corpus),
         str(workdir / target),
     ]
+    # libFuzzer's merge runs the target again as a command (argv[0], the script: hence
+    # the targets' shebang and executable bit), with this interpreter first on PATH.
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     with (workdir / f"{target}.merge.log").open("wb") as out:
-        subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, cwd=HERE, check=True)
+        subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, cwd=HERE, check=True, env=env)
     return len(list(corpus.iterdir())) - before
 
 
