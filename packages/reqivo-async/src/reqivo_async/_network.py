@@ -123,6 +123,16 @@ def _describe(exc: BaseException, fallback: str) -> str:
 _NATIVE_HAPPY_EYEBALLS: Final[dict[type, bool]] = {}
 
 
+def _ip_literal(host: str) -> bool:
+    """Whether ``host`` is an IP address: its one address needs no race (asyncio's race,
+    ``staggered_race``, leaves a reference cycle of about 50 objects per connection)."""
+    try:
+        socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET, host)
+    except OSError:
+        return False
+    return True
+
+
 def _native_happy_eyeballs(loop: asyncio.AbstractEventLoop) -> bool:
     """Whether ``loop.create_connection`` takes ``happy_eyeballs_delay`` (decided once a class).
 
@@ -184,7 +194,7 @@ async def open_connection(
                     protocol_factory,
                     host,
                     port,
-                    happy_eyeballs_delay=HAPPY_EYEBALLS_DELAY,
+                    happy_eyeballs_delay=None if _ip_literal(host) else HAPPY_EYEBALLS_DELAY,
                     local_addr=(local_address, 0) if local_address else None,
                 )
             else:
