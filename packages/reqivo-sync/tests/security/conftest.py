@@ -10,7 +10,8 @@ to a hostile scripted HTTP/2 peer through :func:`hostile_h2`, on each transport 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+import tracemalloc
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -77,3 +78,13 @@ def hostile_h2(mode: str, h2_transport: str, request: pytest.FixtureRequest) -> 
         return server, make(**options)
 
     return start
+
+
+@pytest.fixture
+def traced() -> Iterator[None]:
+    """tracemalloc on for the test (the bomb tests measure their peak allocations)."""
+    tracemalloc.start()
+    try:
+        yield
+    finally:
+        tracemalloc.stop()

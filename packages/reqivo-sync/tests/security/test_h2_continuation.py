@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 import tracemalloc
-from collections.abc import Iterator
 
 import pytest
 
@@ -44,15 +43,6 @@ from servers.h2raw import Flood, Handshake, ReadRequest, ReadUntilEOF, Repeat, S
 #: The start of a field block that goes on in CONTINUATION frames.
 OPEN_BLOCK = frame(HEADERS, 0, 1, STATUS_200)
 MIB = 1 << 20
-
-
-@pytest.fixture
-def traced() -> Iterator[None]:
-    tracemalloc.start()
-    try:
-        yield
-    finally:
-        tracemalloc.stop()
 
 
 @pytest.mark.parametrize("size", [0, 1, 16384], ids=["empty", "1-byte", "16-KiB"])

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import time
 import tracemalloc
-from collections.abc import Iterator
 
 import pytest
 from hyperframe.frame import RstStreamFrame, SettingsFrame
@@ -53,15 +52,6 @@ MIB = 1 << 20
 LIST_SIZE = 65536
 #: A 4038-byte entry (name, value and 32): it just fits the 4096-byte table.
 BIG = ("x-bomb", "v" * 4000)
-
-
-@pytest.fixture
-def traced() -> Iterator[None]:
-    tracemalloc.start()
-    try:
-        yield
-    finally:
-        tracemalloc.stop()
 
 
 def _stream_error_script(*steps: H2Step) -> tuple[H2Step, ...]:

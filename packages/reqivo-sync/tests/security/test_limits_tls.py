@@ -11,7 +11,6 @@ import functools
 import gzip
 import tracemalloc
 import zlib
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -36,15 +35,6 @@ def _bomb_server(raw_server: Any) -> RawServer:
     reply = http_response(body=_gzip_bomb(), headers=[("Content-Encoding", "gzip")])
     server: RawServer = raw_server([Repeat((ReadRequest(), Send(reply)))])
     return server
-
-
-@pytest.fixture
-def traced() -> Iterator[None]:
-    tracemalloc.start()
-    try:
-        yield
-    finally:
-        tracemalloc.stop()
 
 
 def _peak_mib() -> float:
