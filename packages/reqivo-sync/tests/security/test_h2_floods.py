@@ -16,6 +16,7 @@ import pytest
 from hyperframe.frame import (
     DataFrame,
     Frame,
+    GoAwayFrame,
     PingFrame,
     PriorityFrame,
     RstStreamFrame,
