@@ -7,6 +7,7 @@ in both modes, by the dual suite (``dual/``)."""
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -210,9 +211,14 @@ async def test_ping_returns_an_awaitable(echo_url: str) -> None:
 
 
 async def test_backpressure_pauses_reading() -> None:
+    # 64 KiB of random bytes each (permessage-deflate cannot shrink them): one read holds
+    # a few at most, so pausing the reads keeps the queue short. 50 tiny messages could
+    # all come in one read and be queued at once, as a loaded machine showed.
+    messages = [os.urandom(65536) for _ in range(50)]
+
     async def handler(ws: ServerConnection) -> None:
-        for i in range(50):
-            await ws.send(str(i))
+        for message in messages:
+            await ws.send(message)
         await ws.recv()
 
     async with ws_server(handler) as url, AsyncWebSocket(url, max_queue=8) as ws:
@@ -221,7 +227,7 @@ async def test_backpressure_pauses_reading() -> None:
         assert protocol is not None and protocol.read_paused
         assert len(protocol.queue) < 50
         got = [await ws.recv() for _ in range(50)]
-        assert got == [str(i) for i in range(50)]
+        assert got == messages
         assert not ws._p.read_paused  # type: ignore[union-attr]
         await ws.send("done")
 
