@@ -49,22 +49,21 @@ peer may use the defaults (65535-byte stream windows, 16384-byte frames, a 4096-
 HPACK table), so that is what is enforced.
 
 *Floods* (CVE-2019-9512 PING, -9514 RST_STREAM, -9515 SETTINGS, -9518 empty frames).
-Frames that cost us work but carry no response (PING and its acknowledgement,
-SETTINGS, RST_STREAM, WINDOW_UPDATE, PRIORITY, unknown types, DATA without data nor
-END_STREAM, 1xx heads) are counted; the
-count restarts at each progress: a stream opened or DATA sent by us, a final response
-head or DATA with data received. Past ``max_control_frames`` (10,000) in a row, the
-peer is flooding: a connection error ENHANCE_YOUR_CALM (``ControlFrameFlood``). A
-server sends a few of them per request (a SETTINGS change, keep-alive or round-trip
-PINGs, one RST_STREAM per stream at most), so the default leaves a margin of two to
-three orders of magnitude. The answers we owe (PING and SETTINGS acknowledgements)
-are bounded apart: more than ``max_queued_acks`` bytes (64 KiB: 3,855 PING
-acknowledgements) queued and not taken by ``data_to_send`` is the same error. The
-I/O layer stops taking them while the peer does not read (its transport's buffer
-full), so a peer that floods without reading meets this limit whatever progress it
-makes: our output stays bounded. The hot path pays one attribute store per DATA event
-and per response head (the restart), and the short path for DATA one test (an empty
-frame leaves it, to be counted).
+Frames that cost us work but carry no response (PING and its acknowledgement, SETTINGS,
+RST_STREAM, WINDOW_UPDATE, PRIORITY, unknown types, DATA without data nor END_STREAM,
+1xx heads) are counted; the count restarts at each progress: a stream opened or DATA
+sent by us, a final response head or DATA with data received. Past
+``max_control_frames`` (10,000) in a row, the peer is flooding: a connection error
+ENHANCE_YOUR_CALM (``ControlFrameFlood``). A server sends a few of them per request (a
+SETTINGS change, keep-alive or round-trip PINGs, one RST_STREAM per stream at most), so
+the default leaves a margin of two to three orders of magnitude. The answers we owe
+(PING and SETTINGS acknowledgements) are bounded apart: more than ``max_queued_acks``
+bytes (64 KiB: 3,855 PING acknowledgements) queued and not taken by ``data_to_send`` is
+the same error. The I/O layer stops taking them while the peer does not read (its
+transport's buffer full), so a peer that floods without reading meets this limit
+whatever progress it makes: our output stays bounded. The hot path pays one attribute
+store per DATA event and per response head (the restart), and the short path for DATA
+one test (an empty frame leaves it, to be counted).
 """
 
 from __future__ import annotations
@@ -195,7 +194,8 @@ class ClientConnection:
 
     Two more bound what a flooding peer can make us do (see "Floods" in the module
     docstring): ``max_control_frames``, the control frames (PING, SETTINGS, RST_STREAM,
-    empty DATA, informational heads) received with no progress in between, and
+    WINDOW_UPDATE, PRIORITY, unknown types, empty DATA, informational heads) received
+    with no progress in between, and
     ``max_queued_acks``, the bytes of PING and SETTINGS acknowledgements queued and not
     yet taken by ``data_to_send``. Past either: a connection error ENHANCE_YOUR_CALM
     (``ControlFrameFlood``).
