@@ -280,3 +280,35 @@ def test_partial_invalid_utf8_fails_fast_whatever_the_split(chunks: list[bytes])
     assert conn.close_code == 1007
     assert isinstance(events[-1], ConnectionFailed)
     assert events[-1].code == 1007
+
+
+# -- websocket: a message's size counted the message before it (WS-2) -------------------
+# fuzz_websocket, flags 0x40, campaign of 2026-12-05: a text message received in pieces
+# left its size in ``_msg_size``, reset only once the next data frame was taken, after
+# that frame's max_message_size check. The fuzzer saw a 1009 reason naming a size 4 bytes
+# larger when split; with real sizes, a 600 KiB text message received in pieces, then a
+# fragmented 600 KiB binary message, closed the connection with 1009 under the default
+# 1 MiB limit.
+WS_STALE_SIZE = base64.b64decode("QAQEAAgADQARAIEEbGIJAAJ/f38AAAAAeWWBb3L1")
+
+
+def _frame(first: int, payload: bytes) -> bytes:
+    return bytes([first, 127]) + len(payload).to_bytes(8, "big") + payload
+
+
+def test_message_size_is_not_carried_over_from_a_message_received_in_pieces() -> None:
+    text, fragment = _frame(0x81, b"a" * 600 * 1024), _frame(0x02, bytes(600 * 1024))
+    wire = text + fragment + b"\x80\x01x"  # then the binary message's last fragment
+    conn = _feed([wire[i : i + 1000] for i in range(0, len(wire), 1000)])
+    assert [type(e).__name__ for e in conn.events()] == ["TextMessage", "BytesMessage"]
+    assert conn.state is ConnectionState.OPEN
+
+
+def test_fuzz_input_reports_the_same_size_whole_and_split() -> None:
+    payload = WS_STALE_SIZE[2 + 2 * (WS_STALE_SIZE[1] & 0x0F) :]
+    whole = _feed([payload]).events()[-1]
+    cuts = [0, 4, 8, 13, 17, len(payload)]
+    split = _feed([payload[a:b] for a, b in itertools.pairwise(cuts)]).events()[-1]
+    assert isinstance(whole, ConnectionFailed) and isinstance(split, ConnectionFailed)
+    assert whole.code == split.code == 1009
+    assert whole.reason == split.reason

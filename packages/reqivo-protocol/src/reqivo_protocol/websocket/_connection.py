@@ -476,8 +476,10 @@ class WebSocketConnection:
         if max_frame is not None and length > max_frame:
             raise _too_big("frame", length, "max_frame_size", max_frame)
         max_message = self._max_message
-        if not compressed and max_message is not None and self._msg_size + length > max_message:
-            raise _too_big("message", self._msg_size + length, "max_message_size", max_message)
+        if not compressed and max_message is not None:
+            size = length + (self._msg_size if opcode == _CONT else 0)  # a new one starts at 0
+            if size > max_message:
+                raise _too_big("message", size, "max_message_size", max_message)
 
     def _collectable(self, b0: int) -> bool:
         """Whether a frame is an uncompressed binary one (a whole message or a piece)."""
@@ -545,6 +547,7 @@ class WebSocketConnection:
                 self._msg_opcode = 0
         if fin:
             self._msg_parts = []
+            self._msg_size = 0
 
     def _close_frame(self, payload: memoryview) -> None:
         code, reason = parse_close_payload(payload)
