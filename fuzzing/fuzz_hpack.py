@@ -37,6 +37,11 @@ TABLE_SIZES = [4096, 256, 0, 65536]
 LIST_SIZES = [65536, 1000, 100, 16384]
 
 
+def _check_table(decoder: Decoder) -> None:
+    if not decoder.table_size <= decoder.table_limit <= max(decoder.max_table_size, 4096):
+        raise Mismatch(f"table {decoder.table_size}/{decoder.table_limit} over its limit")
+
+
 def test_one_input(data: bytes) -> None:
     item = unpack(data)
     flags = item.flags
@@ -50,14 +55,13 @@ def test_one_input(data: bytes) -> None:
         try:
             fields = decoder.decode(block)
         except HPACKDecodingError:
-            return
+            return  # the connection is over: its table no longer matters
         except HeaderListTooLarge as exc:
             if not exc.decoded:
                 return
+            _check_table(decoder)
             continue
-        finally:
-            if not decoder.table_size <= decoder.table_limit <= max(decoder.max_table_size, 4096):
-                raise Mismatch(f"table {decoder.table_size}/{decoder.table_limit} over its limit")
+        _check_table(decoder)
         size = sum(len(name) + len(value) + 32 for name, value in fields)
         if size > list_limit:
             raise Mismatch(f"decoded list of {size} bytes, over {list_limit}")
