@@ -3,7 +3,7 @@
 ::
 
     uv run --group fuzz python fuzzing/run.py [SECONDS] [--jobs N] [--only http11,url]
-        [--runs N] [--merge] [--record PATH]
+        [--runs N]
 
 ``SECONDS`` (default ``$REQIVO_FUZZ_SECONDS`` or 60) is the time per target. Each target
 runs in its own process with libFuzzer's ``-max_total_time``; new interesting inputs
@@ -12,10 +12,8 @@ committed seeds, and crashing inputs to ``fuzzing/findings/<target>/``. The exit
 is 1 when any target found something.
 
 ``--runs N`` bounds each target by executions instead (libFuzzer's ``-runs``; the time
-bound then applies only when ``SECONDS`` is given explicitly). ``--merge`` adds the
-scratch inputs that reach new coverage to the committed corpus afterwards (libFuzzer's
-``-merge=1``), so a long run's growth can be committed. ``--record PATH`` appends the
-summary table, with the date, the Python and the command, to a Markdown file.
+bound then applies only when ``SECONDS`` is given explicitly). Long runs that grow the
+committed corpora and are recorded belong to ``campaign.py``, which uses this module.
 """
 
 from __future__ import annotations
@@ -116,32 +114,6 @@ def merge_into_corpus(target: str, workdir: Path) -> int:
     return len(list(corpus.iterdir())) - before
 
 
-def _table(results: list[Result], added: dict[str, int]) -> list[str]:
-    lines = [
-        "| target | executions | seconds | exec/s | coverage | corpus added | findings |",
-        "|---|---:|---:|---:|---:|---:|---|",
-    ]
-    for r in results:
-        rate = r.executions / r.seconds if r.seconds else 0.0
-        note = ", ".join(p.name for p in r.findings) or (
-            f"exit status {r.returncode}" if r.returncode else "none"
-        )
-        lines.append(
-            f"| {r.target} | {r.executions:,} | {r.seconds:,.0f} | {rate:,.0f} | {r.coverage} "
-            f"| {added.get(r.target, '-')} | {note} |"
-        )
-    return lines
-
-
-def record(path: Path, results: list[Result], added: dict[str, int], argv: list[str]) -> None:
-    """Append one run's table to the Markdown record at ``path``."""
-    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    version = sys.version.split()[0]
-    head = [f"## {stamp}, Python {version}", "", f"`python fuzzing/run.py {' '.join(argv)}`", ""]
-    with path.open("a", encoding="utf-8") as out:
-        out.write("\n".join([*head, *_table(results, added), "", ""]))
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -150,9 +122,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1, help="targets run at once")
     parser.add_argument("--only", default="", help="comma-separated targets")
     parser.add_argument("--runs", type=int, default=0, help="executions per target")
-    parser.add_argument("--merge", action="store_true", help="grow the committed corpora")
-    parser.add_argument("--record", type=Path, help="append the summary to this Markdown file")
-    argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
     if args.seconds is None:  # bounded by executions alone when --runs is given
         args.seconds = 0 if args.runs else int(os.environ.get("REQIVO_FUZZ_SECONDS", 60))
@@ -172,9 +141,6 @@ def main(argv: list[str] | None = None) -> int:
 
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         results = list(pool.map(one, targets))
-    added = {r.target: merge_into_corpus(r.target, workdir) for r in results} if args.merge else {}
-    if args.record:
-        record(args.record, results, added, argv)
     print(f"{'target':<10} {'executions':>11} {'exec/s':>7} {'cov':>5}  findings")
     failed = False
     for r in results:
