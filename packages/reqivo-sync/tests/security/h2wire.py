@@ -10,6 +10,7 @@ queued after a call returned is written during the next one.
 from __future__ import annotations
 
 import time
+from typing import TypeVar
 
 import pytest
 from hyperframe.frame import GoAwayFrame, RstStreamFrame, SettingsFrame
@@ -42,30 +43,30 @@ def frame(frame_type: int, flags: int, stream_id: int, payload: bytes = b"") -> 
     )
 
 
-def goaway_sent(server: H2RawServer, timeout: float = 5.0) -> GoAwayFrame:
-    """The first GOAWAY the client sent (waiting for the peer to read it)."""
+_F = TypeVar("_F", GoAwayFrame, RstStreamFrame)
+
+
+def _first_sent(server: H2RawServer, kind: type[_F], stream_id: int | None, timeout: float) -> _F:
+    """The first frame of ``kind`` the client sent (on ``stream_id`` unless None), waiting
+    for the peer, which reads on its own thread, to have read it."""
     deadline = time.monotonic() + timeout
     while True:
-        found = server.frames_of(GoAwayFrame)
-        if found:
-            goaway = found[0]
-            assert isinstance(goaway, GoAwayFrame)
-            return goaway
-        assert time.monotonic() < deadline, f"no GOAWAY among {server.frames}"
+        for sent in server.frames_of(kind):
+            if isinstance(sent, kind) and (stream_id is None or sent.stream_id == stream_id):
+                return sent
+        where = "" if stream_id is None else f" on {stream_id}"
+        assert time.monotonic() < deadline, f"no {kind.__name__}{where} among {server.frames}"
         time.sleep(0.01)
+
+
+def goaway_sent(server: H2RawServer, timeout: float = 5.0) -> GoAwayFrame:
+    """The first GOAWAY the client sent (waiting for the peer to read it)."""
+    return _first_sent(server, GoAwayFrame, None, timeout)
 
 
 def reset_sent(server: H2RawServer, stream_id: int, timeout: float = 5.0) -> RstStreamFrame:
     """The first RST_STREAM the client sent on ``stream_id`` (waiting for it)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = [f for f in server.frames_of(RstStreamFrame) if f.stream_id == stream_id]
-        if found:
-            reset = found[0]
-            assert isinstance(reset, RstStreamFrame)
-            return reset
-        assert time.monotonic() < deadline, f"no RST_STREAM on {stream_id} in {server.frames}"
-        time.sleep(0.01)
+    return _first_sent(server, RstStreamFrame, stream_id, timeout)
 
 
 def connection_error(hostile: HostileH2, *steps: H2Step) -> tuple[HTTP2ProtocolError, int]:
