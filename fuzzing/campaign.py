@@ -23,14 +23,34 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from threading import Lock
+from threading import Event, Lock
+from types import FrameType
 
 from run import TARGETS, merge_into_corpus, run_target
+
+STOPPING = Event()
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM or SIGINT: end every running slice and record it before exiting.
+
+    The signal is passed on to the libFuzzer children (listed by Linux's
+    ``/proc/PID/task/TID/children``), which print their final counts and exit; each slice
+    then ends as usual and its executions reach the ledger."""
+    STOPPING.set()
+    for children in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
+        for pid in children.read_text().split():
+            try:
+                os.kill(int(pid), signal.SIGTERM)
+            except ProcessLookupError:
+                pass
 
 
 @dataclass
@@ -78,7 +98,7 @@ def fuzz_target(target: str, ledger: Ledger, directory: Path, slice_seconds: int
     progress = ledger.of(target)
     logs = directory / "logs"
     logs.mkdir(exist_ok=True)
-    while progress.executions < ledger.runs:
+    while progress.executions < ledger.runs and not STOPPING.is_set():
         remaining = ledger.runs - progress.executions
         result = run_target(target, slice_seconds, directory, remaining)
         with (logs / f"{target}.log").open("ab") as log:
@@ -90,6 +110,8 @@ def fuzz_target(target: str, ledger: Ledger, directory: Path, slice_seconds: int
         progress.findings += [path.name for path in result.findings]
         ledger.save(target)
         print(f"  {target}: {progress.executions:,} executions", flush=True)
+        if STOPPING.is_set():
+            return
         if result.findings or result.returncode != 0:
             print(f"  {target}: stopped (exit status {result.returncode}; see {result.log})")
             return
@@ -132,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     ledger = Ledger(args.directory / "ledger.json", args.runs)
     if not args.status:
         print(f"campaign in {args.directory}: {ledger.runs:,} executions per target", flush=True)
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
             list(pool.map(lambda t: fuzz_target(t, ledger, args.directory, args.slice), targets))
     done = all(ledger.of(t).executions >= ledger.runs for t in targets)
