@@ -14,17 +14,21 @@ command again continues where it stopped, until every target reached ``--runs``.
 processes may share a campaign if they fuzz different targets (``--only``).
 
 A target stops at a finding (``fuzzing/findings/<target>/``): fix it, add its regression
-test (see README.md), run the campaign again and the target goes on. ``--status`` prints
-the ledger. When every target is done, ``--merge`` adds the scratch inputs that reach new
-coverage to the committed corpora and ``--record`` appends the table to a Markdown file.
+test (see README.md), run the campaign again and the target goes on. A slow unit that runs
+fast when tried again alone is dropped: the niced fuzzer was only starved of CPU.
+``--status`` prints the ledger. When every target is done, ``--merge`` adds the scratch
+inputs that reach new coverage to the committed corpora and ``--record`` appends the table
+to a Markdown file.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -33,9 +37,12 @@ from pathlib import Path
 from threading import Event, Lock
 from types import FrameType
 
-from run import TARGETS, merge_into_corpus, run_target
+from run import HERE, TARGETS, merge_into_corpus, run_target
 
 STOPPING = Event()
+#: A slow unit that runs alone within this many seconds (interpreter start included) was
+#: slow only because the fuzzer was starved of CPU (a niced fuzzer beside a test run).
+SLOW_ALONE = 2.0
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
@@ -47,10 +54,8 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     STOPPING.set()
     for children in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
         for pid in children.read_text().split():
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(int(pid), signal.SIGTERM)
-            except ProcessLookupError:
-                pass
 
 
 @dataclass
@@ -92,6 +97,21 @@ class Ledger:
             temporary.replace(self.path)
 
 
+def starved(target: str, artifact: Path) -> bool:
+    """Whether ``artifact`` is a slow unit that is not slow when run again alone."""
+    if not artifact.name.startswith("slow-unit-"):
+        return False
+    started = time.monotonic()
+    subprocess.run(
+        [sys.executable, str(HERE / f"fuzz_{target}.py"), str(artifact)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=HERE,
+        check=False,
+    )
+    return time.monotonic() - started < SLOW_ALONE
+
+
 def fuzz_target(target: str, ledger: Ledger, directory: Path, slice_seconds: int) -> None:
     """Run ``target`` slice after slice until it reached the campaign's executions or
     found something."""
@@ -107,12 +127,19 @@ def fuzz_target(target: str, ledger: Ledger, directory: Path, slice_seconds: int
         progress.seconds += result.seconds
         progress.coverage = max(progress.coverage, result.coverage)
         progress.slices += 1
-        progress.findings += [path.name for path in result.findings]
+        findings = []
+        for path in result.findings:
+            if starved(target, path):
+                print(f"  {target}: {path.name} runs fast alone (the fuzzer was starved): dropped")
+                path.unlink()
+            else:
+                findings.append(path)
+        progress.findings += [path.name for path in findings]
         ledger.save(target)
         print(f"  {target}: {progress.executions:,} executions", flush=True)
         if STOPPING.is_set():
             return
-        if result.findings or result.returncode != 0:
+        if findings or result.returncode != 0:
             print(f"  {target}: stopped (exit status {result.returncode}; see {result.log})")
             return
 
