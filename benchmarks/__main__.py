@@ -1,7 +1,9 @@
-"""Run benchmark suites: ``python -m benchmarks [suite ...] [--loop uvloop]`` (default: all)."""
+"""Run benchmark suites: ``python -m benchmarks [suite ...] [--loop uvloop] [--awake]``
+(default: all suites, on the otherwise idle machine)."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import platform
@@ -9,6 +11,7 @@ import sys
 from pathlib import Path
 
 from benchmarks._harness import Measurement, report, save
+from benchmarks._machine import KeepAwake, load_warning
 
 SUITES = [
     "protocol_http",
@@ -25,8 +28,11 @@ def main(argv: list[str]) -> int:
     """Run the named suites (all when none is named) and print one table per suite.
 
     ``--loop asyncio|uvloop|both`` chooses the event loop of the async client suite
-    (``REQIVO_BENCH_LOOP``, read when the suite is imported).
+    (``REQIVO_BENCH_LOOP``, read when the suite is imported). ``--awake`` keeps every core
+    busy with a ``SCHED_IDLE`` spinner during the run (see ``benchmarks/_machine.py``).
     """
+    awake = "--awake" in argv
+    argv = [arg for arg in argv if arg != "--awake"]
     if "--loop" in argv:
         at = argv.index("--loop")
         os.environ["REQIVO_BENCH_LOOP"] = argv[at + 1]
@@ -36,7 +42,20 @@ def main(argv: list[str]) -> int:
     if unknown:
         print(f"unknown suites {unknown}; choose from {SUITES}", file=sys.stderr)
         return 2
-    print(f"Python {platform.python_version()} on {platform.machine()}, {platform.system()}")
+    regime = "cores kept awake (--awake)" if awake else "otherwise idle machine"
+    print(
+        f"Python {platform.python_version()} on {platform.machine()}, {platform.system()}; {regime}"
+    )
+    warning = load_warning()
+    if warning:
+        print(warning)
+    with KeepAwake() if awake else contextlib.nullcontext():
+        everything = _run_suites(chosen)
+    save(everything, Path("reports") / "benchmarks.json")  # benchmarks/plot.py reads it
+    return 0
+
+
+def _run_suites(chosen: list[str]) -> list[Measurement]:
     everything: list[Measurement] = []
     for name in chosen:
         suite = importlib.import_module(f"benchmarks.{name}")
@@ -46,8 +65,7 @@ def main(argv: list[str]) -> int:
         print()
         print(report(suite.TITLE, results))
         everything += results
-    save(everything, Path("reports") / "benchmarks.json")  # benchmarks/plot.py reads it
-    return 0
+    return everything
 
 
 if __name__ == "__main__":
