@@ -1,9 +1,11 @@
-"""Event hooks and auth flows given to the blocking API see the sync objects, off the loop.
+"""Event hooks and auth flows given to the blocking API see the sync objects.
 
 They get ``reqivo_sync.Request`` / ``Response`` (the classes themselves, not the async ones
-they subclass), run in a worker thread (not the thread that called the Session, which
-runs the event loop today), and are driven by reqivo-async's policies: redirects, auth
-round trips and retries call them as they do in the async API.
+they subclass) and are driven by reqivo-async's policies: redirects, auth round trips and
+retries call them as they do in the async API. Where they run depends on the mechanism:
+in the calling thread when the Session drives blocking I/O itself (HTTP/1.1, the default:
+ADR-015), in a worker thread when it runs on its event loop (HTTP/2 on, here: ADR-013),
+never on the loop. ``MECHANISMS`` runs the thread checks under both.
 """
 
 from __future__ import annotations
@@ -36,6 +38,14 @@ from servers.models import Server
 Seen = list[tuple[str, type, bool]]
 
 
+#: ``Session`` options per mechanism, and whether user code then runs off the caller's thread.
+MECHANISMS = pytest.mark.parametrize(
+    ("options", "off_thread"),
+    [({}, False), ({"http2": True}, True)],
+    ids=["driven", "bridge"],
+)
+
+
 def _record(seen: Seen, what: str, obj: object, caller: int) -> None:
     """Note the object's exact class, and whether we run outside the caller's thread."""
     seen.append((what, type(obj), threading.get_ident() != caller))
@@ -44,8 +54,9 @@ def _record(seen: Seen, what: str, obj: object, caller: int) -> None:
 # -- event hooks -------------------------------------------------------------------------
 
 
+@MECHANISMS
 def test_hooks_get_the_sync_request_and_response_on_every_hop(
-    uvicorn_h11_server: Server,
+    uvicorn_h11_server: Server, options: dict[str, Any], off_thread: bool
 ) -> None:
     seen: Seen = []
     statuses: list[int] = []
@@ -60,11 +71,15 @@ def test_hooks_get_the_sync_request_and_response_on_every_hop(
         statuses.append(response.status_code)
 
     hooks: dict[str, list[Any]] = {"request": [on_request], "response": [on_response]}
-    with Session(event_hooks=hooks, timeout=10.0) as session:
+    with Session(event_hooks=hooks, timeout=10.0, **options) as session:
         response = session.get(uvicorn_h11_server.join("/redirect/2"))
     assert response.status_code == 200
     assert statuses == [302, 302, 200]
-    hop = [("request", Request, True), ("response", Response, True), ("its request", Request, True)]
+    hop = [
+        ("request", Request, off_thread),
+        ("response", Response, off_thread),
+        ("its request", Request, off_thread),
+    ]
     assert seen == hop * 3
     assert type(response) is Response
     assert all(type(previous) is Response for previous in response.history)
@@ -206,7 +221,10 @@ def test_a_response_hook_reads_a_streamed_body_from_the_network(
         assert len(bodies[0]) == 5000
 
 
-def test_hooks_of_a_session_called_inside_a_running_loop(uvicorn_h11_server: Server) -> None:
+@MECHANISMS
+def test_hooks_of_a_session_called_inside_a_running_loop(
+    uvicorn_h11_server: Server, options: dict[str, Any], off_thread: bool
+) -> None:
     seen: Seen = []
     caller = threading.get_ident()
 
@@ -216,9 +234,9 @@ def test_hooks_of_a_session_called_inside_a_running_loop(uvicorn_h11_server: Ser
     async def main(session: Session) -> int:
         return session.get(uvicorn_h11_server.join("/health")).status_code
 
-    with Session(event_hooks={"response": [on_response]}, timeout=10.0) as session:
+    with Session(event_hooks={"response": [on_response]}, timeout=10.0, **options) as session:
         assert asyncio.run(main(session)) == 200
-    assert seen == [("response", Response, True)]
+    assert seen == [("response", Response, off_thread)]
 
 
 # -- auth --------------------------------------------------------------------------------
@@ -248,7 +266,10 @@ class TokenAuth(Auth):
         yield request
 
 
-def test_a_custom_multi_step_flow_sees_sync_objects(uvicorn_h11_server: Server) -> None:
+@MECHANISMS
+def test_a_custom_multi_step_flow_sees_sync_objects(
+    uvicorn_h11_server: Server, options: dict[str, Any], off_thread: bool
+) -> None:
     seen: Seen = []
     auth = TokenAuth(uvicorn_h11_server.join("/echo"), seen)
     statuses: list[int] = []
@@ -256,22 +277,23 @@ def test_a_custom_multi_step_flow_sees_sync_objects(uvicorn_h11_server: Server) 
     def count(response: Response) -> None:
         statuses.append(response.status_code)
 
-    with Session(auth=auth, event_hooks={"response": [count]}, timeout=10.0) as session:
+    hooks: dict[str, list[Any]] = {"response": [count]}
+    with Session(auth=auth, event_hooks=hooks, timeout=10.0, **options) as session:
         assert session.auth is auth  # a sync Auth is used as is
         response = session.get(uvicorn_h11_server.join("/bearer?token=t0k"))
         assert response.status_code == 200
         assert type(response) is Response
         assert statuses == [401, 200, 200]
         assert seen == [
-            ("request", Request, True),
-            ("response", Response, True),
-            ("token response", Response, True),
+            ("request", Request, off_thread),
+            ("response", Response, off_thread),
+            ("token response", Response, off_thread),
         ]
         # The flow is used per request too, and by send() and stream().
         seen.clear()
         url = uvicorn_h11_server.join("/bearer?token=t0k")
         assert session.get(url, auth=None).status_code == 401
-        plain = Session(timeout=10.0)
+        plain = Session(timeout=10.0, **options)
         try:
             assert plain.get(url, auth=auth).status_code == 200
             assert plain.send(plain.build_request("GET", url), auth=auth).status_code == 200
@@ -298,8 +320,9 @@ def test_digest_and_basic_pass_through_unchanged(hypercorn_server: Server) -> No
         assert basic.status_code == 200
 
 
-def test_an_auth_function_runs_in_a_worker_thread_with_the_sync_request(
-    uvicorn_h11_server: Server,
+@MECHANISMS
+def test_an_auth_function_runs_where_hooks_do_with_the_sync_request(
+    uvicorn_h11_server: Server, options: dict[str, Any], off_thread: bool
 ) -> None:
     seen: Seen = []
     caller = threading.get_ident()
@@ -311,7 +334,7 @@ def test_an_auth_function_runs_in_a_worker_thread_with_the_sync_request(
         return request
 
     url = uvicorn_h11_server.join("/bearer?token=f")
-    with Session(auth=sign, timeout=10.0) as session:
+    with Session(auth=sign, timeout=10.0, **options) as session:
         assert type(session.auth) is FunctionAuth
         assert session.get(url).status_code == 200
         session.auth = None
@@ -326,7 +349,7 @@ def test_an_auth_function_runs_in_a_worker_thread_with_the_sync_request(
 
         session.auth = typed
         assert session.get(url).status_code == 200
-    assert seen == [("request", Request, True)] * 3
+    assert seen == [("request", Request, off_thread)] * 3
 
 
 def test_coroutine_auth_functions_are_refused() -> None:

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Self
 
+from reqivo_async import _blocking_io
 from reqivo_async._config import DEFAULT_TIMEOUT, Timeout, TimeoutTypes, to_timeout
 from reqivo_async._http11 import HTTP11Connection, HTTP11Protocol
 from reqivo_async._models import AsyncRequest, Response
@@ -41,6 +42,7 @@ from reqivo_protocol import (
     ConnectTimeout,
     HeaderTypes,
     Origin,
+    ReadTimeout,
     RequestError,
 )
 
@@ -77,6 +79,8 @@ class AsyncConnection(AsyncBaseTransport):
     socket instead of TCP), ``socket_options`` (``setsockopt`` triples), ``proxy`` (a
     URL or ``Proxy``; ``tunnel=True`` asks for a ``CONNECT`` tunnel to an ``http`` origin
     too, as an upgrade needs). ``keepalive_expiry`` is how long it may stay idle.
+    ``blocking=True``: blocking socket I/O in the calling thread, no event loop (see
+    ``AsyncConnectionPool``; HTTP/1.1 only).
     """
 
     def __init__(
@@ -98,9 +102,13 @@ class AsyncConnection(AsyncBaseTransport):
         keepalive_expiry: float | None = None,
         http1: bool = True,
         http2: bool = False,
+        blocking: bool = False,
     ) -> None:
         if not (http1 or http2):
             raise ValueError("at least one of http1 and http2 must be enabled")
+        if blocking and (http2 or not http1):
+            raise ValueError("blocking I/O speaks HTTP/1.1 only: HTTP/2 needs the event loop")
+        self._blocking = blocking
         if isinstance(url_or_origin, Origin):
             origin = url_or_origin
         else:
@@ -292,8 +300,13 @@ class AsyncConnection(AsyncBaseTransport):
         timeout: Timeout = request.extensions.get("timeout") or DEFAULT_TIMEOUT
         self._connecting = True
         try:
-            async with asyncio.timeout(timeout.connect):
-                http = await self._open(request.extensions.get("trace"))
+            if self._blocking:
+                # No task for asyncio.timeout: each step gets what is left of the budget.
+                until = None if timeout.connect is None else time.monotonic() + timeout.connect
+                http = await self._open(request.extensions.get("trace"), until)
+            else:
+                async with asyncio.timeout(timeout.connect):
+                    http = await self._open(request.extensions.get("trace"))
         except RequestError as exc:
             if exc.request is None:
                 exc.request = request
@@ -310,39 +323,59 @@ class AsyncConnection(AsyncBaseTransport):
         self._http = http
         return http
 
-    async def _open(self, callback: TraceCallback | None) -> HTTP11Connection | HTTP2Connection:
+    async def _open(
+        self, callback: TraceCallback | None, until: float | None = None
+    ) -> HTTP11Connection | HTTP2Connection:
+        """Connect, through the proxy if any, then TLS; ``until``: the connect deadline
+        (``time.monotonic``) of blocking I/O, which has no ``asyncio.timeout`` around it."""
         origin = self._origin
         proxy = self._proxy
         host, port = (proxy.host, proxy.port) if proxy is not None else (origin.host, self._port)
+        transport: asyncio.Transport
+        protocol: HTTP11Protocol
         async with trace(callback, "connection.connect", host=host, port=port):
-            transport, protocol = await open_connection(
-                HTTP11Protocol,
-                host,
-                port,
-                seconds=None,
-                uds=self._uds,
-                local_address=self._local_address,
-                socket_options=self._socket_options,
-            )
+            if self._blocking:
+                transport, protocol = _blocking_io.open_connection(
+                    _blocking_io.BlockingHTTP11Protocol,
+                    host,
+                    port,
+                    seconds=_left(until),
+                    uds=self._uds,
+                    local_address=self._local_address,
+                    socket_options=self._socket_options,
+                )
+            else:
+                transport, protocol = await open_connection(
+                    HTTP11Protocol,
+                    host,
+                    port,
+                    seconds=None,
+                    uds=self._uds,
+                    local_address=self._local_address,
+                    socket_options=self._socket_options,
+                )
         alpn: str | None = None
         try:
             if proxy is not None and proxy.is_secure:
                 transport = await self._tls(
-                    transport, protocol, proxy.host, callback, for_proxy=True
+                    transport, protocol, proxy.host, callback, for_proxy=True, until=until
                 )
             if proxy is not None and self._tunnel:
                 async with trace(callback, "connection.proxy_tunnel", proxy=str(proxy.url)):
-                    await open_tunnel(
-                        protocol,
-                        proxy,
-                        origin.host,
-                        self._port,
-                        read_timeout=None,
-                        max_header_size=self._max_header_size,
-                        max_header_count=self._max_header_count,
-                    )
+                    try:
+                        await open_tunnel(
+                            protocol,
+                            proxy,
+                            origin.host,
+                            self._port,
+                            read_timeout=_left(until) if self._blocking else None,
+                            max_header_size=self._max_header_size,
+                            max_header_count=self._max_header_count,
+                        )
+                    except ReadTimeout as exc:  # blocking: the connect budget ran out
+                        raise TimeoutError(str(exc)) from exc
             if self._secure:
-                transport = await self._tls(transport, protocol, origin.host, callback)
+                transport = await self._tls(transport, protocol, origin.host, callback, until=until)
                 ssl_object = transport.get_extra_info("ssl_object")
                 alpn = ssl_object.selected_alpn_protocol() if ssl_object is not None else None
         except BaseException as exc:
@@ -399,6 +432,7 @@ class AsyncConnection(AsyncBaseTransport):
         callback: TraceCallback | None,
         *,
         for_proxy: bool = False,
+        until: float | None = None,
     ) -> asyncio.Transport:
         context = self._ssl_context
         if for_proxy and self._http2 and not isinstance(self._verify, ssl.SSLContext):
@@ -409,7 +443,16 @@ class AsyncConnection(AsyncBaseTransport):
                 self._verify, self._cert, trust_env=self._trust_env, alpn=self.alpn_protocols
             )
         async with trace(callback, "connection.tls", server_hostname=server_hostname) as step:
-            tls = await start_tls(transport, protocol, context, server_hostname, seconds=None)
+            if self._blocking:
+                tls: asyncio.Transport = _blocking_io.start_tls(
+                    transport,  # type: ignore[arg-type]
+                    protocol,
+                    context,
+                    server_hostname,
+                    seconds=_left(until),
+                )
+            else:
+                tls = await start_tls(transport, protocol, context, server_hostname, seconds=None)
             protocol.transport = tls
             ssl_object = tls.get_extra_info("ssl_object")
             if self._pins is not None and server_hostname == self._origin.host:
@@ -417,5 +460,19 @@ class AsyncConnection(AsyncBaseTransport):
             step.done(version=ssl_object.version() if ssl_object is not None else None)
         return tls
 
+    def refresh(self) -> None:
+        """Blocking I/O: read what arrived while the connection was idle (nobody polls
+        it), so that ``is_available`` sees a close by the server."""
+        http = self._http
+        if http is not None and not http.closed:
+            transport = http.protocol.transport
+            if isinstance(transport, _blocking_io.BlockingTransport):
+                transport.refresh()
+
     def __repr__(self) -> str:
         return f"<AsyncConnection [{self._origin} {self.info().state}]>"
+
+
+def _left(until: float | None) -> float | None:
+    """Seconds from now to ``until`` (``time.monotonic``), never negative; None for none."""
+    return None if until is None else max(0.0, until - time.monotonic())

@@ -46,8 +46,13 @@ class FlowProtocol(asyncio.Protocol):
     ``connection_lost`` call ``super().connection_lost(exc)`` first.
     """
 
+    #: False for a protocol fed without an event loop (``_blocking_io``).
+    needs_loop = True
+
     def __init__(self, *, write_paused: bool = False) -> None:
-        self.loop = asyncio.get_running_loop()
+        self.loop: asyncio.AbstractEventLoop = (
+            asyncio.get_running_loop() if self.needs_loop else None  # type: ignore[assignment]
+        )
         #: Whether the transport asked us to stop writing until it drains.
         self.write_paused = write_paused
         self.lost = False

@@ -374,7 +374,6 @@ class HTTP11Connection:
         self.failed_before_response = False
         self.expires_at: float | None = None
         self.idle_since = time.monotonic()
-        self._loop = asyncio.get_running_loop()
         self._eof_fed = False
         self._request: AsyncRequest | None = None
         self._received_at_start = 0
@@ -671,11 +670,11 @@ class HTTP11Connection:
     async def _wait_continue(self) -> ResponseHead | None:
         """After an ``Expect: 100-continue`` head: None to send the body (100 came, or
         the delay passed), or the final response the server sent instead."""
-        deadline = self._loop.time() + EXPECT_CONTINUE_DELAY
+        deadline = time.monotonic() + EXPECT_CONTINUE_DELAY
         while True:
             event = self._next_event()
             if event is NEED_DATA:
-                remaining = deadline - self._loop.time()
+                remaining = deadline - time.monotonic()
                 if remaining <= 0 or not await self.protocol.wait_readable(remaining):
                     return None
                 continue

@@ -47,6 +47,14 @@ idle ones expire by ``keepalive_expiry``. When ALPN chose HTTP/1.1 the key is
 remembered and takes the HTTP/1.1 path from then on. Requests the server refused
 (``REFUSED_STREAM``, or above a GOAWAY's last stream) are resent on another connection,
 whatever their method: the server did not process them (RFC 9113 section 8.7).
+
+Blocking I/O (``blocking=True``, ADR-015): the same pool for callers that drive the session
+without an event loop, from many threads at once (reqivo-sync's ``Session``). Connections
+do blocking socket I/O in the calling thread (``_blocking_io``); the bookkeeping above runs
+under ``_lock`` (a reentrant lock: closing a connection may release it back to the pool);
+a request waiting for room sleeps on a ``ThreadWaiter``; an idle connection is ``refresh``ed
+before reuse (nobody reads it while idle). HTTP/1.1 only, and no TLS to a proxy (TLS
+inside TLS needs the loop's memory BIOs).
 """
 
 from __future__ import annotations
@@ -56,10 +64,12 @@ import collections
 import contextlib
 import logging
 import ssl
+import threading
 import time
 from collections.abc import Iterable
-from typing import Final, Self
+from typing import Any, Final, Self
 
+from reqivo_async import _blocking_io
 from reqivo_async._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, Limits, Timeout
 from reqivo_async._connection import AsyncConnection, ConnectionInfo
 from reqivo_async._env import EnvironmentProxies
@@ -106,6 +116,9 @@ class AsyncConnectionPool(AsyncBaseTransport):
     ``max_header_size``/``max_header_count``: limits on response heads. ``http2=True``
     offers HTTP/2 by ALPN on ``https`` (HTTP/1.1 when the server prefers it);
     ``http1=False`` with it speaks HTTP/2 only (prior knowledge on ``http``).
+    ``blocking=True`` does blocking socket I/O in the calling thread instead of asyncio, for
+    a session driven without an event loop by many threads (reqivo-sync's ``Session``):
+    HTTP/1.1 only, and no ``https://`` proxy (``ValueError`` otherwise).
     """
 
     def __init__(
@@ -124,9 +137,15 @@ class AsyncConnectionPool(AsyncBaseTransport):
         socket_options: Iterable[SocketOption] | None = None,
         http1: bool = True,
         http2: bool = False,
+        blocking: bool = False,
     ) -> None:
         if not (http1 or http2):
             raise ValueError("at least one of http1 and http2 must be enabled")
+        if blocking and (http2 or not http1):
+            raise ValueError("blocking I/O speaks HTTP/1.1 only: HTTP/2 needs the event loop")
+        #: Whether its connections do blocking I/O (see the module).
+        self.blocking = blocking
+        self._lock = threading.RLock()
         self._http1 = http1
         self._http2 = http2
         self._limits = limits
@@ -146,6 +165,11 @@ class AsyncConnectionPool(AsyncBaseTransport):
         if self._env_proxies is not None and not self._env_proxies.proxies:
             self._env_proxies = None
         self._env_proxy_cache: dict[str, Proxy] = {}
+        if blocking:
+            addresses = [] if self._env_proxies is None else self._env_proxies.proxies.values()
+            proxies = [self._proxy] if self._proxy is not None else [Proxy(a) for a in addresses]
+            if any(p.is_secure for p in proxies):
+                raise ValueError("blocking I/O cannot use an https:// proxy (TLS inside TLS)")
         self._local_address = local_address
         self._uds = uds
         self._max_header_size = max_header_size
@@ -156,7 +180,9 @@ class AsyncConnectionPool(AsyncBaseTransport):
         self._keys: dict[AsyncConnection, _Key] = {}  # every counted connection
         self._per_key: collections.Counter[_Key] = collections.Counter()
         self._idle_count = 0
-        self._waiters: collections.deque[asyncio.Future[bool]] = collections.deque()
+        self._waiters: collections.deque[asyncio.Future[bool] | _blocking_io.ThreadWaiter] = (
+            collections.deque()
+        )
         self._next_sweep = 0.0
         self._closed = False
         self._release_callback = self._release
@@ -236,7 +262,11 @@ class AsyncConnectionPool(AsyncBaseTransport):
                     h2 = False
             else:
                 # The fast path: an idle connection is there (no await, no trace to emit).
-                connection = None if traced or self._closed else self._reuse(key)
+                if traced or self._closed:
+                    connection = None
+                else:
+                    with self._lock:
+                        connection = self._reuse(key)
                 if connection is None:
                     connection = await self._acquire(key, proxy, request, timeout, upgrade)
             try:
@@ -265,6 +295,21 @@ class AsyncConnectionPool(AsyncBaseTransport):
 
     async def aclose(self) -> None:
         """Close every connection; requests in flight fail, waiting ones too."""
+        if self.blocking:
+            with self._lock:
+                connections = self._close_bookkeeping()
+            for connection in connections:
+                await connection.aclose()  # blocking: it never suspends
+            return
+        connections = self._close_bookkeeping()
+        closing = [c for c in self._closing if c.is_closing()]
+        self._closing.clear()
+        if connections or closing:
+            await asyncio.gather(*[connection.aclose() for connection in connections + closing])
+
+    def _close_bookkeeping(self) -> list[AsyncConnection]:
+        """Mark the pool closed, forget every connection and wake every waiter; the
+        connections to close."""
         self._closed = True
         connections = list(self._keys)
         self._idle.clear()
@@ -277,13 +322,10 @@ class AsyncConnectionPool(AsyncBaseTransport):
         self._per_key.clear()
         self._idle_count = 0
         while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(True)
-        closing = [c for c in self._closing if c.is_closing()]
-        self._closing.clear()
-        if connections or closing:
-            await asyncio.gather(*[connection.aclose() for connection in connections + closing])
+            queued = self._waiters.popleft()
+            if not queued.done():
+                queued.set_result(True)
+        return connections
 
     # -- acquiring ---------------------------------------------------------------------------
 
@@ -396,36 +438,54 @@ class AsyncConnectionPool(AsyncBaseTransport):
         timeouts: Timeout,
         upgrade: bool = False,
     ) -> AsyncConnection:
-        loop = asyncio.get_running_loop()
+        loop = None if self.blocking else asyncio.get_running_loop()
         while True:
-            if self._closed:
-                raise RuntimeError("cannot send a request: the connection pool is closed")
-            connection = self._reuse(key)
+            with self._lock:
+                connection, waiter = self._take_or_wait(key, proxy, upgrade, loop)
             if connection is not None:
                 trace = request.extensions.get("trace")
-                if trace is not None:
+                if trace is not None and connection._http is not None:
                     await emit(trace, "connection.reused", origin=str(connection.origin))
                 return connection
-            limits = self._limits
-            total = len(self._keys)
-            if (limits.max_connections is None or total < limits.max_connections) and (
+            if waiter is not None:
+                await self._wait(waiter, timeouts.pool, request)
+
+    def _take_or_wait(
+        self,
+        key: _Key,
+        proxy: Proxy | None,
+        upgrade: bool,
+        loop: asyncio.AbstractEventLoop | None,
+    ) -> tuple[AsyncConnection | None, asyncio.Future[bool] | _blocking_io.ThreadWaiter | None]:
+        """One look at the pool (under ``_lock``): an idle connection for ``key``, a new one
+        when there is room, or a waiter queued for a release (neither: look again)."""
+        if self._closed:
+            raise RuntimeError("cannot send a request: the connection pool is closed")
+        connection = self._reuse(key)
+        if connection is not None:
+            return connection, None
+        limits = self._limits
+        total = len(self._keys)
+        if (limits.max_connections is None or total < limits.max_connections) and (
+            limits.max_connections_per_host is None
+            or self._per_key[key] < limits.max_connections_per_host
+        ):
+            # An upgrade (WebSocket) needs HTTP/1.1: its connection offers nothing else.
+            return self._create(key, proxy, http2=self._http2 and not upgrade), None
+        if (
+            limits.max_connections is not None
+            and total >= limits.max_connections
+            and self._idle_count
+            and (
                 limits.max_connections_per_host is None
                 or self._per_key[key] < limits.max_connections_per_host
-            ):
-                # An upgrade (WebSocket) needs HTTP/1.1: its connection offers nothing else.
-                return self._create(key, proxy, http2=self._http2 and not upgrade)
-            if (
-                limits.max_connections is not None
-                and total >= limits.max_connections
-                and self._idle_count
-                and (
-                    limits.max_connections_per_host is None
-                    or self._per_key[key] < limits.max_connections_per_host
-                )
-            ):
-                self._evict_oldest_idle()
-                continue
-            await self._wait(loop, timeouts.pool, request)
+            )
+        ):
+            self._evict_oldest_idle()
+            return None, None
+        waiter = _blocking_io.ThreadWaiter() if loop is None else loop.create_future()
+        self._waiters.append(waiter)
+        return None, waiter
 
     def _reuse(self, key: _Key) -> AsyncConnection | None:
         """The most recently used idle connection for ``key`` that is still good, taken
@@ -437,6 +497,8 @@ class AsyncConnectionPool(AsyncBaseTransport):
         while stack:
             connection = stack.pop()
             self._idle_count -= 1
+            if self.blocking:
+                connection.refresh()
             if connection.is_available() and not connection.has_expired(now):
                 return connection
             self._discard(connection)
@@ -462,6 +524,7 @@ class AsyncConnectionPool(AsyncBaseTransport):
             keepalive_expiry=self._limits.keepalive_expiry,
             http1=self._http1 or not http2,
             http2=http2,
+            blocking=self.blocking,
         )
         connection._on_release = self._release_callback
         self._keys[connection] = key
@@ -469,33 +532,60 @@ class AsyncConnectionPool(AsyncBaseTransport):
         return connection
 
     async def _wait(
-        self, loop: asyncio.AbstractEventLoop, seconds: float | None, request: AsyncRequest
+        self,
+        waiter: asyncio.Future[bool] | _blocking_io.ThreadWaiter,
+        seconds: float | None,
+        request: AsyncRequest,
     ) -> None:
-        waiter: asyncio.Future[bool] = loop.create_future()
-        self._waiters.append(waiter)
-        handle = loop.call_later(seconds, expire, waiter) if seconds is not None else None
-        try:
-            woken = await waiter
-        except BaseException:
-            if waiter.done() and not waiter.cancelled() and waiter.result():
-                # A release picked this waiter just before the cancellation: pass it on.
-                self._wake_one()
-            else:
+        if isinstance(waiter, _blocking_io.ThreadWaiter):
+            try:
+                woken = waiter.wait(seconds)
+            except BaseException:
+                with self._lock:
+                    self._abandon(waiter)
+                raise
+            if not woken:
+                with self._lock:
+                    woken = waiter.done() and waiter.result()  # a release came just then
+                    if not woken:
+                        waiter.set_result(False)
+                        _remove(self._waiters, waiter)
+        else:
+            loop = waiter.get_loop()
+            handle = loop.call_later(seconds, expire, waiter) if seconds is not None else None
+            try:
+                woken = await waiter
+            except BaseException:
+                self._abandon(waiter)
+                raise
+            finally:
+                if handle is not None:
+                    handle.cancel()
+            if not woken:
                 _remove(self._waiters, waiter)
-            raise
-        finally:
-            if handle is not None:
-                handle.cancel()
         if not woken:
-            _remove(self._waiters, waiter)
             raise PoolTimeout(
                 f"no connection became available within {seconds} seconds", request=request
             )
+
+    def _abandon(self, waiter: asyncio.Future[bool] | _blocking_io.ThreadWaiter) -> None:
+        """A waiting request gave up (cancelled, interrupted): if a release picked it just
+        before, pass that on to the next waiter."""
+        if waiter.done() and not waiter.cancelled() and waiter.result():
+            self._wake_one()
+        else:
+            if isinstance(waiter, _blocking_io.ThreadWaiter):
+                waiter.set_result(False)
+            _remove(self._waiters, waiter)
 
     # -- releasing ---------------------------------------------------------------------------
 
     def _release(self, connection: AsyncConnection) -> None:
         """Called by a connection when its request ended (the pool's only entry point)."""
+        with self._lock:
+            self._release_locked(connection)
+
+    def _release_locked(self, connection: AsyncConnection) -> None:
         key = self._keys.get(connection)
         if key is None:  # forgotten already (the pool was closed)
             connection.close()
@@ -602,8 +692,8 @@ class AsyncConnectionPool(AsyncBaseTransport):
 
 
 def _remove(
-    waiters: collections.deque[asyncio.Future[bool]] | list[asyncio.Future[bool]],
-    waiter: asyncio.Future[bool],
+    waiters: collections.deque[Any] | list[Any],
+    waiter: asyncio.Future[bool] | _blocking_io.ThreadWaiter,
 ) -> None:
     with contextlib.suppress(ValueError):
         waiters.remove(waiter)

@@ -201,6 +201,9 @@ class AsyncSession:
             # A test's stand-in (override_default_transport), read here once: never per request.
             transport = _override.default_transport(make_pool)
         self._transport = transport
+        # A transport doing blocking I/O (reqivo-sync drives this session without a loop):
+        # the total timeout and retry back-offs then wait without asyncio (ADR-015).
+        self._blocking = getattr(transport, "blocking", False) is True
 
     # -- settings (kept in the shared SessionState) -------------------------------------
 
@@ -521,9 +524,12 @@ class AsyncSession:
             timeout = extensions["timeout"] = state.timeout
         try:
             if timeout.total is not None:
-                return await self._send_with_deadline(
-                    request, flow, follow, retry, stream, timeout.total
+                send = (
+                    self._send_with_blocking_deadline
+                    if self._blocking
+                    else self._send_with_deadline
                 )
+                return await send(request, flow, follow, retry, stream, timeout.total)
             # _send_handling_redirects and _read, inlined: this is the hot path.
             if flow is None and retry is None:
                 response = await self._send_once(request)
@@ -568,6 +574,31 @@ class AsyncSession:
                     request=request,
                 ) from exc
             raise
+
+    async def _send_with_blocking_deadline(
+        self,
+        request: AsyncRequest,
+        flow: Auth | None,
+        follow: bool,
+        retry: Retry | None,
+        stream: bool,
+        total: float,
+    ) -> Response:
+        """``_send_with_deadline`` for blocking I/O, which has no task for asyncio.timeout:
+        every blocking wait honours the deadline (``_blocking_io.deadline``)."""
+        from reqivo_async import _blocking_io
+
+        try:
+            with _blocking_io.deadline(total):
+                response = await self._send_handling_redirects(request, flow, follow, retry)
+                if not stream:
+                    await _read(response)
+                return response
+        except _blocking_io.DeadlinePassed:
+            raise TotalTimeout(
+                f"the request did not complete within its total timeout of {total} s",
+                request=request,
+            ) from None
 
     async def _send_handling_redirects(
         self, request: AsyncRequest, flow: Auth | None, follow: bool, retry: Retry | None
@@ -705,7 +736,12 @@ class AsyncSession:
                     delay,
                     response.status_code,
                 )
-            await asyncio.sleep(delay)
+            if self._blocking:
+                from reqivo_async import _blocking_io
+
+                _blocking_io.sleep(delay)
+            else:
+                await asyncio.sleep(delay)
 
     async def _send_once(self, request: AsyncRequest) -> Response:
         state = self._state
@@ -974,6 +1010,7 @@ class AsyncSession:
         session = object.__new__(cls)
         session._state = state
         session._transport = transport
+        session._blocking = getattr(transport, "blocking", False) is True
         session._closed = False
         session._opened = False
         session._owns_transport = False

@@ -30,7 +30,8 @@ The transport stack, one layer on the other::
 - ``override_default_transport(factory)``: a context manager under which every session
   built without ``transport=`` (a ``reqivo_sync.Session`` too) sends through
   ``factory(make_pool)``, a ``TransportFactory``; read once per session, for tests
-  (``reqivo_async.testing`` and its pytest fixture use it); ``default_transport(make_pool)``:
+  (``reqivo_async.testing`` and its pytest fixture use it); ``transport_overridden()``
+  tells whether one is active; ``default_transport(make_pool)``:
   what such a session gets, for code that builds one's transport itself.
 - ``DEFAULT_TIMEOUT``, ``DEFAULT_LIMITS``: the defaults of ``timeout=`` and ``limits=``.
 - The type aliases of the public signatures: ``AuthTypes``, ``CertTypes``,
@@ -62,6 +63,7 @@ from reqivo_async._transports._override import (
     TransportFactory,
     default_transport,
     override_default_transport,
+    transport_overridden,
 )
 
 if TYPE_CHECKING:
@@ -164,5 +166,6 @@ __all__ = [
     "proxy_for",
     "redact_url",
     "start_tls",
+    "transport_overridden",
     "wake",
 ]

@@ -64,7 +64,7 @@ async def _drive(
     request: AsyncRequest,
 ) -> AsyncGenerator[AsyncRequest, AsyncResponse]:
     """Run the blocking generator ``auth_flow`` as reqivo-async's session expects a flow."""
-    loop = asyncio.get_running_loop()
+    loop = asyncio._get_running_loop()  # None: driven without a loop (ADR-015)
     if auth.requires_request_body:
         await request.aread()
     flow = auth_flow(as_sync_request(request))
@@ -164,7 +164,7 @@ class _AsyncFlowAuth(AsyncAuth):
         self, request: AsyncRequest
     ) -> AsyncGenerator[AsyncRequest, AsyncResponse]:
         """The wrapped scheme's async flow, its requests and responses made sync."""
-        loop = asyncio.get_running_loop()
+        loop = asyncio._get_running_loop()  # None: driven without a loop (ADR-015)
         flow = self.auth.async_auth_flow(as_sync_request(request))
         try:
             step = await flow.__anext__()

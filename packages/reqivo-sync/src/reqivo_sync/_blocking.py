@@ -36,12 +36,18 @@ __all__ = [
 
 T = TypeVar("T")
 
+_get_running_loop = asyncio._get_running_loop
+
 
 async def run_blocking(fn: Callable[..., T], /, *args: Any) -> T:
-    """Run ``fn(*args)`` in a worker thread of the running loop, in a copy of the context.
+    """Run ``fn(*args)`` in a worker thread of the running loop, in a copy of the context;
+    in place when no loop runs (a Session driven in the calling thread, ADR-015: that
+    thread is the caller's own, blocking is what it asked for).
 
     The one place that decides where a user's blocking code runs (see the module).
     """
+    if _get_running_loop() is None:
+        return fn(*args)
     return await asyncio.to_thread(fn, *args)
 
 

@@ -45,7 +45,9 @@ def _no_bridge() -> None:
 
 
 class SyncHook:
-    """One user hook, called in a worker thread with the sync ``Request`` or ``Response``."""
+    """One user hook, called with the sync ``Request`` or ``Response``: in a worker thread
+    when the Session runs on its event loop, in the calling thread when it drives blocking
+    I/O itself (``run_blocking``)."""
 
     __slots__ = ("_bridge", "_event", "hook")
 
@@ -61,7 +63,8 @@ class SyncHook:
 
     async def __call__(self, subject: Any) -> None:
         if self._event == "response":
-            subject = as_sync_response(subject, self._bridge(), asyncio.get_running_loop())
+            loop = asyncio._get_running_loop()  # None: driven without a loop (ADR-015)
+            subject = as_sync_response(subject, None if loop is None else self._bridge(), loop)
         else:
             subject = as_sync_request(subject)
         result = await run_blocking(self.hook, subject)

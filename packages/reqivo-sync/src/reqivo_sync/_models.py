@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from reqivo_async import AsyncRequest
 from reqivo_async import Response as AsyncResponse
+from reqivo_sync._driver import Suspended, drive
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -36,18 +37,16 @@ _DONE: Any = object()
 
 
 def _drive(awaitable: Awaitable[T]) -> T:
-    """Run an awaitable that completes without suspending (no I/O), without a loop."""
-    coroutine = awaitable.__await__()
+    """Run an awaitable that completes without suspending (a body in memory, or one read
+    with blocking I/O), without a loop; the end of an async generator gives ``_DONE``."""
     try:
-        coroutine.send(None)
-    except StopIteration as stop:
-        return stop.value  # type: ignore[no-any-return]
-    except StopAsyncIteration:  # the end of an async generator
+        return drive(awaitable)
+    except StopAsyncIteration:
         return _DONE  # type: ignore[no-any-return]
-    close = getattr(coroutine, "close", None)
-    if close is not None:
-        close()
-    raise RuntimeError("this body is read asynchronously; use the async API to read it")
+    except Suspended:
+        raise RuntimeError(
+            "this body is read asynchronously; use the async API to read it"
+        ) from None
 
 
 class Request(AsyncRequest):
@@ -204,11 +203,14 @@ class Response(AsyncResponse):
 
 
 def as_sync_response(
-    response: AsyncResponse, bridge: LoopBridge[Any] | None, loop: asyncio.AbstractEventLoop
+    response: AsyncResponse,
+    bridge: LoopBridge[Any] | None,
+    loop: asyncio.AbstractEventLoop | None,
 ) -> Response:
     """Turn an async ``Response`` (and its history, requests) into the sync classes, in place.
 
-    Called inside ``loop`` (the loop the response's stream belongs to).
+    Called inside ``loop`` (the loop the response's stream belongs to), or with no loop for
+    a response read with blocking I/O (its reads are then driven in place).
     """
     if type(response) is AsyncResponse:
         response.__class__ = Response

@@ -1,6 +1,12 @@
-"""``Session``: the blocking client, a wrapper over ``AsyncSession`` through the bridge.
+"""``Session``: the blocking client, a wrapper over ``AsyncSession``.
 
-Mechanism (ADR-012): the Session holds one ``AsyncSession`` (``_async``) with its
+Mechanism for plain HTTP/1.1, the default (ADR-015): the ``AsyncSession``'s pool does
+blocking socket I/O (``AsyncConnectionPool(blocking=True)``) and each call drives the
+session's coroutine in the calling thread, without an event loop (``_driver.Driver``): no
+loop, no task, no thread switch; threads share the pool, which locks its bookkeeping.
+
+Mechanism otherwise (HTTP/2, a ``transport=``, an ``https://`` proxy, a test's
+``override_default_transport``; ADR-012): the Session holds one ``AsyncSession`` with its
 ``SessionState`` (headers, params, cookies, auth, timeouts, redirect, retry and hook
 settings) and its connection pool, and runs it through a ``LoopBridge``: one event loop
 that every calling thread shares, driven by whichever caller holds the baton. So a
@@ -16,13 +22,16 @@ Event hooks, auth flows and transports given to the Session see the sync ``Reque
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import inspect
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
-from reqivo_async import USE_SESSION, AsyncRequest, AsyncSession, Limits
+from reqivo_async import USE_SESSION, AsyncConnectionPool, AsyncRequest, AsyncSession, Limits
+from reqivo_async import Response as AsyncResponse
 from reqivo_async.transport import (
     DEFAULT_LIMITS,
     DEFAULT_TIMEOUT,
@@ -34,9 +43,12 @@ from reqivo_async.transport import (
     TimeoutTypes,
     UseSession,
     default_transport,
+    transport_overridden,
 )
 from reqivo_protocol import URL, HeaderTypes, QueryParamTypes
 from reqivo_sync._auth import AuthSetting, to_sync_auth
+from reqivo_sync._bridge import LoopBridge
+from reqivo_sync._driver import Driver
 from reqivo_sync._hooks import EventHooksSetting, sync_event_hooks
 from reqivo_sync._models import Request, Response, as_sync_response
 from reqivo_sync._wrapper import BlockingWrapper, Twin
@@ -52,6 +64,8 @@ if TYPE_CHECKING:
     from reqivo_protocol import Headers, QueryParams
 
 __all__ = ["Session"]
+
+_get_running_loop = asyncio._get_running_loop
 
 
 async def _aclose(session: AsyncSession) -> None:
@@ -158,6 +172,23 @@ class Session(BlockingWrapper):
         http1: bool = True,
         http2: bool = False,
     ) -> None:
+        pool_options: dict[str, Any] | None = None
+        if transport is None:
+            pool_options = {
+                "verify": verify,
+                "cert": cert,
+                "limits": limits,
+                "proxy": proxy,
+                "trust_env": trust_env,
+                "http1": http1,
+                "http2": http2,
+            }
+        blocking_pool = None
+        if pool_options is not None and http1 and not http2 and not transport_overridden():
+            try:
+                blocking_pool = AsyncConnectionPool(blocking=True, **pool_options)
+            except ValueError:  # an https:// proxy: TLS inside TLS needs the event loop
+                blocking_pool = None
         self._async = AsyncSession(
             base_url=base_url,
             headers=headers,
@@ -172,7 +203,7 @@ class Session(BlockingWrapper):
             cert=cert,
             proxy=proxy,
             trust_env=trust_env,
-            transport=transport,
+            transport=transport if blocking_pool is None else blocking_pool,
             event_hooks=sync_event_hooks(event_hooks, self),
             retries=retries,
             default_encoding=default_encoding,
@@ -182,21 +213,21 @@ class Session(BlockingWrapper):
             http1=http1,
             http2=http2,
         )
-        pool_options: dict[str, Any] | None = None
-        if transport is None:
-            pool_options = {
-                "verify": verify,
-                "cert": cert,
-                "limits": limits,
-                "proxy": proxy,
-                "trust_env": trust_env,
-                "http1": http1,
-                "http2": http2,
-            }
         self._pool_options = pool_options
         # The factory must not refer to the Session (it could never be collected).
-        fresh = functools.partial(_fresh_session, self._async, pool_options)
-        self._start(Twin(self._async, fresh), _aclose)
+        twin_options = pool_options
+        if blocking_pool is not None and pool_options is not None:
+            twin_options = {**pool_options, "blocking": True}
+        fresh = functools.partial(_fresh_session, self._async, twin_options)
+        twin = Twin(self._async, fresh)
+        self._start(twin, _aclose)
+        #: Blocking I/O driven in the calling thread (None: through the bridge).
+        self._driver: Driver[AsyncSession] | None = (
+            None if blocking_pool is None else Driver(twin, _aclose)
+        )
+        self._runner: Driver[AsyncSession] | LoopBridge[AsyncSession] = (
+            self._bridge if self._driver is None else self._driver
+        )
 
     # -- settings (shared by every thread) -----------------------------------------------
 
@@ -266,9 +297,9 @@ class Session(BlockingWrapper):
 
         async def call(session: AsyncSession) -> Response:
             response = await session.request(method, url, **options)
-            return as_sync_response(response, bridge, asyncio.get_running_loop())
+            return _synced(response, bridge)
 
-        return bridge.run(call)
+        return self._runner.run(call)
 
     def send(
         self,
@@ -294,9 +325,9 @@ class Session(BlockingWrapper):
                 follow_redirects=follow_redirects,
                 retries=retries,
             )
-            return as_sync_response(response, bridge, asyncio.get_running_loop())
+            return _synced(response, bridge)
 
-        return bridge.run(call)
+        return self._runner.run(call)
 
     @_parameters_of(AsyncSession.stream)
     def stream(
@@ -315,7 +346,9 @@ class Session(BlockingWrapper):
         ``iter_raw``), from any thread; the response is closed when the block ends.
         """
         request = self.build_request(method, url, **options)
-        return _StreamContext(self._bridge, request, to_sync_auth(auth), follow_redirects, retries)
+        return _StreamContext(
+            self._runner, self._bridge, request, to_sync_auth(auth), follow_redirects, retries
+        )
 
     # -- the HTTP methods (the parameters of AsyncSession's) ---------------------------
 
@@ -362,7 +395,16 @@ class Session(BlockingWrapper):
         Waits for requests in progress in other threads (bounded by their timeouts).
         """
         self._closed_by_user = True
+        if self._driver is not None:
+            self._driver.close()
         self._bridge.close()
+
+    def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
+        driver: Driver[AsyncSession] | None = getattr(self, "_driver", None)
+        super().__del__(_warn)
+        if driver is not None:
+            with contextlib.suppress(Exception):  # collected: nobody to report a failure to
+                driver.close()
 
     def __repr__(self) -> str:
         state = "closed" if self._bridge.closed else "open"
@@ -376,19 +418,28 @@ class Session(BlockingWrapper):
         return f"<Session{shown} [{state}]>"
 
 
+def _synced(response: AsyncResponse, bridge: LoopBridge[Any]) -> Response:
+    """``response`` as the sync ``Response``: read through ``bridge`` when this runs on the
+    bridge's loop; driven in place when no loop runs (``Driver``)."""
+    loop = _get_running_loop()
+    return as_sync_response(response, None if loop is None else bridge, loop)
+
+
 class _StreamContext:
     """``with session.stream(...) as response``: sends on entry, closes on exit."""
 
-    __slots__ = ("_bridge", "_context", "_response")
+    __slots__ = ("_bridge", "_context", "_response", "_runner")
 
     def __init__(
         self,
-        bridge: Any,
+        runner: Driver[AsyncSession] | LoopBridge[AsyncSession],
+        bridge: LoopBridge[Any],
         request: AsyncRequest,
         auth: AuthTypes | UseSession,
         follow: bool | UseSession,
         retries: Retry | int | UseSession | None,
     ) -> None:
+        self._runner = runner
         self._bridge = bridge
         self._context: tuple[Any, ...] | AsyncStreamContext = (request, auth, follow, retries)
         self._response: Response | None = None
@@ -403,9 +454,9 @@ class _StreamContext:
             )
             response = await context.__aenter__()
             self._context = context
-            return as_sync_response(response, bridge, asyncio.get_running_loop())
+            return _synced(response, bridge)
 
-        self._response = bridge.run(enter)
+        self._response = self._runner.run(enter)
         return self._response
 
     def __exit__(

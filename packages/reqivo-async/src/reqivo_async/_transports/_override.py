@@ -27,6 +27,7 @@ __all__ = [
     "current_override",
     "default_transport",
     "override_default_transport",
+    "transport_overridden",
 ]
 
 #: ``factory(make_pool) -> transport``: ``make_pool()`` builds the session's default pool.
@@ -60,3 +61,9 @@ def default_transport(make_pool: Callable[[], AsyncBaseTransport]) -> AsyncBaseT
     """
     override = current_override
     return make_pool() if override is None else override(make_pool)
+
+
+def transport_overridden() -> bool:
+    """Whether an ``override_default_transport`` is active (reqivo-sync then builds its
+    sessions the async way, so that the factory gets the pool it expects)."""
+    return current_override is not None
