@@ -306,12 +306,17 @@ class BlockingTransport(asyncio.Transport):
     # -- internals -------------------------------------------------------------------
 
     def _read(self) -> None:
+        """Receive what the socket holds: one ``recv``, and more while each fills the read
+        size (a bulk transfer: the protocol gets several blocks for one wait) until the
+        protocol pauses reading, as asyncio's transport would deliver them one per loop
+        iteration."""
         sock = self._sock
         assert sock is not None
         protocol = self._protocol
         while True:
+            size = self.max_size
             try:
-                data = sock.recv(self.max_size)
+                data = sock.recv(size)
             except _RETRY:
                 return
             except (OSError, ssl.SSLError) as exc:
@@ -323,12 +328,9 @@ class BlockingTransport(asyncio.Transport):
                     self.close()
                 return
             protocol.data_received(data)
-            if (
-                self._sock is None
-                or self._reading_paused
-                or not isinstance(sock, ssl.SSLSocket)
-                or not sock.pending()
-            ):
+            if self._sock is None or self._reading_paused:
+                return
+            if len(data) < size and not (isinstance(sock, ssl.SSLSocket) and sock.pending()):
                 return
 
     def _flush(self) -> None:
@@ -456,15 +458,14 @@ class ThreadWaiter:
         return False
 
 
-def _connect_seconds(seconds: float | None) -> float | None:
-    """A connect step's socket timeout: ``seconds`` within the deadline; ``TimeoutError``
-    when none is left (a socket timeout of 0 would mean non-blocking, not "expired")."""
+def _connect_seconds(seconds: float | None) -> tuple[float | None, bool]:
+    """A connect step's socket timeout (``seconds`` within the deadline) and whether the
+    deadline binds it; ``TimeoutError`` when none is left (a socket timeout of 0 would
+    mean non-blocking, not "expired")."""
     wait, bound = _bounded(seconds)
     if wait is not None and wait <= 0:
-        if bound:  # pragma: no cover - _bounded raised already
-            raise DeadlinePassed
         raise TimeoutError("the connect timeout passed")
-    return wait
+    return wait, bound
 
 
 def open_connection(
@@ -479,7 +480,7 @@ def open_connection(
 ) -> tuple[BlockingTransport, _P]:
     """Connect to ``host:port`` (or the Unix socket ``uds``) within ``seconds``: a timeout
     raises ``TimeoutError`` (the caller maps it), a failure ``ConnectError``."""
-    wait = _connect_seconds(seconds)
+    wait, bound = _connect_seconds(seconds)
     try:
         if uds is not None:
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -493,6 +494,8 @@ def open_connection(
             source = (local_address, 0) if local_address else None
             sock = socket.create_connection((host, port), timeout=wait, source_address=source)
     except TimeoutError:
+        if bound:
+            raise DeadlinePassed from None
         raise
     except OSError as exc:
         raise connect_error(exc, uds or host_port(host, port)) from exc
@@ -534,12 +537,15 @@ def start_tls(
         )
     sock = transport.detach()
     try:
-        sock.settimeout(_connect_seconds(seconds))
+        wait, bound = _connect_seconds(seconds)
+        sock.settimeout(wait)
         tls = context.wrap_socket(sock, server_hostname=server_hostname or None)
         tls.setblocking(False)
     except BaseException as exc:
         sock.close()
         if isinstance(exc, TimeoutError):
+            if bound:
+                raise DeadlinePassed from None
             raise
         if isinstance(exc, ConnectionError | ssl.SSLEOFError):
             reason = str(exc) or "the server closed the connection"

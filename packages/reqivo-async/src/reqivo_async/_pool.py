@@ -99,6 +99,9 @@ logger = logging.getLogger("reqivo")
 IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 #: Seconds between two sweeps of all idle connections for expiry.
 SWEEP_INTERVAL: Final = 1.0
+#: Blocking I/O: an idle connection is checked for a close by the server before reuse
+#: once it has been idle this long (seconds; see ``_still_open``).
+REFRESH_AFTER: Final = 0.25
 #: How many times a request the server refused unprocessed (HTTP/2) is sent again.
 MAX_REFUSED_RETRIES: Final = 3
 
@@ -267,6 +270,12 @@ class AsyncConnectionPool(AsyncBaseTransport):
                 else:
                     with self._lock:
                         connection = self._reuse(key)
+                    if (
+                        connection is not None
+                        and self.blocking
+                        and not self._still_open(connection)
+                    ):
+                        connection = None
                 if connection is None:
                     connection = await self._acquire(key, proxy, request, timeout, upgrade)
             try:
@@ -443,8 +452,11 @@ class AsyncConnectionPool(AsyncBaseTransport):
             with self._lock:
                 connection, waiter = self._take_or_wait(key, proxy, upgrade, loop)
             if connection is not None:
+                reused = connection._http is not None
+                if reused and self.blocking and not self._still_open(connection):
+                    continue
                 trace = request.extensions.get("trace")
-                if trace is not None and connection._http is not None:
+                if trace is not None and reused:
                     await emit(trace, "connection.reused", origin=str(connection.origin))
                 return connection
             if waiter is not None:
@@ -497,12 +509,28 @@ class AsyncConnectionPool(AsyncBaseTransport):
         while stack:
             connection = stack.pop()
             self._idle_count -= 1
-            if self.blocking:
-                connection.refresh()
             if connection.is_available() and not connection.has_expired(now):
                 return connection
             self._discard(connection)
         return None
+
+    def _still_open(self, connection: AsyncConnection) -> bool:
+        """Blocking I/O: whether an idle connection just taken is still open. Nobody read
+        it while it was idle, so what the server sent (its close) is read now, outside
+        ``_lock``; a closed one is forgotten. Not for a connection idle less than
+        ``REFRESH_AFTER``: the check is a system call, which with many threads costs a turn
+        at the GIL (a quarter of the throughput with 64 threads, measured for ADR-015), and
+        servers close idle connections after seconds; a close that races a reuse is the
+        keep-alive race, which the stale-connection retry covers."""
+        http = connection._http
+        if http is not None and time.monotonic() - http.idle_since < REFRESH_AFTER:
+            return True
+        connection.refresh()
+        if connection.is_available():
+            return True
+        with self._lock:
+            self._discard(connection)
+        return False
 
     def _create(self, key: _Key, proxy: Proxy | None, *, http2: bool) -> AsyncConnection:
         origin, tunnel = (key, False) if isinstance(key, Origin) else (key[0], key[2])

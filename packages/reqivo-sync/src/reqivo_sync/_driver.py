@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Generic, TypeVar
 
@@ -36,6 +37,9 @@ T = TypeVar("T")
 
 _get_running_loop = asyncio._get_running_loop
 _set_running_loop = asyncio._set_running_loop
+
+#: How often ``close()`` looks whether the calls in progress have ended (seconds).
+CLOSE_POLL = 0.005
 
 #: Incremented in a forked child: a driver made before sees that it was forked.
 _forks = 0
@@ -77,56 +81,57 @@ def drive(awaitable: Awaitable[T]) -> T:
 
 
 class Driver(Generic[R]):
-    """Runs calls on ``twin``'s object in the calling threads (see the module)."""
+    """Runs calls on ``twin``'s object in the calling threads (see the module).
+
+    No lock on the call path (threads would queue on it behind the GIL): the threads with a
+    call in progress are a set (``add`` and ``discard`` are atomic), each thread's nesting
+    depth a thread-local; ``close()`` polls the set.
+    """
 
     def __init__(self, twin: Twin[R], closer: Callable[[R], Coroutine[Any, Any, None]]) -> None:
         self._twin = twin
         self._closer = closer
         self._forks = _forks
-        self._lock = threading.Condition(threading.Lock())
-        self._active = 0
-        self._inside = threading.local()
+        self._fork_lock = threading.Lock()
+        self._calling: set[int] = set()
+        self._depth = threading.local()
         self.closed = False
 
     def _current(self) -> R:
         twin = self._twin
         if self._forks != _forks:  # a forked child: the parent's pool is not ours
-            with self._lock:
+            with self._fork_lock:
                 if self._forks != _forks:
                     self._forks = _forks
-                    self._active = 0
+                    self._calling.clear()
                     twin.current = twin.fresh()
         twin.used = True
         return twin.current
 
     def run(self, fn: Callable[[R], Coroutine[Any, Any, T]]) -> T:
         """``fn(resource)`` driven to its end in this thread."""
-        lock = self._lock
-        with lock:
-            if self.closed:
-                raise _closed_error()
-            self._active += 1
-        inside = self._inside
-        depth = getattr(inside, "depth", 0)
-        inside.depth = depth + 1
+        if self.closed:
+            raise _closed_error()
+        depth = self._depth
+        level = getattr(depth, "level", 0)
+        depth.level = level + 1
+        if not level:
+            self._calling.add(threading.get_ident())
         try:
             return drive(fn(self._current()))
         finally:
-            inside.depth = depth
-            with lock:
-                self._active -= 1
-                if not self._active:
-                    lock.notify_all()  # a close() may wait for this
+            depth.level = level
+            if not level:
+                self._calling.discard(threading.get_ident())
 
     def close(self) -> None:
         """Refuse calls, wait for those in progress in other threads, close the resource."""
-        lock = self._lock
-        with lock:
-            if self.closed:
-                return
-            self.closed = True
-            own = getattr(self._inside, "depth", 0)
-            while self._active > own:
-                lock.wait()
+        if self.closed:
+            return
+        self.closed = True
+        calling = self._calling
+        me = threading.get_ident()
+        while calling and calling != {me}:
+            time.sleep(CLOSE_POLL)
         if self._twin.used or self._forks == _forks:
             drive(self._closer(self._current()))
