@@ -2,13 +2,15 @@
 
 Event hooks, auth flows and transports given to a ``Session`` are plain (blocking)
 functions, but the policies that call them (redirects, auth, cookies, retries) are
-reqivo-async's, written once and run on an event loop. Two rules make them meet:
+reqivo-async's, written once. Two rules make them meet:
 
-* The user's code runs in a worker thread of the loop's default executor
-  (``run_blocking``), never on the loop itself: it may block (a slow log sink, a token
-  fetched over the network, a WSGI app) without stalling the other requests that loop
-  carries, and it may make blocking calls of its own, ``response.read()`` included, that
-  go through the bridge like any other blocking call.
+* The user's code never runs on an event loop (``run_blocking``). When the Session runs
+  on one (ADR-012: HTTP/2, a ``transport=``), it runs in a worker thread of the loop's
+  default executor: it may block (a slow log sink, a token fetched over the network, a
+  WSGI app) without stalling the other requests that loop carries, and it may make
+  blocking calls of its own, ``response.read()`` included, that go through the bridge like
+  any other blocking call. When the Session drives blocking I/O in the calling thread
+  (ADR-015, HTTP/1.1), no loop runs: it runs in place, in that thread.
 * It sees the sync classes: an ``AsyncRequest`` is switched to ``Request`` in place
   (``as_sync_request``), as responses are (``_models.as_sync_response``); nothing is copied.
 
