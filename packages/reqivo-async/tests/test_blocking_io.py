@@ -31,10 +31,10 @@ from reqivo_async import (
 )
 from reqivo_async._blocking_io import (
     BlockingTransport,
+    Deadline,
     DeadlinePassed,
     Resolved,
     ThreadWaiter,
-    deadline,
     sleep,
 )
 from reqivo_async._pool import REFRESH_AFTER
@@ -282,7 +282,7 @@ def test_an_early_answer_to_expect_continue_is_the_response(
 
 def test_deadline_and_sleep_helpers() -> None:
     sleep(0.01)
-    with deadline(0.05), pytest.raises(DeadlinePassed):
+    with Deadline(0.05), pytest.raises(DeadlinePassed):
         sleep(1.0)
     waiter = ThreadWaiter()
     assert not waiter.done() and not waiter.cancelled()

@@ -22,7 +22,7 @@ wait for the loop waits here instead, blocking the calling thread:
   within the seconds given; a timeout is the built-in ``TimeoutError`` (the connection
   maps it to ``ConnectTimeout``, as for the loop's ``asyncio.timeout``).
 * ``ThreadWaiter`` is the pool's waiter for a free connection across threads.
-* ``deadline(total)``: a request's total timeout. ``asyncio.timeout`` needs a task; here the
+* ``Deadline(total)``: a request's total timeout. ``asyncio.timeout`` needs a task; here the
   deadline is a context variable that every wait above honours (it shortens the wait, and
   raises ``DeadlinePassed`` when the deadline is what ended it). ``DeadlinePassed`` is a
   ``BaseException``, as asyncio's cancellation is, so that no handler on the way takes it
@@ -42,8 +42,8 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Generator, Iterable, Iterator
-from contextvars import ContextVar
+from collections.abc import Callable, Generator, Iterable
+from contextvars import ContextVar, Token
 from typing import Any, Final, TypeVar
 
 from reqivo_async._http11 import HTTP11Protocol
@@ -55,9 +55,9 @@ from reqivo_protocol import TlsError
 __all__ = [
     "BlockingHTTP11Protocol",
     "BlockingTransport",
+    "Deadline",
     "DeadlinePassed",
     "ThreadWaiter",
-    "deadline",
     "open_connection",
     "sleep",
     "start_tls",
@@ -77,21 +77,39 @@ _OUT: Final = getattr(select, "POLLOUT", 4)
 
 
 class DeadlinePassed(BaseException):
-    """A request's total timeout passed while it waited (``deadline``)."""
+    """A request's total timeout passed while it waited (``Deadline``)."""
 
 
 #: The running request's total-timeout deadline (``time.monotonic``), or None.
 _DEADLINE: ContextVar[float | None] = ContextVar("reqivo_blocking_deadline", default=None)
 
 
-@contextlib.contextmanager
-def deadline(total: float) -> Iterator[None]:
-    """Bound every blocking wait inside the block by ``total`` seconds from now."""
-    token = _DEADLINE.set(time.monotonic() + total)
-    try:
-        yield
-    finally:
-        _DEADLINE.reset(token)
+class Deadline:
+    """Bound every blocking wait inside the block by ``total`` seconds from its start.
+
+    A context manager, plain or ``async`` (entering and leaving never suspend), so that the
+    session's deadline code reads the same for ``asyncio.timeout`` and for this.
+    """
+
+    __slots__ = ("_token", "_total")
+
+    def __init__(self, total: float) -> None:
+        self._total = total
+        self._token: Token[float | None] | None = None
+
+    def __enter__(self) -> Deadline:
+        self._token = _DEADLINE.set(time.monotonic() + self._total)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        assert self._token is not None
+        _DEADLINE.reset(self._token)
+
+    async def __aenter__(self) -> Deadline:
+        return self.__enter__()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.__exit__()
 
 
 def _bounded(seconds: float | None) -> tuple[float | None, bool]:

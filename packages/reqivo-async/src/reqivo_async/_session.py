@@ -524,12 +524,9 @@ class AsyncSession:
             timeout = extensions["timeout"] = state.timeout
         try:
             if timeout.total is not None:
-                send = (
-                    self._send_with_blocking_deadline
-                    if self._blocking
-                    else self._send_with_deadline
+                return await self._send_with_deadline(
+                    request, flow, follow, retry, stream, timeout.total
                 )
-                return await send(request, flow, follow, retry, stream, timeout.total)
             # _send_handling_redirects and _read, inlined: this is the hot path.
             if flow is None and retry is None:
                 response = await self._send_once(request)
@@ -560,45 +557,28 @@ class AsyncSession:
         stream: bool,
         total: float,
     ) -> Response:
-        deadline = asyncio.timeout(total)
+        if self._blocking:
+            # No task for asyncio.timeout: every blocking wait honours this deadline.
+            from reqivo_async._blocking_io import Deadline, DeadlinePassed
+
+            deadline: Any = Deadline(total)
+            expired: type[BaseException] = DeadlinePassed
+        else:
+            deadline = asyncio.timeout(total)
+            expired = TimeoutError
         try:
             async with deadline:
                 response = await self._send_handling_redirects(request, flow, follow, retry)
                 if not stream:
                     await _read(response)
                 return response
-        except TimeoutError as exc:
-            if deadline.expired():
+        except (TimeoutError, expired) as exc:
+            if isinstance(exc, expired) and (expired is not TimeoutError or deadline.expired()):
                 raise TotalTimeout(
                     f"the request did not complete within its total timeout of {total} s",
                     request=request,
-                ) from exc
+                ) from (None if expired is not TimeoutError else exc)
             raise
-
-    async def _send_with_blocking_deadline(
-        self,
-        request: AsyncRequest,
-        flow: Auth | None,
-        follow: bool,
-        retry: Retry | None,
-        stream: bool,
-        total: float,
-    ) -> Response:
-        """``_send_with_deadline`` for blocking I/O, which has no task for asyncio.timeout:
-        every blocking wait honours the deadline (``_blocking_io.deadline``)."""
-        from reqivo_async import _blocking_io
-
-        try:
-            with _blocking_io.deadline(total):
-                response = await self._send_handling_redirects(request, flow, follow, retry)
-                if not stream:
-                    await _read(response)
-                return response
-        except _blocking_io.DeadlinePassed:
-            raise TotalTimeout(
-                f"the request did not complete within its total timeout of {total} s",
-                request=request,
-            ) from None
 
     async def _send_handling_redirects(
         self, request: AsyncRequest, flow: Auth | None, follow: bool, retry: Retry | None
