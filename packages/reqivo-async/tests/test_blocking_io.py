@@ -23,23 +23,37 @@ from reqivo_async import (
     ConnectTimeout,
     Limits,
     PoolTimeout,
+    ReadError,
     ReadTimeout,
     Retry,
     Timeout,
     TlsError,
     TotalTimeout,
+    WriteTimeout,
 )
 from reqivo_async._blocking_io import (
+    BlockingHTTP11Protocol,
     BlockingTransport,
     Deadline,
     DeadlinePassed,
     Resolved,
     ThreadWaiter,
     sleep,
+    start_tls,
 )
 from reqivo_async._pool import REFRESH_AFTER
 from servers.models import ProxyServer, Server, TLSServer, UnixServer
-from servers.raw import Close, ReadRequest, Repeat, Send, Sleep, http_response
+from servers.raw import (
+    Close,
+    ReadHead,
+    ReadRequest,
+    Repeat,
+    Reset,
+    Send,
+    Sleep,
+    Stall,
+    http_response,
+)
 
 T = TypeVar("T")
 
@@ -280,6 +294,43 @@ def test_an_early_answer_to_expect_continue_is_the_response(
     assert response.status_code == 417
 
 
+def test_an_upload_the_server_never_reads_hits_its_write_timeout(
+    session: AsyncSession, raw_server: Any
+) -> None:
+    server = raw_server([ReadHead(), Stall()])
+    started = time.monotonic()
+    with pytest.raises(WriteTimeout):
+        drive(
+            session.post(
+                server.url + "/", content=b"u" * (32 << 20), timeout=Timeout(5.0, write=0.3)
+            )
+        )
+    assert time.monotonic() - started < 3.0
+    pool = session.transport
+    assert isinstance(pool, AsyncConnectionPool) and pool.connections == []
+
+
+def test_a_reset_while_reading_is_a_read_error(session: AsyncSession, raw_server: Any) -> None:
+    server = raw_server(
+        [ReadRequest(), Send(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab"), Reset()]
+    )
+    with pytest.raises(ReadError):
+        drive(session.get(server.url + "/"))
+
+
+def test_tls_inside_tls_is_refused(https_server: TLSServer) -> None:
+    context = ssl.create_default_context(cafile=https_server.ca_bundle)
+    raw = socket.create_connection((https_server.host, https_server.port))
+    tls = context.wrap_socket(raw, server_hostname=https_server.host)
+    tls.setblocking(False)  # as start_tls leaves the sockets it wraps
+    protocol = BlockingHTTP11Protocol()
+    transport = BlockingTransport(tls, protocol)
+    protocol.connection_made(transport)
+    with pytest.raises(TlsError, match="TLS inside TLS"):
+        start_tls(transport, protocol, context, https_server.host, seconds=1.0)
+    assert transport.is_closing()
+
+
 def test_deadline_and_sleep_helpers() -> None:
     sleep(0.01)
     with Deadline(0.05), pytest.raises(DeadlinePassed):
@@ -329,4 +380,3 @@ def test_the_transport_interface(uvicorn_h11_server: Server) -> None:
     assert transport.is_closing() and protocol.lost is None
     transport.write(b"ignored after close")
     assert transport.pump(0.01)
-    assert isinstance(ssl.create_default_context(), ssl.SSLContext)
