@@ -7,10 +7,14 @@ async one. A response returned by the async client is turned into the sync class
 event loop its body stream belongs to. The blocking methods (``read``, ``close``,
 ``iter_bytes``, ``iter_text``, ``iter_lines``, ``iter_raw``) run the async ones:
 
-* on a body already in memory, by stepping the coroutine directly (it never suspends);
-* on a streamed body, one step per chunk through the bridge, on its one event loop that
-  every thread shares (ADR-012): a streamed response may be read and closed from any
-  thread, also after the thread that opened it has exited.
+* on a body already in memory, or streamed over blocking I/O (a Session that drives its
+  requests itself, ADR-015), by stepping the coroutine directly in the calling thread (it
+  never suspends);
+* on a body streamed on the event loop, one step per chunk through the bridge, on its one
+  loop that every thread shares (ADR-012).
+
+Either way a streamed response may be read and closed from any thread, also after the
+thread that opened it has exited.
 """
 
 from __future__ import annotations
