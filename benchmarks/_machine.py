@@ -24,7 +24,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from types import TracebackType
 
 #: A 1-minute load average above this at the start of a run means other work is running.
 BUSY_LOAD = 0.5
@@ -59,12 +58,7 @@ class KeepAwake:
             self._spinners.append(subprocess.Popen([sys.executable, "-c", _SPIN]))
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         for spinner in self._spinners:
             spinner.kill()
         for spinner in self._spinners:

@@ -327,7 +327,7 @@ def test_tls_inside_tls_is_refused(https_server: TLSServer) -> None:
     transport = BlockingTransport(tls, protocol)
     protocol.connection_made(transport)
     with pytest.raises(TlsError, match="TLS inside TLS"):
-        start_tls(transport, protocol, context, https_server.host, seconds=1.0)
+        drive(start_tls(transport, protocol, context, https_server.host, seconds=1.0))
     assert transport.is_closing()
 
 

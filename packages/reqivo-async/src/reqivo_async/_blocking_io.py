@@ -26,7 +26,8 @@ wait for the loop waits here instead, blocking the calling thread:
   deadline is a context variable that every wait above honours (it shortens the wait, and
   raises ``DeadlinePassed`` when the deadline is what ended it). ``DeadlinePassed`` is a
   ``BaseException``, as asyncio's cancellation is, so that no handler on the way takes it
-  for an ordinary timeout; the session turns it into ``TotalTimeout``.
+  for an ordinary timeout; leaving the block turns it into ``TimeoutError``, as
+  ``asyncio.timeout`` does, and the session into ``TotalTimeout``.
 
 A connection nobody reads while idle does not see the server close it: the pool calls
 ``refresh`` (a non-blocking read) before it reuses one.
@@ -49,9 +50,13 @@ from contextvars import ContextVar, Token
 from typing import Any, Final, TypeVar
 
 from reqivo_async._http11 import HTTP11Protocol
-from reqivo_async._network import NOT_TLS_HINT, SocketOption, map_error
-from reqivo_async._network import _connect_error as connect_error
-from reqivo_async._network import _host_port as host_port
+from reqivo_async._network import (
+    SocketOption,
+    configure_socket,
+    connect_error,
+    handshake_error,
+    map_error,
+)
 from reqivo_protocol import TlsError
 
 __all__ = [
@@ -93,31 +98,45 @@ _DEADLINE: ContextVar[float | None] = ContextVar("reqivo_blocking_deadline", def
 
 
 class Deadline:
-    """Bound every blocking wait inside the block by ``total`` seconds from its start.
+    """``asyncio.timeout(total)`` for blocking I/O: every blocking wait inside the block is
+    bounded by ``total`` seconds from its start.
 
-    A context manager, plain or ``async`` (entering and leaving never suspend), so that the
-    session's deadline code reads the same for ``asyncio.timeout`` and for this.
+    It behaves as ``asyncio.timeout`` does, so the session's deadline code is one for both:
+    an ``async with`` that never suspends, a ``DeadlinePassed`` ending the block turned into
+    ``TimeoutError``, and ``expired()``. Plain ``with`` works too.
     """
 
-    __slots__ = ("_token", "_total")
+    __slots__ = ("_expired", "_token", "_total")
 
     def __init__(self, total: float) -> None:
         self._total = total
         self._token: Token[float | None] | None = None
+        self._expired = False
+
+    def expired(self) -> bool:
+        """Whether the deadline passed (and ended the block)."""
+        return self._expired
 
     def __enter__(self) -> Deadline:
         self._token = _DEADLINE.set(time.monotonic() + self._total)
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object
+    ) -> None:
         assert self._token is not None
         _DEADLINE.reset(self._token)
+        if exc_type is not None and issubclass(exc_type, DeadlinePassed):
+            self._expired = True
+            raise TimeoutError from exc
 
     async def __aenter__(self) -> Deadline:
         return self.__enter__()
 
-    async def __aexit__(self, *exc_info: object) -> None:
-        self.__exit__()
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)
 
 
 def _bounded(seconds: float | None) -> tuple[float | None, bool]:
@@ -258,7 +277,7 @@ class BlockingTransport(asyncio.Transport):
             except _RETRY:
                 sent = 0
             except (OSError, ssl.SSLError) as exc:
-                self._fail(exc)
+                self._finish(exc)
                 return
             if sent == len(data):
                 return
@@ -313,7 +332,7 @@ class BlockingTransport(asyncio.Transport):
         try:
             ready = _wait_socket(sock, events, seconds)
         except (OSError, ValueError) as exc:  # the socket was closed meanwhile
-            self._fail(exc if isinstance(exc, OSError) else OSError(errno.EBADF, str(exc)))
+            self._finish(exc if isinstance(exc, OSError) else OSError(errno.EBADF, str(exc)))
             return True
         if not ready:
             return False
@@ -348,7 +367,6 @@ class BlockingTransport(asyncio.Transport):
         iteration."""
         sock = self._sock
         assert sock is not None
-        protocol = self._protocol
         flags = self._flags
         while True:
             size = self.max_size
@@ -357,18 +375,22 @@ class BlockingTransport(asyncio.Transport):
             except _RETRY:
                 return
             except (OSError, ssl.SSLError) as exc:
-                self._fail(exc)
+                self._finish(exc)
                 return
-            if not data:
-                self._reading_paused = True
-                if not protocol.eof_received():
-                    self.close()
-                return
-            protocol.data_received(data)
-            if self._sock is None or self._reading_paused:
+            if not self._deliver(data):
                 return
             if len(data) < size and not (isinstance(sock, ssl.SSLSocket) and sock.pending()):
                 return
+
+    def _deliver(self, data: bytes) -> bool:
+        """Hand received bytes (``b""``: the end) to the protocol; whether to read on."""
+        if not data:
+            self._reading_paused = True
+            if not self._protocol.eof_received():
+                self.close()
+            return False
+        self._protocol.data_received(data)
+        return self._sock is not None and not self._reading_paused
 
     def _receive(self, sock: socket.socket, seconds: float | None) -> bool:
         """The direct wait: one blocking ``recv`` bounded by ``SO_RCVTIMEO``, then what
@@ -382,7 +404,7 @@ class BlockingTransport(asyncio.Transport):
                     socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", int(whole), micros)
                 )
             except OSError as exc:
-                self._fail(exc)
+                self._finish(exc)
                 return True
         size = self.max_size
         try:
@@ -390,15 +412,9 @@ class BlockingTransport(asyncio.Transport):
         except BlockingIOError:  # SO_RCVTIMEO passed
             return False
         except OSError as exc:
-            self._fail(exc)
+            self._finish(exc)
             return True
-        if not data:
-            self._reading_paused = True
-            if not self._protocol.eof_received():
-                self.close()
-            return True
-        self._protocol.data_received(data)
-        if len(data) == size and self._sock is not None and not self._reading_paused:
+        if self._deliver(data) and len(data) == size:
             self._read()  # a bulk transfer: take the rest without waiting
         return True
 
@@ -410,7 +426,7 @@ class BlockingTransport(asyncio.Transport):
         except _RETRY:
             return
         except (OSError, ssl.SSLError) as exc:
-            self._fail(exc)
+            self._finish(exc)
             return
         del self._buffer[:sent]
         if self._writing_paused and len(self._buffer) <= self._low:
@@ -421,9 +437,6 @@ class BlockingTransport(asyncio.Transport):
         if not self._writing_paused and len(self._buffer) > self._high:
             self._writing_paused = True
             self._protocol.pause_writing()
-
-    def _fail(self, exc: BaseException) -> None:
-        self._finish(exc)
 
     def _finish(self, exc: BaseException | None) -> None:
         if self._sock is None and self._closing:
@@ -478,11 +491,7 @@ class BlockingHTTP11Protocol(HTTP11Protocol):
     def readable(self, seconds: float | None) -> Any:
         if self._chunks or self.eof:
             return None
-        self._pump_until(self._has_input, seconds)
-        return None if self._has_input() else TIMED_OUT
-
-    async def wait_readable(self, seconds: float | None) -> bool:
-        return self.readable(seconds) is None
+        return None if self._pump_until(self._has_input, seconds) is DONE else TIMED_OUT
 
     def _drained(self) -> bool:
         return not self.write_paused or self.lost
@@ -538,7 +547,7 @@ def _connect_seconds(seconds: float | None) -> tuple[float | None, bool]:
     return wait, bound
 
 
-def open_connection(
+async def open_connection(
     protocol_factory: Callable[[], _P],
     host: str,
     port: int,
@@ -548,8 +557,9 @@ def open_connection(
     local_address: str | None = None,
     socket_options: Iterable[SocketOption] | None = None,
 ) -> tuple[BlockingTransport, _P]:
-    """Connect to ``host:port`` (or the Unix socket ``uds``) within ``seconds``: a timeout
-    raises ``TimeoutError`` (the caller maps it), a failure ``ConnectError``."""
+    """``_network.open_connection`` done blocking (it never suspends): connect to
+    ``host:port`` (or the Unix socket ``uds``) within ``seconds``; a timeout raises
+    ``TimeoutError`` (the caller maps it), a failure ``ConnectError``."""
     wait, bound = _connect_seconds(seconds)
     try:
         if uds is not None:
@@ -568,12 +578,9 @@ def open_connection(
             raise DeadlinePassed from None
         raise
     except OSError as exc:
-        raise connect_error(exc, uds or host_port(host, port)) from exc
+        raise connect_error(exc, host, port, uds) from exc
     try:
-        if uds is None:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        for option in socket_options or ():
-            sock.setsockopt(*option)
+        configure_socket(sock, tcp=uds is None, socket_options=socket_options)
         sock.setblocking(False)
     except OSError as exc:
         sock.close()
@@ -587,7 +594,7 @@ def open_connection(
     return transport, protocol
 
 
-def start_tls(
+async def start_tls(
     transport: BlockingTransport,
     protocol: asyncio.BaseProtocol,
     context: ssl.SSLContext,
@@ -595,9 +602,9 @@ def start_tls(
     *,
     seconds: float | None,
 ) -> BlockingTransport:
-    """The TLS handshake over ``transport``'s socket, within ``seconds``; the new transport
-    feeds ``protocol``. Raises ``TlsError``, ``TimeoutError``; ``transport`` is closed on
-    failure."""
+    """``_network.start_tls`` done blocking (it never suspends): the TLS handshake over
+    ``transport``'s socket, within ``seconds``; the new transport feeds ``protocol``. Raises
+    ``TlsError``, ``TimeoutError``; ``transport`` is closed on failure."""
     raw = transport.get_extra_info("socket")
     if isinstance(raw, ssl.SSLSocket):
         transport.abort()
@@ -617,10 +624,7 @@ def start_tls(
             if bound:
                 raise DeadlinePassed from None
             raise
-        if isinstance(exc, ConnectionError | ssl.SSLEOFError):
-            reason = str(exc) or "the server closed the connection"
-            raise TlsError(f"TLS handshake failed: {reason}; {NOT_TLS_HINT}") from exc
         if isinstance(exc, OSError | ssl.SSLError):
-            raise map_error(exc, "connect") from exc
+            raise handshake_error(exc) from exc
         raise
     return BlockingTransport(tls, protocol)  # type: ignore[arg-type]

@@ -24,11 +24,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Self
 
-from reqivo_async import _blocking_io
+from reqivo_async import _blocking_io, _network
 from reqivo_async._config import DEFAULT_TIMEOUT, Timeout, TimeoutTypes, to_timeout
 from reqivo_async._http11 import HTTP11Connection, HTTP11Protocol
 from reqivo_async._models import AsyncRequest, Response
-from reqivo_async._network import SocketOption, map_error, open_connection, start_tls
+from reqivo_async._network import SocketOption, map_error
 from reqivo_async._proxy import Proxy, open_tunnel
 from reqivo_async._tls import CertTypes, PinTypes, VerifyTypes, check_pin, create_ssl_context
 from reqivo_async._trace import TraceCallback, trace
@@ -323,6 +323,12 @@ class AsyncConnection(AsyncBaseTransport):
         self._http = http
         return http
 
+    @property
+    def _io(self) -> Any:
+        """Where connecting and TLS are done: ``_network`` (asyncio), or ``_blocking_io``
+        (the same two functions, blocking; they never suspend)."""
+        return _blocking_io if self._blocking else _network
+
     async def _open(
         self, callback: TraceCallback | None, until: float | None = None
     ) -> HTTP11Connection | HTTP2Connection:
@@ -331,29 +337,16 @@ class AsyncConnection(AsyncBaseTransport):
         origin = self._origin
         proxy = self._proxy
         host, port = (proxy.host, proxy.port) if proxy is not None else (origin.host, self._port)
-        transport: asyncio.Transport
-        protocol: HTTP11Protocol
         async with trace(callback, "connection.connect", host=host, port=port):
-            if self._blocking:
-                transport, protocol = _blocking_io.open_connection(
-                    _blocking_io.BlockingHTTP11Protocol,
-                    host,
-                    port,
-                    seconds=_left(until),
-                    uds=self._uds,
-                    local_address=self._local_address,
-                    socket_options=self._socket_options,
-                )
-            else:
-                transport, protocol = await open_connection(
-                    HTTP11Protocol,
-                    host,
-                    port,
-                    seconds=None,
-                    uds=self._uds,
-                    local_address=self._local_address,
-                    socket_options=self._socket_options,
-                )
+            transport, protocol = await self._io.open_connection(
+                _blocking_io.BlockingHTTP11Protocol if self._blocking else HTTP11Protocol,
+                host,
+                port,
+                seconds=_left(until),
+                uds=self._uds,
+                local_address=self._local_address,
+                socket_options=self._socket_options,
+            )
         alpn: str | None = None
         try:
             if proxy is not None and proxy.is_secure:
@@ -368,7 +361,7 @@ class AsyncConnection(AsyncBaseTransport):
                             proxy,
                             origin.host,
                             self._port,
-                            read_timeout=_left(until) if self._blocking else None,
+                            read_timeout=_left(until),
                             max_header_size=self._max_header_size,
                             max_header_count=self._max_header_count,
                         )
@@ -443,16 +436,9 @@ class AsyncConnection(AsyncBaseTransport):
                 self._verify, self._cert, trust_env=self._trust_env, alpn=self.alpn_protocols
             )
         async with trace(callback, "connection.tls", server_hostname=server_hostname) as step:
-            if self._blocking:
-                tls: asyncio.Transport = _blocking_io.start_tls(
-                    transport,  # type: ignore[arg-type]
-                    protocol,
-                    context,
-                    server_hostname,
-                    seconds=_left(until),
-                )
-            else:
-                tls = await start_tls(transport, protocol, context, server_hostname, seconds=None)
+            tls: asyncio.Transport = await self._io.start_tls(
+                transport, protocol, context, server_hostname, seconds=_left(until)
+            )
             protocol.transport = tls
             ssl_object = tls.get_extra_info("ssl_object")
             if self._pins is not None and server_hostname == self._origin.host:

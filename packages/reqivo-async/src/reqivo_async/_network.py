@@ -41,6 +41,9 @@ __all__ = [
     "HAPPY_EYEBALLS_DELAY",
     "Phase",
     "SocketOption",
+    "configure_socket",
+    "connect_error",
+    "handshake_error",
     "map_error",
     "open_connection",
     "start_tls",
@@ -153,6 +156,13 @@ def _host_port(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
+def connect_error(
+    exc: OSError | TimeoutError, host: str, port: int, uds: str | None
+) -> RequestError:
+    """The connect phase's ``map_error`` for ``host:port`` (or the Unix socket ``uds``)."""
+    return _connect_error(exc, uds or _host_port(host, port))
+
+
 def _connect_error(exc: OSError | TimeoutError, where: str) -> RequestError:
     """The connect phase's ``map_error``: names the address, and a refusal as such."""
     if isinstance(exc, TimeoutError):
@@ -165,6 +175,27 @@ def _connect_error(exc: OSError | TimeoutError, where: str) -> RequestError:
         # The standard loop's "Multiple exceptions: ..." when every address refused.
         text = f"connection refused ({text})"
     return ConnectError(f"cannot connect to {where}: {text or type(exc).__name__}")
+
+
+def configure_socket(
+    sock: socket.socket, *, tcp: bool, socket_options: Iterable[SocketOption] | None
+) -> None:
+    """Options of a new connection's socket: ``TCP_NODELAY`` on TCP (a request head must
+    not wait for Nagle's algorithm), then the caller's ``setsockopt`` triples."""
+    if tcp:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    for option in socket_options or ():
+        sock.setsockopt(*option)
+
+
+def handshake_error(exc: OSError | ssl.SSLError) -> RequestError:
+    """What a failed TLS handshake raises: ``TlsError`` when the peer hung up (a TLS
+    failure from the user's view, most often a server that does not speak TLS there),
+    else the connect phase's ``map_error``."""
+    if isinstance(exc, ConnectionError | ssl.SSLEOFError):
+        reason = str(exc) or "the server closed the connection"
+        return TlsError(f"TLS handshake failed: {reason}; {NOT_TLS_HINT}")
+    return map_error(exc, "connect")
 
 
 async def open_connection(
@@ -209,15 +240,13 @@ async def open_connection(
                     connected.close()
                     raise
     except (OSError, TimeoutError) as exc:
-        raise _connect_error(exc, uds or _host_port(host, port)) from exc
+        raise connect_error(exc, host, port, uds) from exc
     sock = transport.get_extra_info("socket")
     try:
-        if uds is None and sock is not None:
-            # asyncio already sets TCP_NODELAY on TCP transports; say it explicitly
-            # (a request head must not wait for Nagle's algorithm).
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        for option in socket_options or ():
-            sock.setsockopt(*option)
+        # asyncio already sets TCP_NODELAY on TCP transports; configure_socket says it
+        # explicitly.
+        if sock is not None:
+            configure_socket(sock, tcp=uds is None, socket_options=socket_options)
     except OSError as exc:
         transport.abort()
         raise map_error(exc, "connect") from exc
@@ -249,13 +278,8 @@ async def start_tls(
             )
     except BaseException as exc:
         transport.abort()
-        if isinstance(exc, OSError | TimeoutError | ssl.SSLError):
-            if isinstance(exc, ConnectionError | ssl.SSLEOFError):
-                # The peer hung up during the handshake: a TLS failure from the user's view,
-                # most often a server that does not speak TLS there.
-                reason = str(exc) or "the server closed the connection"
-                raise TlsError(f"TLS handshake failed: {reason}; {NOT_TLS_HINT}") from exc
-            raise map_error(exc, "connect") from exc
+        if isinstance(exc, OSError | ssl.SSLError):  # TimeoutError is an OSError
+            raise handshake_error(exc) from exc
         raise
     if tls is None:  # pragma: no cover - start_tls only returns None on a closing loop
         raise TlsError("TLS handshake failed: the transport closed")

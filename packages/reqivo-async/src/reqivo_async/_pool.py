@@ -304,17 +304,15 @@ class AsyncConnectionPool(AsyncBaseTransport):
 
     async def aclose(self) -> None:
         """Close every connection; requests in flight fail, waiting ones too."""
+        with self._lock:
+            connections = self._close_bookkeeping()
+            connections += [c for c in self._closing if c.is_closing()]
+            self._closing.clear()
         if self.blocking:
-            with self._lock:
-                connections = self._close_bookkeeping()
             for connection in connections:
-                await connection.aclose()  # blocking: it never suspends
-            return
-        connections = self._close_bookkeeping()
-        closing = [c for c in self._closing if c.is_closing()]
-        self._closing.clear()
-        if connections or closing:
-            await asyncio.gather(*[connection.aclose() for connection in connections + closing])
+                await connection.aclose()  # it never suspends: one after the other
+        elif connections:
+            await asyncio.gather(*[connection.aclose() for connection in connections])
 
     def _close_bookkeeping(self) -> list[AsyncConnection]:
         """Mark the pool closed, forget every connection and wake every waiter; the

@@ -558,26 +558,24 @@ class AsyncSession:
         total: float,
     ) -> Response:
         if self._blocking:
-            # No task for asyncio.timeout: every blocking wait honours this deadline.
-            from reqivo_async._blocking_io import Deadline, DeadlinePassed
+            # No task for asyncio.timeout: its blocking twin bounds every wait instead.
+            from reqivo_async._blocking_io import Deadline
 
-            deadline: Any = Deadline(total)
-            expired: type[BaseException] = DeadlinePassed
+            deadline: asyncio.Timeout | Deadline = Deadline(total)
         else:
             deadline = asyncio.timeout(total)
-            expired = TimeoutError
         try:
             async with deadline:
                 response = await self._send_handling_redirects(request, flow, follow, retry)
                 if not stream:
                     await _read(response)
                 return response
-        except (TimeoutError, expired) as exc:
-            if isinstance(exc, expired) and (expired is not TimeoutError or deadline.expired()):
+        except TimeoutError as exc:
+            if deadline.expired():
                 raise TotalTimeout(
                     f"the request did not complete within its total timeout of {total} s",
                     request=request,
-                ) from (None if expired is not TimeoutError else exc)
+                ) from exc
             raise
 
     async def _send_handling_redirects(

@@ -26,7 +26,6 @@ Coroutine functions are refused by ``FunctionAuth`` (``TypeError``).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncGenerator, Callable, Generator
 from typing import Any, TypeAlias, overload
 
@@ -64,7 +63,6 @@ async def _drive(
     request: AsyncRequest,
 ) -> AsyncGenerator[AsyncRequest, AsyncResponse]:
     """Run the blocking generator ``auth_flow`` as reqivo-async's session expects a flow."""
-    loop = asyncio._get_running_loop()  # None: driven without a loop (ADR-015)
     if auth.requires_request_body:
         await request.aread()
     flow = auth_flow(as_sync_request(request))
@@ -72,7 +70,7 @@ async def _drive(
         step = await run_blocking(next, flow, _END)
         while step is not _END:
             response = yield as_sync_request(step)
-            synced = as_sync_response(response, None, loop)
+            synced = as_sync_response(response, None)
             if auth.requires_response_body:
                 await response.aread()
             step = await run_blocking(_resume, flow, synced)
@@ -164,13 +162,12 @@ class _AsyncFlowAuth(AsyncAuth):
         self, request: AsyncRequest
     ) -> AsyncGenerator[AsyncRequest, AsyncResponse]:
         """The wrapped scheme's async flow, its requests and responses made sync."""
-        loop = asyncio._get_running_loop()  # None: driven without a loop (ADR-015)
         flow = self.auth.async_auth_flow(as_sync_request(request))
         try:
             step = await flow.__anext__()
             while True:
                 response = yield as_sync_request(step)
-                step = await flow.asend(as_sync_response(response, None, loop))
+                step = await flow.asend(as_sync_response(response, None))
         except StopAsyncIteration:
             return
         finally:

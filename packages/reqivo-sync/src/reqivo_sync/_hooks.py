@@ -16,7 +16,6 @@ functions are refused (``TypeError``): the blocking API never awaits a user's ho
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Mapping
@@ -63,8 +62,7 @@ class SyncHook:
 
     async def __call__(self, subject: Any) -> None:
         if self._event == "response":
-            loop = asyncio._get_running_loop()  # None: driven without a loop (ADR-015)
-            subject = as_sync_response(subject, None if loop is None else self._bridge(), loop)
+            subject = as_sync_response(subject, self._bridge())
         else:
             subject = as_sync_request(subject)
         result = await run_blocking(self.hook, subject)

@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Request", "Response"]
 
+_get_running_loop = asyncio._get_running_loop
+
 T = TypeVar("T")
 _DONE: Any = object()
 
@@ -206,16 +208,22 @@ class Response(AsyncResponse):
         self.close()
 
 
-def as_sync_response(
+def as_sync_response(response: AsyncResponse, bridge: LoopBridge[Any] | None) -> Response:
+    """Turn an async ``Response`` (and its history, requests) into the sync classes, in place.
+
+    Called where the response was made: on the event loop its stream belongs to (its
+    blocking reads then go through ``bridge``, to that loop), or with no loop running, for a
+    response read with blocking I/O (its reads are driven in place; ``bridge`` is unused).
+    """
+    loop = _get_running_loop()
+    return _as_sync(response, None if loop is None else bridge, loop)
+
+
+def _as_sync(
     response: AsyncResponse,
     bridge: LoopBridge[Any] | None,
     loop: asyncio.AbstractEventLoop | None,
 ) -> Response:
-    """Turn an async ``Response`` (and its history, requests) into the sync classes, in place.
-
-    Called inside ``loop`` (the loop the response's stream belongs to), or with no loop for
-    a response read with blocking I/O (its reads are then driven in place).
-    """
     if type(response) is AsyncResponse:
         response.__class__ = Response
     elif not isinstance(response, Response):
@@ -232,5 +240,5 @@ def as_sync_response(
     if response.next_request is not None and type(response.next_request) is AsyncRequest:
         response.next_request.__class__ = Request
     for previous in response.history:
-        as_sync_response(previous, None, loop)
+        _as_sync(previous, None, loop)
     return synced

@@ -21,7 +21,6 @@ Event hooks, auth flows and transports given to the Session see the sync ``Reque
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import inspect
@@ -31,7 +30,6 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 from reqivo_async import USE_SESSION, AsyncConnectionPool, AsyncRequest, AsyncSession, Limits
-from reqivo_async import Response as AsyncResponse
 from reqivo_async.transport import (
     DEFAULT_LIMITS,
     DEFAULT_TIMEOUT,
@@ -64,8 +62,6 @@ if TYPE_CHECKING:
     from reqivo_protocol import Headers, QueryParams
 
 __all__ = ["Session"]
-
-_get_running_loop = asyncio._get_running_loop
 
 
 async def _aclose(session: AsyncSession) -> None:
@@ -297,7 +293,7 @@ class Session(BlockingWrapper):
 
         async def call(session: AsyncSession) -> Response:
             response = await session.request(method, url, **options)
-            return _synced(response, bridge)
+            return as_sync_response(response, bridge)
 
         return self._runner.run(call)
 
@@ -325,7 +321,7 @@ class Session(BlockingWrapper):
                 follow_redirects=follow_redirects,
                 retries=retries,
             )
-            return _synced(response, bridge)
+            return as_sync_response(response, bridge)
 
         return self._runner.run(call)
 
@@ -418,13 +414,6 @@ class Session(BlockingWrapper):
         return f"<Session{shown} [{state}]>"
 
 
-def _synced(response: AsyncResponse, bridge: LoopBridge[Any]) -> Response:
-    """``response`` as the sync ``Response``: read through ``bridge`` when this runs on the
-    bridge's loop; driven in place when no loop runs (``Driver``)."""
-    loop = _get_running_loop()
-    return as_sync_response(response, None if loop is None else bridge, loop)
-
-
 class _StreamContext:
     """``with session.stream(...) as response``: sends on entry, closes on exit."""
 
@@ -454,7 +443,7 @@ class _StreamContext:
             )
             response = await context.__aenter__()
             self._context = context
-            return _synced(response, bridge)
+            return as_sync_response(response, bridge)
 
         self._response = self._runner.run(enter)
         return self._response

@@ -8,7 +8,6 @@ The twin is built by the constructor, so bad arguments fail there.
 
 from __future__ import annotations
 
-import asyncio
 import ssl
 from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
@@ -60,7 +59,7 @@ class _Transport(BlockingWrapper, Generic[A]):
 
         async def call(twin: A) -> Response:
             response = await twin.handle_async_request(request)
-            return as_sync_response(response, bridge, asyncio.get_running_loop())
+            return as_sync_response(response, bridge)
 
         return bridge.run(call)
 
@@ -218,7 +217,7 @@ class Connection(_Transport[AsyncConnection]):
                 timeout=timeout,
                 extensions=extensions,
             )
-            return as_sync_response(response, bridge, asyncio.get_running_loop())
+            return as_sync_response(response, bridge)
 
         return bridge.run(call)
 
