@@ -342,6 +342,15 @@ class BlockingTransport(asyncio.Transport):
             self._read()
         return True
 
+    def receive(self, seconds: float | None) -> bool | None:
+        """``pump`` for a wait to read on a plain TCP socket on Linux: one blocking ``recv``
+        (False if nothing came within ``seconds``); None when this transport waits
+        otherwise (TLS, bytes waiting to be sent, reading paused, closed)."""
+        sock = self._sock
+        if sock is None or self._reading_paused or not self._direct or self._buffer:
+            return None
+        return self._receive(sock, seconds)
+
     def refresh(self) -> None:
         """Take what arrived while nobody read (an idle connection: the server's close)."""
         sock = self._sock
@@ -491,6 +500,11 @@ class BlockingHTTP11Protocol(HTTP11Protocol):
     def readable(self, seconds: float | None) -> Any:
         if self._chunks or self.eof:
             return None
+        if _DEADLINE.get() is None and (seconds is None or seconds > 0):
+            # The usual wait (no total deadline): one recv, whatever it brings is input.
+            received = self.transport.receive(seconds)  # type: ignore[union-attr]
+            if received is not None:
+                return None if received else TIMED_OUT
         return None if self._pump_until(self._has_input, seconds) is DONE else TIMED_OUT
 
     def _drained(self) -> bool:

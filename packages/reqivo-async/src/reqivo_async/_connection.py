@@ -144,7 +144,9 @@ class AsyncConnection(AsyncBaseTransport):
         self._closed = False
         #: Set by the pool: called once when a request ends, whatever its outcome.
         self._on_release: Callable[[AsyncConnection], None] | None = None
-        self._cycle_end = self._cycle_ended  # one bound method for the connection's life
+        self._cycle_end = self._release  # one bound method for the connection's life
+        #: Whether it speaks HTTP/2 (many requests at once); False until connected.
+        self.multiplexed = False
 
     # -- what the pool asks ------------------------------------------------------------
 
@@ -170,10 +172,6 @@ class AsyncConnection(AsyncBaseTransport):
         http = self._http
         return http is not None and http.has_expired(now)
 
-    @property
-    def multiplexed(self) -> bool:
-        """Whether it speaks HTTP/2 (many requests at once); False until connected."""
-        return getattr(self._http, "multiplexed", False)
 
     def may_multiplex(self) -> bool:
         """Whether, once connected, it may speak HTTP/2 (it asks for it)."""
@@ -286,9 +284,6 @@ class AsyncConnection(AsyncBaseTransport):
             return ("http/1.1",)
         return ("h2", "http/1.1") if self._http1 else ("h2",)
 
-    def _cycle_ended(self) -> None:
-        self._release()
-
     def _release(self) -> None:
         callback = self._on_release
         if callback is not None:
@@ -321,6 +316,7 @@ class AsyncConnection(AsyncBaseTransport):
         finally:
             self._connecting = False
         self._http = http
+        self.multiplexed = getattr(http, "multiplexed", False)
         return http
 
     @property

@@ -387,7 +387,7 @@ class HTTP11Connection:
             self.in_cycle
             or self.closed
             or protocol.eof
-            or protocol.has_data
+            or protocol._chunks  # has_data without the property call (a hot path)
             or protocol.transport is None
             or protocol.transport.is_closing()
         )
@@ -526,12 +526,15 @@ class HTTP11Connection:
         self.in_cycle = False
         self._request = None
         machine = self.machine
-        untouched = machine.our_state is _IDLE and machine.their_state is _IDLE
-        if not self.closed and (untouched or (reusable and machine.reusable)):
+        # A complete, reusable cycle (the usual end) is asked first: one property.
+        keep = not self.closed and reusable and machine.reusable
+        if keep:
+            machine.start_next_cycle()
+        elif not self.closed and machine.our_state is _IDLE and machine.their_state is _IDLE:
             # Untouched: the request was refused (or cancelled) before any byte of it
             # was written, so the connection is as clean as before.
-            if not untouched:
-                machine.start_next_cycle()
+            keep = True
+        if keep:
             now = time.monotonic()
             self.idle_since = now
             if self.keepalive_expiry is not None:
@@ -691,7 +694,7 @@ class HTTP11Connection:
         """Give the machine the next queued block (or the end of file); False when
         there is nothing to give yet."""
         protocol = self.protocol
-        if protocol.has_data:
+        if protocol._chunks:  # has_data, without the property call
             self.machine.receive_data(protocol.pop())
             return True
         if protocol.eof and not self._eof_fed:

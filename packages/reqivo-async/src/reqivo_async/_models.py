@@ -177,25 +177,36 @@ class Response:
         self._request = request
         self.extensions: dict[str, Any] = {} if extensions is None else extensions
         self.history: list[Response] = [] if history is None else history
-        self.default_encoding = default_encoding
-        self.max_decompressed_size = max_decompressed_size
-        self.max_body_size = max_body_size
-        """Bytes the body may have as received (before content decoding); None: no limit."""
-        self._elapsed = 0.0  # seconds; a timedelta is built only when asked for
-        self._cookies: Cookies | None = None
-        self.next_request: AsyncRequest | None = None
-        """The redirect a session did not follow (``follow_redirects=False``), or None."""
+        # The attributes below that a response usually keeps at their class defaults are
+        # stored only when they differ (each store is a cost of every response).
+        if default_encoding != "utf-8":
+            self.default_encoding = default_encoding
+        if max_decompressed_size is not None:
+            self.max_decompressed_size = max_decompressed_size
+        if max_body_size is not None:
+            self.max_body_size = max_body_size
         self._content = content
         self._stream: AsyncByteStream = (
             stream if stream is not None else _BytesStream(content or b"")
         )
         self._stream_consumed = content is not None
         self._closed = content is not None
-        self._text: str | None = None
 
-    #: Raw body bytes counted so far (see ``num_bytes_downloaded``); a class default, so
-    #: that building a response costs nothing for it.
+    # Class defaults, shadowed by an instance attribute once set: building a response
+    # costs nothing for them.
+    #: Raw body bytes counted so far (see ``num_bytes_downloaded``).
     _num_bytes_downloaded = 0
+    default_encoding: str = "utf-8"
+    """The character set of ``text`` when Content-Type names none."""
+    max_decompressed_size: int | None = None
+    """Bytes a compressed body may expand to (None: no limit)."""
+    max_body_size: int | None = None
+    """Bytes the body may have as received (before content decoding); None: no limit."""
+    next_request: AsyncRequest | None = None
+    """The redirect a session did not follow (``follow_redirects=False``), or None."""
+    _elapsed = 0.0  # seconds; a timedelta is built only when asked for
+    _cookies: Cookies | None = None
+    _text: str | None = None
 
     # -- status ------------------------------------------------------------------------
 

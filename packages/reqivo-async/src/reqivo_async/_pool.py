@@ -609,40 +609,35 @@ class AsyncConnectionPool(AsyncBaseTransport):
     def _release(self, connection: AsyncConnection) -> None:
         """Called by a connection when its request ended (the pool's only entry point)."""
         with self._lock:
-            self._release_locked(connection)
-
-    def _release_locked(self, connection: AsyncConnection) -> None:
-        key = self._keys.get(connection)
-        if key is None:  # forgotten already (the pool was closed)
-            connection.close()
-            return
-        if connection.multiplexed:
-            if connection.is_idle() and (self._closed or not connection.is_available()):
-                connections = self._h2.get(key)
-                if connections is not None and connection in connections:
-                    connections.remove(connection)
-                self._forget(connection)
+            key = self._keys.get(connection)
+            if key is None:  # forgotten already (the pool was closed)
+                connection.close()
+                return
+            if connection.multiplexed:
+                if connection.is_idle() and (self._closed or not connection.is_available()):
+                    connections = self._h2.get(key)
+                    if connections is not None and connection in connections:
+                        connections.remove(connection)
+                    self._forget(connection)
+            else:
+                limits = self._limits
+                if (
+                    connection.is_available()
+                    and not self._closed
+                    and (
+                        limits.max_keepalive_connections is None
+                        or self._idle_count < limits.max_keepalive_connections
+                    )
+                ):
+                    stack = self._idle.get(key)
+                    if stack is None:
+                        stack = self._idle[key] = []
+                    stack.append(connection)
+                    self._idle_count += 1
+                else:
+                    self._forget(connection)
             if self._waiters:
                 self._wake_one()
-            return
-        limits = self._limits
-        if (
-            connection.is_available()
-            and not self._closed
-            and (
-                limits.max_keepalive_connections is None
-                or self._idle_count < limits.max_keepalive_connections
-            )
-        ):
-            stack = self._idle.get(key)
-            if stack is None:
-                stack = self._idle[key] = []
-            stack.append(connection)
-            self._idle_count += 1
-        else:
-            self._forget(connection)
-        if self._waiters:
-            self._wake_one()
 
     def _forget(self, connection: AsyncConnection) -> None:
         key = self._keys.pop(connection, None)

@@ -37,6 +37,7 @@ T = TypeVar("T")
 
 _get_running_loop = asyncio._get_running_loop
 _set_running_loop = asyncio._set_running_loop
+_get_ident = threading.get_ident
 
 #: How often ``close()`` looks whether the calls in progress have ended (seconds).
 CLOSE_POLL = 0.005
@@ -84,8 +85,8 @@ class Driver(Generic[R]):
     """Runs calls on ``twin``'s object in the calling threads (see the module).
 
     No lock on the call path (threads would queue on it behind the GIL): the threads with a
-    call in progress are a set (``add`` and ``discard`` are atomic), each thread's nesting
-    depth a thread-local; ``close()`` polls the set.
+    call in progress are the keys of a dict, each with its nesting depth (each thread writes
+    only its own key; a dict's single operations are atomic); ``close()`` polls it.
     """
 
     def __init__(self, twin: Twin[R], closer: Callable[[R], Coroutine[Any, Any, None]]) -> None:
@@ -93,8 +94,7 @@ class Driver(Generic[R]):
         self._closer = closer
         self._forks = _forks
         self._fork_lock = threading.Lock()
-        self._calling: set[int] = set()
-        self._depth = threading.local()
+        self._calling: dict[int, int] = {}
         self.closed = False
 
     def _current(self) -> R:
@@ -112,17 +112,17 @@ class Driver(Generic[R]):
         """``fn(resource)`` driven to its end in this thread."""
         if self.closed:
             raise _closed_error()
-        depth = self._depth
-        level = getattr(depth, "level", 0)
-        depth.level = level + 1
-        if not level:
-            self._calling.add(threading.get_ident())
+        me = _get_ident()
+        calling = self._calling
+        level = calling.get(me, 0)
+        calling[me] = level + 1
         try:
             return drive(fn(self._current()))
         finally:
-            depth.level = level
-            if not level:
-                self._calling.discard(threading.get_ident())
+            if level:
+                calling[me] = level
+            else:
+                calling.pop(me, None)  # a forked child's first call cleared the dict
 
     def close(self) -> None:
         """Refuse calls, wait for those in progress in other threads, close the resource."""
@@ -131,7 +131,7 @@ class Driver(Generic[R]):
         self.closed = True
         calling = self._calling
         me = threading.get_ident()
-        while calling and calling != {me}:
+        while calling and calling.keys() != {me}:
             time.sleep(CLOSE_POLL)
         if self._twin.used or self._forks == _forks:
             drive(self._closer(self._current()))

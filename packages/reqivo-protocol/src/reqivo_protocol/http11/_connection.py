@@ -50,8 +50,8 @@ from reqivo_protocol.http11._events import (
 from reqivo_protocol.http11._head import (
     Fields,
     check_size,
+    field_values,
     find_blank_line,
-    framing_fields,
     parse_status_head,
 )
 from reqivo_protocol.http11._limits import MAX_HEADER_COUNT, MAX_HEADER_SIZE, MAX_LINE_SIZE
@@ -138,6 +138,8 @@ class ClientConnection:
         "_eof",
         "_error",
         "_keep_alive",
+        "_last_head",
+        "_last_prepared",
         "_method",
         "_our",
         "_reader",
@@ -165,6 +167,9 @@ class ClientConnection:
         self._error: RemoteProtocolError | None = None
         self._our = IDLE
         self._their = IDLE
+        # send_request's memo: the last request head sent and its serialization.
+        self._last_head: tuple[object, ...] | None = None
+        self._last_prepared: PreparedRequest | None = None
         self._reset_cycle()
 
     def _reset_cycle(self) -> None:
@@ -258,7 +263,23 @@ class ClientConnection:
         if self._our is not IDLE or self._their is not IDLE:
             self._refuse_request()
         size = None if body is None else len(body)
-        prepared = serialize_request(method, target, headers, size, False, length_is_default=True)
+        # A keep-alive connection mostly sends the same head again (the same endpoint,
+        # the same session headers): serializing is a pure function of these arguments,
+        # so the last one is remembered and its validation and encoding are skipped.
+        if type(headers) is list:
+            head = (method, target, size, tuple(headers))
+            if head == self._last_head:
+                prepared = self._last_prepared
+                assert prepared is not None
+            else:
+                prepared = serialize_request(
+                    method, target, headers, size, False, length_is_default=True
+                )
+                self._last_head, self._last_prepared = head, prepared
+        else:
+            prepared = serialize_request(
+                method, target, headers, size, False, length_is_default=True
+            )
         framing = prepared.body
         wire = prepared.wire
         if framing == CHUNKED:
@@ -456,9 +477,21 @@ class ClientConnection:
 
     def _frame_response(self, code: int, version: str, fields: Fields, lowers: list[str]) -> bool:
         """Choose the body reader of a final response; True if it switches protocols."""
-        length, coding, connection = framing_fields(fields, lowers)
+        # Each framing field is looked up only when its name is there (a C-level scan).
+        length = (
+            field_values(fields, lowers, "content-length") if "content-length" in lowers else None
+        )
+        coding = (
+            field_values(fields, lowers, "transfer-encoding")
+            if "transfer-encoding" in lowers
+            else None
+        )
         keep_alive = self._keep_alive
-        tokens = _list_elements(connection) if connection else _NONE
+        tokens = (
+            _list_elements(field_values(fields, lowers, "connection"))
+            if "connection" in lowers
+            else _NONE
+        )
         if version == "1.1":
             if "close" in tokens:
                 keep_alive = False

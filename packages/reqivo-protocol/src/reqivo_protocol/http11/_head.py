@@ -38,7 +38,6 @@ __all__ = [
     "check_size",
     "field_values",
     "find_blank_line",
-    "framing_fields",
     "parse_fields",
     "parse_status_head",
     "split_lines",
@@ -120,15 +119,6 @@ def _split_lenient(block: bytes, what: str) -> list[str]:
             f"{_excerpt(block)}"
         )
     return block.decode("latin-1").replace("\r\n", "\n").split("\n")[:-2]
-
-
-def framing_fields(fields: Fields, lowers: list[str]) -> tuple[list[str], list[str], list[str]]:
-    """The values of Content-Length, Transfer-Encoding and Connection in parsed fields."""
-    return (
-        field_values(fields, lowers, "content-length"),
-        field_values(fields, lowers, "transfer-encoding"),
-        field_values(fields, lowers, "connection"),
-    )
 
 
 def field_values(fields: Fields, lowers: list[str], name: str) -> list[str]:
