@@ -53,6 +53,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import operator
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
@@ -116,6 +117,8 @@ EXPECT_CONTINUE_DELAY: Final = 1.0
 _NO_BODY_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "TRACE", "CONNECT"})
 _VERSIONS: Final = {"1.1": "HTTP/1.1", "1.0": "HTTP/1.0"}
 _IDLE: Final = ClientState.IDLE
+#: The lower-case name of a ``Headers`` field triple.
+_lower_name: Final = operator.itemgetter(1)
 
 
 class HTTP11Protocol(FlowProtocol):
@@ -557,12 +560,13 @@ class HTTP11Connection:
         # this per-request path instead of several lookups.
         fields = request.headers._fields
         items = [(name, value) for name, _, value in fields]
-        lowered = [lower for _, lower, _ in fields]
-        if "host" not in lowered:
+        if "host" not in map(_lower_name, fields):  # scanned in C
             items.insert(0, ("Host", request.url.netloc))
         if self.extra_headers:
             items += self.extra_headers
-        expect = "expect" in lowered and "100-continue" in request.headers.get("expect", "")
+        expect = "expect" in map(_lower_name, fields) and "100-continue" in request.headers.get(
+            "expect", ""
+        )
         return items, expect
 
     def _send_small(self, request: AsyncRequest) -> bool:

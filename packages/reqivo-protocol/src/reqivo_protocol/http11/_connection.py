@@ -293,7 +293,8 @@ class ClientConnection:
         self._start_request(prepared)
         self._send_body = 0
         self._our = OURS_AFTER_END
-        self._settle()
+        if not self._keep_alive:  # their side awaits the response: only this can settle
+            self._settle()
         return wire
 
     def _refuse_request(self) -> NoReturn:
@@ -419,7 +420,8 @@ class ClientConnection:
         self._their = THEIRS_AFTER_END
         if buf.pos < len(buf.data):  # bytes beyond the response: len(buf) without the call
             self._their = THEIR_TRANSITIONS[(DONE, Unsolicited)]
-        self._settle()
+        if not self._keep_alive:  # neither DONE nor MUST_CLOSE settles otherwise
+            self._settle()
 
     def _read_head(self) -> ReceiveResult:
         buf = self._buf
