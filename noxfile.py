@@ -107,9 +107,16 @@ def _junit(session: nox.Session) -> str:
     return f"--junitxml=reports/junit/{safe}.xml"
 
 
-#: The compiled masking accelerator of reqivo-protocol (ADR-008) and what it is built from.
-SPEEDUPS_DIR = ROOT / "packages" / "reqivo-protocol" / "src" / "reqivo_protocol" / "websocket"
-SPEEDUPS_INPUTS = [SPEEDUPS_DIR / "_speedups.c", ROOT / "packages/reqivo-protocol/hatch_build.py"]
+#: The compiled accelerators of reqivo-protocol (masking, ADR-008; HTTP/1.1 heads, ADR-016)
+#: and what they are built from.
+SPEEDUPS_DIRS = [
+    ROOT / "packages" / "reqivo-protocol" / "src" / "reqivo_protocol" / part
+    for part in ("websocket", "http11")
+]
+SPEEDUPS_INPUTS = [
+    *(folder / "_speedups.c" for folder in SPEEDUPS_DIRS),
+    ROOT / "packages/reqivo-protocol/hatch_build.py",
+]
 
 
 def _venv_python(session: nox.Session) -> Path:
@@ -135,9 +142,12 @@ def _speedups_missing(session: nox.Session) -> bool:
         capture_output=True,
         text=True,
     ).stdout.strip()
-    built = SPEEDUPS_DIR / f"_speedups{suffix}"
     newest_input = max(path.stat().st_mtime for path in SPEEDUPS_INPUTS)
-    return not built.exists() or built.stat().st_mtime < newest_input
+    for folder in SPEEDUPS_DIRS:
+        built = folder / f"_speedups{suffix}"
+        if not built.exists() or built.stat().st_mtime < newest_input:
+            return True
+    return False
 
 
 def _sync(session: nox.Session, *groups: str) -> None:
@@ -275,9 +285,9 @@ def tests(session: nox.Session, package: str, mode: str, loop: str) -> None:
         stale.unlink(missing_ok=True)
     env = {}
     if package == "reqivo-protocol" and session.python == PYTHONS[0]:
-        # One run of the protocol suite uses the pure-Python masking everywhere (the
-        # fallback of a build without the compiled accelerator, ADR-008); the others
-        # use the accelerator. The masking tests compare both in every run.
+        # One run of the protocol suite uses the pure-Python masking and head parsing
+        # everywhere (the fallback of a build without the compiled accelerators, ADR-008,
+        # ADR-016); the others use the accelerators. Their tests compare both in every run.
         env["REQIVO_NO_EXTENSIONS"] = "1"
     session.run(
         "coverage",

@@ -17,8 +17,9 @@ urllib3 2.x (niquests, which installs a module that shadows it, is not in this e
 the label shows the version imported).
 
 Every client may open up to 64 connections; in the threaded scenario a sampler counts the
-established connections to nginx (from ``/proc/net/tcp``, Linux only) and the table shows
-the most seen at once, so that a limit that is not honoured shows.
+established connections to nginx (from ``/proc/net/tcp``, Linux only; less those open
+before the client was made) and the table shows the most seen at once, so that a limit that
+is not honoured shows.
 
 Run: ``uv run nox -s bench`` or ``uv run python -m benchmarks client_sync``.
 """
@@ -247,17 +248,20 @@ def _established_to(port: int) -> int:
 
 
 class _ConnectionSampler:
-    """Samples the connections to a port every 50 ms in a thread; ``peak`` is the most."""
+    """Samples the connections to a port every 50 ms in a thread; ``peak`` is the most,
+    less ``baseline`` (connections open before the client was made: a previous client's
+    that ``_settle`` did not see end, such as pyreqwest's, which close when collected)."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, baseline: int = 0) -> None:
         self.peak = 0
+        self._baseline = baseline
         self._port = port
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.wait(0.05):
-            self.peak = max(self.peak, _established_to(self._port))
+            self.peak = max(self.peak, _established_to(self._port) - self._baseline)
 
     def __enter__(self) -> _ConnectionSampler:
         self._thread.start()
@@ -299,8 +303,11 @@ def _settle(port: int, seconds: float = 3.0) -> None:
 
 
 def _measure_once(factory: Callable[[], Any], scenario: str, base: str, seconds: float) -> float:
+    baseline = 0
     if scenario == THREADED:
-        _settle(int(base.rsplit(":", 1)[1]))
+        port = int(base.rsplit(":", 1)[1])
+        _settle(port)
+        baseline = _established_to(port)
     client = factory()
     try:
         if scenario == SEQUENTIAL:
@@ -312,7 +319,7 @@ def _measure_once(factory: Callable[[], Any], scenario: str, base: str, seconds:
         if scenario == THREADED:
             url = base + "/1k"
             _threaded(client, url, 0.2)
-            with _ConnectionSampler(int(base.rsplit(":", 1)[1])) as sampler:
+            with _ConnectionSampler(int(base.rsplit(":", 1)[1]), baseline) as sampler:
                 rate = _threaded(client, url, seconds)
             name = client.name
             PEAK_CONNECTIONS[name] = max(PEAK_CONNECTIONS.get(name, 0), sampler.peak)

@@ -57,8 +57,8 @@ def build_all(dist: Path) -> None:
         run("uv", "build", "--package", distribution, "--out-dir", str(dist), "--quiet", cwd=ROOT)
 
 
-#: The compiled masking accelerator inside reqivo-protocol's wheel (ADR-008).
-SPEEDUPS = "reqivo_protocol/websocket/_speedups"
+#: The compiled accelerators inside reqivo-protocol's wheel (ADR-008, ADR-016).
+SPEEDUPS = ("reqivo_protocol/websocket/_speedups", "reqivo_protocol/http11/_speedups")
 
 
 def check_artifacts(dist: Path, version: str) -> list[str]:
@@ -87,14 +87,17 @@ def check_protocol_artifacts(wheel: Path, sdist: Path) -> list[str]:
     found: list[str] = []
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
-    compiled = [n for n in names if n.startswith(SPEEDUPS) and n.endswith((".so", ".pyd"))]
-    if len(compiled) != 1 or wheel.name.endswith("-py3-none-any.whl"):
-        found.append(f"{wheel.name}: expected a platform wheel with one {SPEEDUPS} module")
+    if wheel.name.endswith("-py3-none-any.whl"):
+        found.append(f"{wheel.name}: expected a platform wheel")
+    for module in SPEEDUPS:
+        compiled = [n for n in names if n.startswith(module) and n.endswith((".so", ".pyd"))]
+        if len(compiled) != 1:
+            found.append(f"{wheel.name}: expected one {module} module")
     if any(n.endswith(".c") for n in names):
         found.append(f"{wheel.name}: C source inside the wheel")
     with tarfile.open(sdist) as archive:
         members = archive.getnames()
-    for needed in (f"src/{SPEEDUPS}.c", "hatch_build.py"):
+    for needed in (*(f"src/{module}.c" for module in SPEEDUPS), "hatch_build.py"):
         if not any(m.endswith(needed) for m in members):
             found.append(f"{sdist.name}: {needed} missing")
     if any(m.endswith((".so", ".pyd")) for m in members):
@@ -120,10 +123,12 @@ def check_pure_fallback(work: Path, version: str) -> list[str]:
         "from reqivo_protocol.websocket import _mask, WebSocketConnection; "
         "c = WebSocketConnection(mask_key_source=lambda: b'abcd'); "
         "assert c.send_bytes(b'xyz') == b'\\x82\\x83abcd\\x19\\x1b\\x19'; "
-        "print(_mask.ACCELERATED)"
+        "from reqivo_protocol.http11 import _head; "
+        "assert _head.parse_status_head(b'HTTP/1.1 200 OK\\r\\nA: b\\r\\n\\r\\n', 9)[1] == 200; "
+        "print(_mask.ACCELERATED, _head.ACCELERATED)"
     )
     accelerated = run(str(python), "-I", "-c", probe).strip()
-    if accelerated != "False":
+    if accelerated != "False False":
         return [f"the pure wheel reports ACCELERATED={accelerated}"]
     return []
 
@@ -160,9 +165,13 @@ def install_alone(requirement: str, dist: Path, work: Path, version: str) -> lis
         if distribution == "reqivo-protocol" and forbidden:
             found.append(f"importing reqivo_protocol imported {forbidden}")
         if distribution == "reqivo-protocol":
-            probe = "from reqivo_protocol.websocket import _mask; print(_mask.ACCELERATED)"
-            if run(str(python), "-I", "-c", probe).strip() != "True":
-                found.append(f"{requirement}: the compiled masking accelerator is not in use")
+            probe = (
+                "from reqivo_protocol.websocket import _mask; "
+                "from reqivo_protocol.http11 import _head; "
+                "print(_mask.ACCELERATED, _head.ACCELERATED)"
+            )
+            if run(str(python), "-I", "-c", probe).strip() != "True True":
+                found.append(f"{requirement}: the compiled accelerators are not in use")
         if not any(venv.glob(f"lib/python*/site-packages/{import_name}/py.typed")):
             found.append(f"{distribution}: py.typed missing from the wheel")
     return found

@@ -1,10 +1,12 @@
-"""Build hook: compile the optional WebSocket masking accelerator (ADR-008).
+"""Build hook: compile the optional accelerators, WebSocket masking (ADR-008) and the
+HTTP/1.1 response head parser (ADR-016).
 
-``src/reqivo_protocol/websocket/_speedups.c`` is compiled with the building
-interpreter's compiler settings (setuptools' ``build_ext``, which knows gcc, clang and
-MSVC) and the wheel is then tagged for that interpreter and platform. When it cannot be
-built (no compiler, no Python headers) the wheel is the pure-Python one, with a warning:
-the package works the same, only masking large client messages is slower.
+``src/reqivo_protocol/websocket/_speedups.c`` and ``src/reqivo_protocol/http11/_speedups.c``
+are compiled with the building interpreter's compiler settings (setuptools' ``build_ext``,
+which knows gcc, clang and MSVC) and the wheel is then tagged for that interpreter and
+platform. When they cannot be built (no compiler, no Python headers) the wheel is the
+pure-Python one, with a warning: the package works the same, only masking large client
+messages and parsing response heads are slower.
 
 Environment:
 
@@ -26,26 +28,31 @@ from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-MODULE = "reqivo_protocol.websocket._speedups"
-SOURCE = Path("src", "reqivo_protocol", "websocket", "_speedups.c")
+#: The compiled modules and their sources.
+MODULES = {
+    "reqivo_protocol.websocket._speedups": Path(
+        "src", "reqivo_protocol", "websocket", "_speedups.c"
+    ),
+    "reqivo_protocol.http11._speedups": Path("src", "reqivo_protocol", "http11", "_speedups.c"),
+}
 
 
-def _compile(root: Path, build_dir: Path) -> Path:
-    """Compile the extension into ``build_dir``; return the path of the built module."""
+def _compile(root: Path, build_dir: Path) -> dict[str, Path]:
+    """Compile the extensions into ``build_dir``; return the path of each built module."""
     from setuptools import Distribution, Extension
     from setuptools.command.build_ext import build_ext
 
-    extension = Extension(MODULE, [str(root / SOURCE)])
-    command = build_ext(Distribution({"name": "reqivo-protocol", "ext_modules": [extension]}))
+    extensions = [Extension(module, [str(root / source)]) for module, source in MODULES.items()]
+    command = build_ext(Distribution({"name": "reqivo-protocol", "ext_modules": extensions}))
     command.build_lib = str(build_dir / "lib")
     command.build_temp = str(build_dir / "temp")
     command.ensure_finalized()
     command.run()
-    return Path(command.get_ext_fullpath(MODULE))
+    return {module: Path(command.get_ext_fullpath(module)) for module in MODULES}
 
 
 class SpeedupsBuildHook(BuildHookInterface):  # type: ignore[type-arg]
-    """Adds the compiled ``_speedups`` module to wheels (standard and editable)."""
+    """Adds the compiled ``_speedups`` modules to wheels (standard and editable)."""
 
     PLUGIN_NAME = "custom"
 
@@ -62,19 +69,21 @@ class SpeedupsBuildHook(BuildHookInterface):  # type: ignore[type-arg]
             if os.environ.get("REQIVO_REQUIRE_EXTENSIONS"):
                 raise
             self.app.display_warning(
-                f"reqivo-protocol: the optional masking accelerator was not built "
+                f"reqivo-protocol: the optional accelerators were not built "
                 f"({type(exc).__name__}: {exc}); building the pure-Python wheel"
             )
             return
-        relative = Path(*MODULE.split(".")[:-1], built.name)
-        if version == "editable":
-            # Replace, never overwrite in place: a running interpreter may have it mapped.
-            target = root / "src" / relative
-            staged = target.with_name(target.name + ".new")
-            shutil.copyfile(built, staged)
-            os.replace(staged, target)
-        else:
-            build_data["force_include"][str(built)] = relative.as_posix()
+        for module, path in built.items():
+            relative = Path(*module.split(".")[:-1], path.name)
+            if version == "editable":
+                # Replace, never overwrite in place: a running interpreter may have it mapped.
+                target = root / "src" / relative
+                staged = target.with_name(target.name + ".new")
+                shutil.copyfile(path, staged)
+                os.replace(staged, target)
+            else:
+                build_data["force_include"][str(path)] = relative.as_posix()
+        if version != "editable":
             build_data["pure_python"] = False
             build_data["infer_tag"] = True
 

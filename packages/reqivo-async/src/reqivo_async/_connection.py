@@ -172,7 +172,6 @@ class AsyncConnection(AsyncBaseTransport):
         http = self._http
         return http is not None and http.has_expired(now)
 
-
     def may_multiplex(self) -> bool:
         """Whether, once connected, it may speak HTTP/2 (it asks for it)."""
         return (

@@ -244,9 +244,7 @@ class AsyncConnectionPool(AsyncBaseTransport):
         if self._closed:
             raise RuntimeError("cannot send a request: the connection pool is closed")
         url = request.url
-        proxy = (
-            None if self._proxy is None and self._env_proxies is None else self._proxy_for(url)
-        )
+        proxy = None if self._proxy is None and self._env_proxies is None else self._proxy_for(url)
         origin = url.origin
         key: _Key = (
             origin

@@ -23,6 +23,7 @@ Decisions (also recorded in ADR-003):
 
 from __future__ import annotations
 
+import os
 import re
 from functools import cached_property
 from typing import Final, TypeAlias
@@ -34,12 +35,14 @@ from reqivo_protocol._exceptions import (
 )
 
 __all__ = [
+    "ACCELERATED",
     "Fields",
     "check_size",
     "field_values",
     "find_blank_line",
     "parse_fields",
     "parse_status_head",
+    "parse_status_head_python",
     "split_lines",
 ]
 
@@ -136,11 +139,15 @@ def field_values(fields: Fields, lowers: list[str], name: str) -> list[str]:
     return [value for _, lower, value in fields if lower == name]
 
 
-def parse_status_head(
+def parse_status_head_python(
     block: bytes, max_header_count: int
 ) -> tuple[str, int, str, Fields, list[str]]:
     """Parse a complete response head: ``(http_version, status_code, reason, fields,
-    lowers)``, the fields and their lower-case names as ``parse_fields`` gives them."""
+    lowers)``, the fields and their lower-case names as ``parse_fields`` gives them.
+
+    The reference implementation; ``parse_status_head`` is the compiled one when it was
+    built (ADR-016), which gives the same result for a head in strict form and hands any
+    other to this one."""
     lines = split_lines(block, "response head")
     if len(lines) - 1 > max_header_count:
         raise TooManyHeaders(
@@ -156,6 +163,37 @@ def parse_status_head(
     version, code = status
     fields, lowers = parse_fields(lines, 1, "response head")
     return version, code, line[13:], fields, lowers
+
+
+def _load_speedups() -> bool:
+    """Whether the compiled head parser may be used (built and not disabled)."""
+    if os.environ.get("REQIVO_NO_EXTENSIONS"):
+        return False
+    try:
+        from reqivo_protocol.http11 import _speedups  # noqa: F401
+    except ImportError:  # pragma: no cover - a pure-Python build (CI builds it everywhere)
+        return False
+    return True
+
+
+#: Whether response heads are parsed by the compiled extension (``False``: pure Python).
+ACCELERATED: Final = _load_speedups()
+
+if ACCELERATED:
+    from reqivo_protocol.http11._speedups import parse_status_head as _parse_strict
+
+    def parse_status_head(
+        block: bytes, max_header_count: int
+    ) -> tuple[str, int, str, Fields, list[str]]:
+        """``parse_status_head_python``'s result, computed in C for a head in strict form
+        (CRLF line endings, no control characters, token names, within the count)."""
+        parsed = _parse_strict(block, max_header_count)
+        if parsed is None:
+            return parse_status_head_python(block, max_header_count)
+        return parsed
+
+else:  # pragma: no cover - a pure-Python build
+    parse_status_head = parse_status_head_python
 
 
 def parse_fields(lines: list[str], first: int, what: str) -> tuple[Fields, list[str]]:
