@@ -333,6 +333,7 @@ class URL:
     __slots__ = (
         "_fragment",
         "_host",
+        "_netloc",
         "_origin",
         "_path",
         "_port",
@@ -351,6 +352,7 @@ class URL:
     _fragment: str | None
     _str: str | None
     _origin: Origin | None
+    _netloc: str | None
 
     def __init__(self, url: URL | str = "") -> None:
         if isinstance(url, URL):
@@ -363,6 +365,7 @@ class URL:
             self._fragment = url._fragment
             self._str = url._str
             self._origin = url._origin
+            self._netloc = url._netloc
             return
         if not isinstance(url, str):
             raise TypeError(f"URL must be a str or URL, not {type(url).__name__}")
@@ -395,6 +398,7 @@ class URL:
             self._fragment = fragment
             self._str = None
             self._origin = None
+            self._netloc = None
             return
         control = _rx.control.search(url)
         if control is not None:
@@ -441,6 +445,7 @@ class URL:
         )
         self._str = None
         self._origin = None
+        self._netloc = None
 
     @classmethod
     def _from_parts(
@@ -485,6 +490,7 @@ class URL:
         obj._fragment = fragment
         obj._str = None
         obj._origin = None
+        obj._netloc = None
         return obj
 
     # -- components ---------------------------------------------------------------------
@@ -559,10 +565,13 @@ class URL:
     @property
     def netloc(self) -> str:
         """``host[:port]`` for the Host header: brackets around IPv6, port only if not default."""
-        host = self._host or ""
-        if ":" in host:
-            host = f"[{host}]"
-        return host if self._port is None else f"{host}:{self._port}"
+        netloc = self._netloc
+        if netloc is None:  # computed once: a URL is immutable, a Host header per request
+            host = self._host or ""
+            if ":" in host:
+                host = f"[{host}]"
+            netloc = self._netloc = host if self._port is None else f"{host}:{self._port}"
+        return netloc
 
     authority = netloc
 

@@ -232,8 +232,9 @@ def _as_sync(
             "reqivo_async.Response itself"
         )
     synced: Response = response  # type: ignore[assignment]
-    synced._bridge = bridge
-    synced._loop = loop
+    if loop is not None:  # else the class defaults (None) hold: blocking reads, in place
+        synced._bridge = bridge
+        synced._loop = loop
     request = response._request
     if request is not None and type(request) is AsyncRequest:
         request.__class__ = Request
