@@ -515,7 +515,7 @@ class HTTP11Connection:
             head.status_code,
             headers=head.headers,
             reason=head.reason,
-            http_version=_VERSIONS.get(head.http_version, "HTTP/" + head.http_version),
+            http_version=_VERSIONS.get(head.http_version) or "HTTP/" + head.http_version,
             stream=stream,
             content=content,
             request=request,
