@@ -8,7 +8,9 @@ machine answers ``NEED_DATA``). Invariants:
 * only ``RemoteProtocolError`` (and its ``LimitExceeded`` subclasses) escapes
   ``next_event``;
 * both feeds give the same events (consecutive ``Data`` joined), the same error class,
-  the same final state and ``reusable``, and the same ``trailing_data`` after a switch.
+  the same final state and ``reusable``, and the same ``trailing_data`` after a switch;
+* the compiled head parser (ADR-016), when built, returns None or exactly what the
+  Python reference returns for the head the payload starts with.
 
 Flags: bits 0-1 the request (GET, HEAD, CONNECT, GET with ``Upgrade``), bit 2 end of
 file after the payload, bit 3 small limits (head 256 bytes, 8 fields, 16-byte chunk-size
@@ -22,7 +24,7 @@ from collections.abc import Sequence
 from common import Input, check_same, instrumented, main, pieces, unpack
 
 with instrumented():
-    from reqivo_protocol import RemoteProtocolError
+    from reqivo_protocol import LimitExceeded, RemoteProtocolError
     from reqivo_protocol.http11 import (
         NEED_DATA,
         ClientConnection,
@@ -33,7 +35,9 @@ with instrumented():
         PeerClosed,
         Request,
         Response,
+        _head,
     )
+    from reqivo_protocol.http11._limits import MAX_HEADER_COUNT
 
 REQUESTS = [
     Request("GET", "/", [("Host", "example.com")]),
@@ -128,11 +132,32 @@ def run(item: Input, chunks: Sequence[bytes]) -> Outcome:
     )
 
 
+def check_head_parsers(payload: bytes, max_header_count: int) -> None:
+    """The compiled head parser agrees with the reference on the payload's first head."""
+    if not _head.ACCELERATED:
+        return
+    end = _head.find_blank_line(payload, 1, len(payload))
+    if end < 0:
+        return
+    block = payload[:end]
+    fast = _head.parse_status_head_strict(block, max_header_count)
+    if fast is None:
+        return
+    try:
+        reference: object = _head.parse_status_head_python(block, max_header_count)
+    except (RemoteProtocolError, LimitExceeded) as exc:
+        reference = exc
+    assert fast == reference, f"compiled {fast!r} != reference {reference!r} for {block!r}"
+
+
 def test_one_input(data: bytes) -> None:
     item = unpack(data)
     whole = run(item, [item.payload] if item.payload else [])
     split = run(item, pieces(item))
     check_same(whole, split, item)
+    check_head_parsers(
+        item.payload, SMALL_LIMITS["max_header_count"] if item.flags & 8 else MAX_HEADER_COUNT
+    )
 
 
 if __name__ == "__main__":

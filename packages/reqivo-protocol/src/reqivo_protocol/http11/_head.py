@@ -180,14 +180,14 @@ def _load_speedups() -> bool:
 ACCELERATED: Final = _load_speedups()
 
 if ACCELERATED:
-    from reqivo_protocol.http11._speedups import parse_status_head as _parse_strict
+    from reqivo_protocol.http11._speedups import parse_status_head as parse_status_head_strict
 
     def parse_status_head(
         block: bytes, max_header_count: int
     ) -> tuple[str, int, str, Fields, list[str]]:
         """``parse_status_head_python``'s result, computed in C for a head in strict form
         (CRLF line endings, no control characters, token names, within the count)."""
-        parsed = _parse_strict(block, max_header_count)
+        parsed = parse_status_head_strict(block, max_header_count)
         if parsed is None:
             return parse_status_head_python(block, max_header_count)
         return parsed
