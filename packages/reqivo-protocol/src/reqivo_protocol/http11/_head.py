@@ -23,11 +23,11 @@ Decisions (also recorded in ADR-003):
 
 from __future__ import annotations
 
-import os
 import re
 from functools import cached_property
 from typing import Final, TypeAlias
 
+from reqivo_protocol._accelerators import available
 from reqivo_protocol._exceptions import (
     HeadersTooLarge,
     RemoteProtocolError,
@@ -165,19 +165,8 @@ def parse_status_head_python(
     return version, code, line[13:], fields, lowers
 
 
-def _load_speedups() -> bool:
-    """Whether the compiled head parser may be used (built and not disabled)."""
-    if os.environ.get("REQIVO_NO_EXTENSIONS"):
-        return False
-    try:
-        from reqivo_protocol.http11 import _speedups  # noqa: F401
-    except ImportError:  # pragma: no cover - a pure-Python build (CI builds it everywhere)
-        return False
-    return True
-
-
 #: Whether response heads are parsed by the compiled extension (``False``: pure Python).
-ACCELERATED: Final = _load_speedups()
+ACCELERATED: Final = available("reqivo_protocol.http11._speedups")
 
 if ACCELERATED:
     from reqivo_protocol.http11._speedups import parse_status_head as parse_status_head_strict

@@ -16,7 +16,7 @@ common platforms ship it; ADR-008) and ``REQIVO_NO_EXTENSIONS`` is not set, else
 
 from __future__ import annotations
 
-import os
+from reqivo_protocol._accelerators import available
 
 __all__ = ["ACCELERATED", "mask", "mask_python"]
 
@@ -52,19 +52,8 @@ def mask_python(data: bytes | bytearray | memoryview, key: bytes) -> bytes:
     return bytes(out)
 
 
-def _load_speedups() -> bool:
-    """Whether the compiled masking functions may be used (built and not disabled)."""
-    if os.environ.get("REQIVO_NO_EXTENSIONS"):
-        return False
-    try:
-        from reqivo_protocol.websocket import _speedups  # noqa: F401
-    except ImportError:  # pragma: no cover - a pure-Python build (CI builds it everywhere)
-        return False
-    return True
-
-
 #: Whether masking runs in the compiled extension (``False``: pure Python).
-ACCELERATED = _load_speedups()
+ACCELERATED = available("reqivo_protocol.websocket._speedups")
 
 if ACCELERATED:
     from reqivo_protocol.websocket._speedups import mask
