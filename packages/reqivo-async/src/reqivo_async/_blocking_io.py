@@ -317,12 +317,13 @@ class BlockingTransport(asyncio.Transport):
         """Wait up to ``seconds`` for the socket to be readable (unless reading is paused)
         or writable (while bytes wait to be sent), and read or write; False if nothing
         happened in time."""
+        received = self.receive(seconds)
+        if received is not None:
+            return received
         sock = self._sock
         if sock is None:
             return True
         reading = not self._reading_paused
-        if reading and self._direct and not self._buffer:
-            return self._receive(sock, seconds)
         if reading and isinstance(sock, ssl.SSLSocket) and sock.pending():
             self._read()  # decrypted bytes wait in the TLS layer: no need to poll
             return True
@@ -343,9 +344,9 @@ class BlockingTransport(asyncio.Transport):
         return True
 
     def receive(self, seconds: float | None) -> bool | None:
-        """``pump`` for a wait to read on a plain TCP socket on Linux: one blocking ``recv``
-        (False if nothing came within ``seconds``); None when this transport waits
-        otherwise (TLS, bytes waiting to be sent, reading paused, closed)."""
+        """The direct wait to read (a plain TCP socket on Linux, nothing to send, reading
+        not paused): one blocking ``recv``, False if nothing came within ``seconds``; None
+        when this transport must wait through ``pump``'s poll instead."""
         sock = self._sock
         if sock is None or self._reading_paused or not self._direct or self._buffer:
             return None

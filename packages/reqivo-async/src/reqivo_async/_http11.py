@@ -53,7 +53,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
-import operator
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
@@ -61,7 +60,7 @@ from typing import TYPE_CHECKING, Any, Final
 from reqivo_async._body_stream import ResponseBodyStream
 from reqivo_async._config import DEFAULT_TIMEOUT, Timeout
 from reqivo_async._flow import FlowProtocol, wake
-from reqivo_async._models import AsyncRequest, Response
+from reqivo_async._models import AsyncRequest, Response, _has_field
 from reqivo_async._network import map_error, refused_handshake_error
 from reqivo_async._trace import Step, TraceCallback
 from reqivo_protocol import (
@@ -117,8 +116,6 @@ EXPECT_CONTINUE_DELAY: Final = 1.0
 _NO_BODY_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "TRACE", "CONNECT"})
 _VERSIONS: Final = {"1.1": "HTTP/1.1", "1.0": "HTTP/1.0"}
 _IDLE: Final = ClientState.IDLE
-#: The lower-case name of a ``Headers`` field triple.
-_lower_name: Final = operator.itemgetter(1)
 
 
 class HTTP11Protocol(FlowProtocol):
@@ -558,15 +555,13 @@ class HTTP11Connection:
         """The request's fields with Host added when missing; whether it expects 100."""
         # Headers keeps (name, lowercase name, value) triples: read them directly on
         # this per-request path instead of several lookups.
-        fields = request.headers._fields
-        items = [(name, value) for name, _, value in fields]
-        if "host" not in map(_lower_name, fields):  # scanned in C
+        headers = request.headers
+        items = [(name, value) for name, _, value in headers._fields]
+        if not _has_field(headers, "host"):
             items.insert(0, ("Host", request.url.netloc))
         if self.extra_headers:
             items += self.extra_headers
-        expect = "expect" in map(_lower_name, fields) and "100-continue" in request.headers.get(
-            "expect", ""
-        )
+        expect = _has_field(headers, "expect") and "100-continue" in headers.get("expect", "")
         return items, expect
 
     def _send_small(self, request: AsyncRequest) -> bool:

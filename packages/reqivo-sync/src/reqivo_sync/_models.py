@@ -163,13 +163,11 @@ class Response(AsyncResponse):
 
     def _iterate(self, iterator: AsyncIterator[T]) -> Iterator[T]:
         run = self._run
-        # Read with blocking I/O (no loop to go through): each step driven in place.
-        driven = self._bridge is None or self._loop is None
         finished = False
         try:
             while True:
                 try:
-                    item = _drive(iterator.__anext__()) if driven else run(iterator.__anext__)
+                    item = run(iterator.__anext__)
                 except BaseException:
                     finished = True  # an async generator that raised is finished
                     raise

@@ -90,13 +90,15 @@ _NONE: Final[frozenset[str]] = frozenset()
 
 def _list_elements(values: list[str]) -> set[str] | frozenset[str]:
     """The lower-cased elements of a comma-separated list field (``Connection``)."""
+    if len(values) == 1 and "," not in values[0]:  # the usual single token: no split
+        return {values[0].strip().lower()}
     return {part.strip().lower() for value in values for part in value.split(",")}
 
 
 def _content_length(values: list[str]) -> int:
     """The body length ``Content-Length`` gives: identical repeated values count as one,
     differing or malformed ones are a ``RemoteProtocolError``."""
-    if len(values) == 1 and "," not in values[0]:
+    if len(values) == 1 and "," not in values[0]:  # the usual single value: no set
         value = values[0].strip()
     else:
         distinct = {part.strip() for value in values for part in value.split(",")}
@@ -251,20 +253,14 @@ class ClientConnection:
         # A keep-alive connection mostly sends the same head again (the same endpoint,
         # the same session headers): serializing is a pure function of these arguments,
         # so the last one is remembered and its validation and encoding are skipped.
-        if type(headers) is list:
-            head = (method, target, size, tuple(headers))
-            if head == self._last_head:
-                prepared = self._last_prepared
-                assert prepared is not None
-            else:
-                prepared = serialize_request(
-                    method, target, headers, size, False, length_is_default=True
-                )
-                self._last_head, self._last_prepared = head, prepared
-        else:
+        head = (method, target, size, tuple(headers)) if type(headers) is list else None
+        prepared = self._last_prepared
+        if head is None or head != self._last_head or prepared is None:
             prepared = serialize_request(
                 method, target, headers, size, False, length_is_default=True
             )
+            if head is not None:
+                self._last_head, self._last_prepared = head, prepared
         framing = prepared.body
         wire = prepared.wire
         if framing == CHUNKED:
@@ -464,8 +460,7 @@ class ClientConnection:
 
     def _frame_response(self, code: int, version: str, fields: Fields, lowers: list[str]) -> bool:
         """Choose the body reader of a final response; True if it switches protocols."""
-        # Each framing field is looked up only when its name is there (a C-level scan),
-        # and the usual single plain value is read without the general helpers.
+        # Each framing field is looked up only when its name is there (a C-level scan).
         length = (
             field_values(fields, lowers, "content-length") if "content-length" in lowers else None
         )
@@ -475,13 +470,11 @@ class ClientConnection:
             else None
         )
         keep_alive = self._keep_alive
-        tokens: set[str] | frozenset[str] = _NONE
-        if "connection" in lowers:
-            connection = field_values(fields, lowers, "connection")
-            if len(connection) == 1 and "," not in connection[0]:
-                tokens = {connection[0].strip().lower()}
-            else:
-                tokens = _list_elements(connection)
+        tokens = (
+            _list_elements(field_values(fields, lowers, "connection"))
+            if "connection" in lowers
+            else _NONE
+        )
         if version == "1.1":
             if "close" in tokens:
                 keep_alive = False
@@ -511,11 +504,7 @@ class ClientConnection:
                 reader = UntilCloseReader()
                 keep_alive = False
         elif length:
-            value = length[0]
-            if len(length) == 1 and value.isascii() and value.isdigit() and len(value) <= 19:
-                reader = ContentLengthReader(int(value))
-            else:
-                reader = ContentLengthReader(_content_length(length))
+            reader = ContentLengthReader(_content_length(length))
         else:
             reader = UntilCloseReader()
             keep_alive = False
